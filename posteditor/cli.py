@@ -79,8 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corrections", nargs="*", metavar="PATH", help="corrections logs (default: corpora/corrections.jsonl)")
     p.add_argument("--mt", metavar="F", help="plain parallel files: MT ...")
     p.add_argument("--pe", metavar="F", help="... and its post-edit, line by line")
-    p.add_argument("--out", metavar="NAME", help="name of the new model version")
-    p.add_argument("--epochs", type=float, default=3.0, metavar="N")
+    p.add_argument("--src", metavar="F", help="... and, optionally, the source sentences")
+    p.add_argument("--out", metavar="NAME", help="name of the new model version (default: ft-YYYYMMDD-HHMM); "
+                   "the name of an interrupted run resumes it")
+    p.add_argument("--epochs", type=float, default=3.0, metavar="N", help="passes over the corrections (default 3)")
     _add_model(p)
 
     p = sub.add_parser("models", help="list model versions and switch between them")

@@ -110,12 +110,23 @@ def respace(mt: str, corrected: str) -> str:
     only real changes become edits.
     """
     a, b = tokenize(mt), list(tokenize(corrected))
+    corrected_tokens = tuple(b)
     ops = Levenshtein.opcodes([t.strip() for t in a], [t.strip() for t in b])
     for op in ops:
         if op.tag == "equal":
             for i, j in zip(range(op.src_start, op.src_end), range(op.dest_start, op.dest_end)):
                 b[j] = a[i]
+                if j == 0 and i > 0:  # a word that now starts the segment takes no space
+                    b[j] = a[i].lstrip()
+                elif i == op.src_start and j > 0 and a[i] == a[i].lstrip():
+                    # Right after a change the MT word had nothing before it to space from
+                    # (e.g. it started the segment): keep the corrected text's spacing.
+                    b[j] = _leading_space(corrected_tokens[j]) + a[i]
     return "".join(b).rstrip() + _trailing_space(mt)
+
+
+def _leading_space(token: str) -> str:
+    return token[: len(token) - len(token.lstrip())]
 
 
 def _trailing_space(text: str) -> str:

@@ -1,7 +1,7 @@
 """The correction model: load it, format its input, generate corrections with confidences.
 
-A model folder holds ``model.safetensors`` and ``config.json`` (a transformers T5 built
-from a config), ``spm.model`` (the SentencePiece tokenizer the project trained) and
+A model folder holds ``model.safetensors`` and ``config.json`` (a transformers encoder-decoder
+built from a config), ``spm.model`` (the SentencePiece tokenizer the project trained) and
 ``posteditor.json`` (input limits, the confidence threshold chosen on dev, training data
 signature and dev metrics). Nothing here trains or touches a model hub.
 """
@@ -15,7 +15,7 @@ from typing import Sequence
 
 import sentencepiece as spm
 import torch
-from transformers import T5ForConditionalGeneration
+from transformers import AutoModelForSeq2SeqLM
 
 from posteditor.edits import Edit, extract_edits, respace, tokenize
 from posteditor.suggest import Item
@@ -74,7 +74,7 @@ class Corrector:
         if threads:
             torch.set_num_threads(threads)
         self.sp = spm.SentencePieceProcessor(model_file=str(self.dir / "spm.model"))
-        self.model = T5ForConditionalGeneration.from_pretrained(self.dir, local_files_only=True)
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(self.dir, local_files_only=True)
         self.model.eval()
         self.batch_size = batch_size
         self.pieces = [self.sp.id_to_piece(i).replace("▁", " ") for i in range(self.sp.get_piece_size())]

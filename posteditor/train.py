@@ -1,6 +1,7 @@
 """Train the default correction model from a corpus recipe, on CPU or GPU alike.
 
-Linear phases: build the corpus, train the SentencePiece tokenizer, build a T5 from a
+Linear phases: build the corpus, train the SentencePiece tokenizer, build an mBART-style
+encoder-decoder from a
 config, train it with transformers' Seq2SeqTrainer (checkpointing so a run can resume),
 then save weights, tokenizer and ``posteditor.json`` together in the model folder.
 """
@@ -18,14 +19,14 @@ from typing import Sequence
 
 import sentencepiece as spm
 import torch
-from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration
+from transformers import MBartConfig, MBartForConditionalGeneration, PreTrainedModel, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
 from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, format_input, parameter_count
 
 
 @dataclass(frozen=True)
 class ModelSize:
-    """The shape of the T5 built from a config."""
+    """The shape of the encoder-decoder built from a config."""
 
     vocab_size: int = 8000
     """SentencePiece vocabulary size (unigram model)."""
@@ -33,7 +34,7 @@ class ModelSize:
     """Width of every layer."""
     d_ff: int = 1024
     """Width of the feed-forward blocks."""
-    num_layers: int = 4
+    num_layers: int = 3
     """Encoder layers (the decoder gets as many)."""
     num_heads: int = 4
     """Attention heads per layer."""
@@ -57,7 +58,7 @@ class TrainConfig:
     """Examples per optimiser step."""
     learning_rate: float = 1e-3
     """Peak learning rate (AdamW, linear warm-up then cosine decay)."""
-    max_steps: int = 4000
+    max_steps: int = 2000
     """Optimiser steps in all."""
     warmup_steps: int = 300
     """Steps of linear warm-up."""
@@ -100,24 +101,36 @@ def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int, seed: 
     return prefix.with_suffix(".model")
 
 
-def build_model(size: ModelSize, vocab_size: int) -> T5ForConditionalGeneration:
-    """A fresh T5 encoder-decoder from a config (no pretrained weights exist to start from)."""
-    config = T5Config(
+def build_model(size: ModelSize, vocab_size: int) -> MBartForConditionalGeneration:
+    """A fresh encoder-decoder from a config (no pretrained weights exist to start from).
+
+    mBART's layout: pre-layer-norm (stable at a high learning rate from scratch) and learned
+    absolute positions in encoder and decoder alike, so cross-attention can find "the same
+    position in the input" at once: copying, most of this task, is learned in a few hundred
+    steps rather than the thousands T5's relative-only positions needed here.
+    """
+    config = MBartConfig(
         vocab_size=vocab_size,
         d_model=size.d_model,
-        d_ff=size.d_ff,
-        d_kv=size.d_model // size.num_heads,
-        num_layers=size.num_layers,
-        num_decoder_layers=size.num_layers,
-        num_heads=size.num_heads,
-        feed_forward_proj="gated-gelu",
-        dropout_rate=0.1,
+        encoder_ffn_dim=size.d_ff,
+        decoder_ffn_dim=size.d_ff,
+        encoder_layers=size.num_layers,
+        decoder_layers=size.num_layers,
+        encoder_attention_heads=size.num_heads,
+        decoder_attention_heads=size.num_heads,
+        max_position_embeddings=256,
+        activation_function="gelu",
+        dropout=0.1,
+        scale_embedding=True,
         tie_word_embeddings=True,
         pad_token_id=PAD,
         eos_token_id=EOS,
-        decoder_start_token_id=PAD,
+        bos_token_id=UNK,
+        # mBART's label shift wraps the last non-pad label token (EOS here) to the front.
+        decoder_start_token_id=EOS,
+        forced_eos_token_id=EOS,
     )
-    return T5ForConditionalGeneration(config)
+    return MBartForConditionalGeneration(config)
 
 
 class PairDataset(torch.utils.data.Dataset):
@@ -227,7 +240,7 @@ def train(cfg: TrainConfig) -> Path:
     return out
 
 
-def save_model(model: T5ForConditionalGeneration, spm_path: Path, out: Path, meta: dict) -> None:
+def save_model(model: PreTrainedModel, spm_path: Path, out: Path, meta: dict) -> None:
     """Write weights (safetensors), config, tokenizer and metadata into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)

@@ -1,0 +1,168 @@
+"""Adaptation experiment: fine-tune on 500 corrections of one kind of text, test on 500 more.
+
+Usage, from the repository root once ``models/default`` exists (about 10-15 minutes on
+2 CPU cores with the default model; the real ``models/`` folder is never touched)::
+
+    .venv/bin/python benchmarks/adaptation.py                        # ro-en, the current model
+    .venv/bin/python benchmarks/adaptation.py --pair et-en --json et.json
+    .venv/bin/python benchmarks/adaptation.py --model DIR --n 100 --other-limit 50   # a quick try
+
+What it does:
+
+1. Reads the MLQE-PE dev set of ``--pair`` (``../shared/data``, detokenized as the model reads
+   text), shuffles it with a fixed seed and splits it into ``--n`` (500) "corrections" and
+   ``--n`` test segments.
+2. Runs ``posteditor finetune`` (``finetune.run``, the same code as the command) on the
+   corrections given as plain parallel files (MT, post-edit, source), in a scratch models
+   folder whose ``default`` links to ``--model``. The command holds out 15% of them for its
+   gate and replays half as many pairs of the base model's training corpus as it trains on.
+3. Scores the model before and after (TER of what ``correct`` would write: edits at or above
+   the model's confidence threshold; case-sensitive sacrebleu TER) on the test half and on the
+   dev sets of the other MLQE-PE pairs (``--other-limit`` segments each, default all 1,000).
+
+It prints a table and exits 0 when all three claims hold, 1 otherwise: TER on the test half
+goes down; no other dev pair gets worse by more than 0.5 TER; the fine-tuning command took
+at most 10 minutes on ``--threads`` (2) CPU threads. ``--json F`` writes every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from posteditor import paths  # noqa: E402
+
+PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
+MAX_MINUTES = 10
+MAX_OTHER_LOSS = 0.5
+
+
+def limit_cpus(threads: int) -> None:
+    """Use ``threads`` CPU threads (and, where the machine has more cores, only that many cores)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, set(cores[:threads]))
+
+
+def dev_rows(pair: str, data: Path) -> list[dict]:
+    from posteditor.corpus import mlqe_pairs
+
+    return [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(data, "dev", [pair])]
+
+
+def split(rows: list[dict], n: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """(corrections, test): ``n`` each, from a seeded shuffle."""
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    if len(rows) < 2 * n:
+        raise SystemExit(f"only {len(rows)} segments: --n {n} needs {2 * n}")
+    return rows[:n], rows[n : 2 * n]
+
+
+def scratch_models(model: Path, where: Path) -> Path:
+    """A models folder whose ``default`` is a link to ``model``: versions land here."""
+    root = where / "models"
+    root.mkdir(parents=True)
+    (root / "default").symlink_to(model.resolve(), target_is_directory=True)
+    os.environ["POSTEDITOR_MODELS"] = str(root)
+    os.environ["POSTEDITOR_CORRECTIONS"] = str(where / "no-corrections.jsonl")
+    return root
+
+
+def write_parallel(rows: list[dict], where: Path) -> tuple[str, str, str]:
+    files = []
+    for key in ("mt", "pe", "src"):
+        path = where / f"corrections.{key}"
+        path.write_text("".join(" ".join((r[key] or "").split()) + "\n" for r in rows), encoding="utf-8")
+        files.append(str(path))
+    return tuple(files)
+
+
+def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float) -> dict:
+    """Run ``posteditor finetune`` on ``rows`` in a scratch models folder; its numbers."""
+    from posteditor import finetune
+
+    root = scratch_models(model, where)
+    parallel = write_parallel(rows, where)
+    started = time.time()
+    name, passed, reasons = finetune.run(model=str(root / "default"), logs=[], parallel=parallel, out="adapted",
+                                         cfg=finetune.FinetuneConfig(epochs=epochs))
+    seconds = time.time() - started
+    meta = json.loads((root / name / "posteditor.json").read_text(encoding="utf-8"))["finetune"]
+    return {"dir": str(root / name), "passed": passed, "reasons": reasons, "seconds": round(seconds, 1),
+            "train_seconds": meta.get("seconds"), "steps": meta.get("steps"), "data": meta["data"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default=None, help="model to adapt (default: the current model)")
+    p.add_argument("--pair", default="ro-en", choices=PAIRS)
+    p.add_argument("--n", type=int, default=500, help="corrections, and test segments (default 500 each)")
+    p.add_argument("--other-limit", type=int, default=None, metavar="N", help="segments of each other dev pair")
+    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--data", default=str(paths.data_root()))
+    p.add_argument("--json", metavar="F", help="write every number here")
+    p.add_argument("--keep", action="store_true", help="keep the scratch folder (the fine-tuned model)")
+    args = p.parse_args(argv)
+
+    model = Path(args.model) if args.model else paths.default_model()
+    os.environ["POSTEDITOR_DATA"] = args.data  # the gate's base dev set comes from here too
+    limit_cpus(args.threads)
+    from posteditor.finetune import mt_ter, ter_scores
+
+    data = Path(args.data)
+    corrections, test = split(dev_rows(args.pair, data), args.n, args.seed)
+    sets = {f"{args.pair} test": test}
+    for other in PAIRS:
+        if other != args.pair and (data / "mlqe-pe" / other / "dev.mt").is_file():
+            sets[other] = dev_rows(other, data)[: args.other_limit]
+    where = Path(tempfile.mkdtemp(prefix="posteditor-adaptation-"))
+    try:
+        run = finetune_on(corrections, model, where, args.epochs)
+        print(f"scoring {model} and the fine-tuned model on {sum(map(len, sets.values()))} segments ...", file=sys.stderr)
+        before = ter_scores(model, sets)
+        after = ter_scores(Path(run["dir"]), sets)
+    finally:
+        if not args.keep:
+            shutil.rmtree(where, ignore_errors=True)
+    rows = [{"set": k, "segments": len(v), "mt": mt_ter(v), "before": before[k], "after": after[k],
+             "delta": round(after[k] - before[k], 2)} for k, v in sets.items()]
+    claims = {
+        "test TER improves": rows[0]["delta"] < 0,
+        f"no other pair worse by > {MAX_OTHER_LOSS} TER": all(r["delta"] <= MAX_OTHER_LOSS for r in rows[1:]),
+        f"fine-tuning <= {MAX_MINUTES} min on {args.threads} threads": run["seconds"] <= MAX_MINUTES * 60,
+    }
+    print(f"\nmodel {model}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
+          f"{run['data']['heldout']} held out by the gate, {run['data']['replay']} replayed pairs), "
+          f"{run['steps']} steps, {args.epochs:g} epochs")
+    print(f"fine-tuning command: {run['seconds']:.0f} s in all ({run['train_seconds']} s training) on {args.threads} threads")
+    print("gate: " + ("promoted" if run["passed"] else "kept as a candidate") + "; " + "; ".join(run["reasons"]))
+    print(f"\n{'set':<14}{'segments':>9}{'MT as is':>10}{'before':>9}{'after':>9}{'delta':>8}   (TER, lower is better)")
+    for r in rows:
+        print(f"{r['set']:<14}{r['segments']:>9}{r['mt']:>10.2f}{r['before']:>9.2f}{r['after']:>9.2f}{r['delta']:>+8.2f}")
+    print()
+    for claim, ok in claims.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {claim}")
+    if args.json:
+        result = {"model": str(model), "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
+                  "finetune": run, "sets": rows, "claims": claims}
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if all(claims.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

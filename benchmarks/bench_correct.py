@@ -1,0 +1,93 @@
+"""Benchmark ``posteditor correct`` on 1,000 real MT sentences: sentences per second, peak memory.
+
+The sentences are WMT system outputs read at run time from the shared data folder (never a
+copy in the repository), sampled with a fixed seed so runs compare. The model is loaded
+first and timed apart; the throughput is that of the whole ``correct`` command after that
+(segmenting, suggesting, filtering, rendering, writing). Aim: >= 30 sentences/s, <= 1.5 GiB.
+
+    .venv/bin/python benchmarks/bench_correct.py [--data DIR] [--model DIR] [-n 1000] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from posteditor import cli, paths  # noqa: E402
+from posteditor import correct as correct_mod  # noqa: E402
+
+TARGET_RATE = 30.0
+TARGET_GIB = 1.5
+
+
+def sample_sentences(wmt: Path, n: int, seed: int = 13) -> list[str]:
+    """``n`` distinct system-output sentences of 4-80 words, spread over every system."""
+    files = sorted(wmt.glob("*/system-outputs/*"))
+    if not files:
+        raise SystemExit(f"bench: no WMT system outputs under {wmt} (give --data)")
+    pool = set()
+    for f in files:
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            if 4 <= len(line.split()) <= 80:
+                pool.add(" ".join(line.split()))
+    rng = random.Random(seed)
+    return rng.sample(sorted(pool), min(n, len(pool)))
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=paths.data_root() / "wmt", help="the WMT folder (default: ../shared/data/wmt)")
+    p.add_argument("--model", type=Path, default=paths.default_model(), help="model folder (default: the shipped model)")
+    p.add_argument("-n", "--sentences", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice, all cores)")
+    args = p.parse_args(argv)
+    if not (args.model / "model.safetensors").is_file():
+        print(f"bench: no model in {args.model} yet; train one first (posteditor train)", file=sys.stderr)
+        return 1
+
+    sentences = sample_sentences(args.data, args.sentences)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "wmt.txt"
+        src.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+        started = time.perf_counter()
+        suggester = correct_mod.load_suggester(args.model, use_memory=False)
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        loaded = time.perf_counter()
+        correct_mod.load_suggester = lambda *a, **k: suggester
+        code = cli.main(["correct", str(src), "--format", "lines", "-o", str(Path(tmp) / "out.txt"),
+                         "--report", str(Path(tmp) / "edits.jsonl")])
+        finished = time.perf_counter()
+        edits = sum(1 for line in (Path(tmp) / "edits.jsonl").open() if '"applied": true' in line)
+
+    import torch
+
+    rate = len(sentences) / (finished - loaded)
+    gib = peak_rss_gib()
+    words = sum(len(s.split()) for s in sentences)
+    print(f"sentences      {len(sentences)} ({words} words, from {args.data})")
+    print(f"model          {args.model}")
+    print(f"cores          {os.cpu_count()} (torch threads {torch.get_num_threads()})")
+    print(f"load           {loaded - started:.1f} s")
+    print(f"correct        {finished - loaded:.1f} s, exit {code}, {edits} edits applied")
+    print(f"throughput     {rate:.1f} sentences/s (aim >= {TARGET_RATE:.0f})")
+    print(f"peak memory    {gib:.2f} GiB (aim <= {TARGET_GIB})")
+    return 0 if code in (0, 1) and rate >= TARGET_RATE and gib <= TARGET_GIB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Write a model's card (README.md) from what ``posteditor.json`` records about it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def render_card(meta: dict, name: str) -> str:
+    training = meta.get("training", {})
+    cfg = training.get("config", {})
+    size = cfg.get("size", {})
+    dev = meta.get("dev", {})
+    at = dev.get("at_threshold") or {}
+    lines = [
+        f"# posteditor model `{name}`",
+        "",
+        "An mBART-style encoder-decoder (transformers) built from a config and trained from scratch by posteditor "
+        "(no pretrained weights), with its own SentencePiece unigram tokenizer (`spm.model`). "
+        "It reads an MT segment of English, optionally followed by `<src>` and the source "
+        "sentence, and writes the corrected segment.",
+        "",
+        "## Size",
+        f"- {training.get('parameters', 0) / 1e6:.1f}M parameters: d_model {size.get('d_model')}, "
+        f"d_ff {size.get('d_ff')}, {size.get('num_layers')} encoder + {size.get('num_layers')} decoder layers, "
+        f"{size.get('num_heads')} heads, vocabulary {size.get('vocab_size')}.",
+        f"- Input up to {meta.get('max_source_tokens')} tokens, output up to {meta.get('max_target_tokens')}.",
+        "",
+        "## Training",
+        f"- Corpus `{cfg.get('corpus')}` (signature `{training.get('corpus_signature')}`), "
+        f"{training.get('pairs')} pairs, built by the recipe `corpora/default.toml`: MLQE-PE train post-edits, "
+        "WMT21/22 system outputs filtered by TER against references, Apertium round trips of clean English, "
+        "and unchanged sentences.",
+        f"- {cfg.get('max_steps')} steps of {cfg.get('batch_size')} examples, AdamW, peak learning rate "
+        f"{cfg.get('learning_rate')}, cosine schedule; {training.get('seconds', 0) / 60:.0f} minutes on "
+        f"{training.get('device', '2 CPU cores')}.",
+        f"- Command: `{training.get('command', 'posteditor train')}`",
+        "",
+        "## Dev metrics",
+        f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "
+        f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
+        f"worse and precision >= 0.5); source sentence {'used' if meta.get('use_source') else 'not used'}.",
+        "",
+        "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lang, m in sorted(at.get("langs", {}).items()):
+        lines.append(
+            f"| {lang} | {m['mt_ter']} | {m['ter']} | {m['delta_ter']:+.2f} | {m['delta_chrf']:+.2f} | {m['delta_bleu']:+.2f} |"
+        )
+    if at:
+        lines += [
+            "",
+            f"Edits applied: {at.get('applied')}; precision {at.get('precision', 0):.2f} "
+            f"(applied edits the post-editor also made), recall {at.get('recall', 0):.3f}.",
+        ]
+    else:
+        lines += ["", "No threshold met the bar: the model applies no edit by default."]
+    lines += [
+        "",
+        "Measured with `posteditor evaluate` (see the README) and `posteditor.calibrate`; the whole "
+        "threshold sweep is in `posteditor.json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_card(model_dir: str | Path) -> Path:
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "posteditor.json").read_text(encoding="utf-8"))
+    path = model_dir / "README.md"
+    path.write_text(render_card(meta, model_dir.name), encoding="utf-8")
+    return path

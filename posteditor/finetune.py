@@ -1,0 +1,488 @@
+"""Fine-tune the current model on the editor's corrections, behind a gate.
+
+Linear phases, each leaving the current model untouched until the last:
+
+1. **Collect** (MT, final) pairs from the corrections logs and plain parallel files (where a
+   post-edit equal to its MT is kept: the post-editor read it and left it alone). A record
+   whose final text differs from its MT teaches that fix. A record whose final text *equals*
+   its MT teaches "leave it alone" only when the editor rejected a proposed edit in it (the
+   rejection is the information); otherwise it says nothing and is skipped. The same MT (and
+   source) logged twice counts once, the latest final text winning. Corrupt log lines are
+   skipped with a warning and counted.
+2. **Hold out** 15% of the pairs (at least one), chosen by a hash of the MT so the choice is
+   stable as the log grows, and pick the base dev set: a fixed sample of MLQE-PE dev
+   (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
+   Score the base model on both, as ``correct`` would apply it (its confidence threshold).
+3. **Train** with transformers' Seq2SeqTrainer in ``models/.work/<name>/`` (the same
+   ``training_arguments``, ``PairDataset`` and ``collate`` as ``train``, so ``torchrun`` or
+   ``accelerate launch`` spread it over several GPUs), the training corrections mixed with
+   half as many pairs replayed from the base model's own corpus so it does not forget.
+   Checkpoints let ``--out NAME`` resume an interrupted run with the data saved at its start.
+4. **Gate**: the new model becomes current only if its TER on the held-out corrections is
+   lower than the base model's and its TER on the base dev set is not higher by more than a
+   small tolerance (0.2). Either way the finished folder is renamed into ``models/<name>``
+   with its card and metrics; a refused one stays there as a candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from posteditor import paths, versions
+from posteditor.corrections import read
+from posteditor.textio import InputError, atomic_write, read_text
+
+MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
+Scorer = Callable[[Path, dict[str, list[dict]]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """One fine-tuning run. Every field is saved with the new version."""
+
+    epochs: float = 3.0
+    """Passes over the training corrections (replayed pairs come along)."""
+    learning_rate: float = 3e-4
+    """Peak learning rate: lower than training from scratch, to adjust rather than relearn."""
+    batch_size: int = 16
+    """Examples per optimiser step (per device)."""
+    warmup_ratio: float = 0.1
+    """Share of the steps spent warming the learning rate up."""
+    replay_ratio: float = 0.5
+    """Replayed base training pairs per training correction (each costs as much as one)."""
+    heldout_fraction: float = 0.15
+    """Share of the corrections kept out of training to judge the new model (at least one)."""
+    dev_size: int = 200
+    """Base dev segments the new model must not get worse on."""
+    tolerance: float = 0.2
+    """How much worse (TER points) the base dev set may get."""
+    save_steps: int = 50
+    """Checkpoint every this many steps (an interrupted run resumes from the last one)."""
+    seed: int = 13
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- 1. collect ------------------------------------------------------------------------
+
+
+def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[dict], dict]:
+    """Training pairs ``{"mt", "pe", "src"}`` from corrections logs and parallel files."""
+    stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
+    pairs: dict[tuple[str, str | None], dict] = {}
+    for log in logs:
+        records, corrupt = read(log)
+        stats["records"] += len(records)
+        stats["corrupt"] += corrupt
+        for r in records:
+            if not r.mt.strip() or not r.final.strip():
+                stats["no_information"] += 1
+                continue
+            if r.final == r.mt:
+                rejected = any(isinstance(e, dict) and e.get("decision") == "rejected" for e in r.edits)
+                if not rejected:
+                    stats["no_information"] += 1
+                    continue
+            pairs[(r.mt, r.source)] = {"mt": r.mt, "pe": r.final, "src": r.source}
+    if mt or pe:
+        if not (mt and pe):
+            raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")
+        files = [read_text(f).text.splitlines() for f in (mt, pe)]
+        sources = read_text(src).text.splitlines() if src else [None] * len(files[0])
+        if not len(files[0]) == len(files[1]) == len(sources):
+            raise InputError(f"{mt}, {pe}{', ' + src if src else ''}: different numbers of lines")
+        for m, p, s in zip(files[0], files[1], sources):
+            if m.strip() and p.strip():
+                pairs[(m, s)] = {"mt": m, "pe": p, "src": s}
+                stats["parallel"] += 1
+    rows = list(pairs.values())
+    stats["fixes"] = sum(r["mt"] != r["pe"] for r in rows)
+    stats["leave_alone"] = len(rows) - stats["fixes"]
+    return rows, stats
+
+
+def _hash(row: dict) -> float:
+    digest = hashlib.sha1(f"{row['mt']}\t{row.get('src') or ''}".encode()).hexdigest()
+    return int(digest[:12], 16) / 16**12
+
+
+def split_heldout(rows: list[dict], fraction: float) -> tuple[list[dict], list[dict]]:
+    """(train, held out): a row is held out when its hash falls under ``fraction``."""
+    if len(rows) < 2:
+        raise InputError(f"fine-tuning needs at least 2 corrections (one is held out to judge it); found {len(rows)}")
+    ranked = sorted(rows, key=_hash)
+    n = sum(_hash(r) < fraction for r in ranked)
+    n = min(max(n, 1), len(rows) - 1)
+    return ranked[n:], ranked[:n]
+
+
+# --- 2. replay and dev data ------------------------------------------------------------
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    return p if p.exists() or not (paths.PROJECT_ROOT / p).exists() else paths.PROJECT_ROOT / p
+
+
+def base_corpus(base_meta: dict) -> Path | None:
+    """The folder of the corpus the base model was trained on, from its training config."""
+    corpus = ((base_meta.get("training") or {}).get("config") or {}).get("corpus")
+    return _resolve(str(corpus)) if corpus else None
+
+
+def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:
+    """``n`` pairs drawn uniformly from ``corpus/train.jsonl`` in one pass (reservoir)."""
+    if corpus is None or not (corpus / "train.jsonl").is_file() or n <= 0:
+        return []
+    rng, kept = random.Random(seed), []
+    with open(corpus / "train.jsonl", encoding="utf-8") as fh:
+        for k, line in enumerate(fh):
+            if len(kept) < n:
+                kept.append(line)
+            elif (j := rng.randrange(k + 1)) < n:
+                kept[j] = line
+    rows = []
+    for line in kept:
+        try:
+            row = json.loads(line)
+            rows.append({"mt": row["mt"], "pe": row["pe"], "src": row.get("src")})
+        except (ValueError, KeyError, TypeError):
+            continue
+    return rows
+
+
+def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[dict], str]:
+    """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``."""
+    langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]
+    rows: list[dict] = []
+    if langs and size > 0:
+        from posteditor.corpus import mlqe_pairs  # detokenized, as the model reads text
+
+        each = math.ceil(size / len(langs))
+        for lang in langs:
+            found = [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(paths.data_root(), "dev", [lang])]
+            rows += sorted((r for r in found if r["mt"] not in exclude), key=_hash)[:each]
+        return rows[:size], f"MLQE-PE dev, {min(size, len(rows))} segments of {', '.join(langs)}"
+    if corpus is not None and (corpus / "dev.jsonl").is_file() and size > 0:
+        with open(corpus / "dev.jsonl", encoding="utf-8") as fh:
+            found = [json.loads(line) for line in fh if line.strip()]
+        found = [{"mt": r["mt"], "pe": r["pe"], "src": r.get("src")} for r in found if r["mt"] not in exclude]
+        return sorted(found, key=_hash)[:size], f"{corpus / 'dev.jsonl'}, {min(size, len(found))} segments"
+    return [], "none found"
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]:
+    """TER of what ``correct`` would write with the model alone, per set.
+
+    ``posteditor.evaluate`` does the measuring, as ``posteditor evaluate`` does: segments
+    too long for the model are left alone, edits below its confidence threshold are not
+    applied, TER is sacrebleu's, case-sensitive.
+    """
+    from posteditor.evaluate import evaluate_items
+    from posteditor.model import Corrector
+
+    corrector = Corrector(model_dir)
+    return {
+        name: round(evaluate_items(corrector, [r["mt"] for r in rows], [r["pe"] for r in rows],
+                                   [r.get("src") for r in rows])["corrected"]["ter"], 2)
+        for name, rows in sets.items() if rows
+    }
+
+
+def mt_ter(rows: list[dict]) -> float | None:
+    """TER of leaving the MT as it is: what any correction has to beat."""
+    from posteditor.evaluate import score
+
+    return round(score([r["mt"] for r in rows], [r["pe"] for r in rows])["ter"], 2) if rows else None
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: FinetuneConfig, scorer: Scorer) -> dict:
+    """Phases 1 and 2: collect, split, sample, score the base model; saved in ``work``."""
+    from posteditor.model import describe
+
+    rows, stats = collect(logs, *parallel)
+    if stats["corrupt"]:
+        _log(f"warning: {stats['corrupt']} corrupt corrections line(s) skipped")
+    train_rows, heldout = split_heldout(rows, cfg.heldout_fraction)
+    base_meta = describe(base)
+    corpus = base_corpus(base_meta)
+    replay = replay_sample(corpus, round(cfg.replay_ratio * len(train_rows)), cfg.seed)
+    if not replay:
+        where = corpus / "train.jsonl" if corpus else "(the model's posteditor.json names no corpus)"
+        _log(f"note: base training data {where} not found; fine-tuning without replay (the model may forget more)")
+    dev, dev_from = dev_sample(cfg.dev_size, {r["mt"] for r in rows}, corpus)
+    if not dev:
+        _log("note: no base dev set found (MLQE-PE dev or the corpus dev.jsonl); the gate judges the held-out corrections only")
+    _log(f"{len(train_rows)} training corrections ({stats['fixes']} fixes, {stats['leave_alone']} leave-alone in all), "
+         f"{len(heldout)} held out, {len(replay)} replayed base pairs, {len(dev)} base dev segments")
+    _log(f"scoring the base model {base} ...")
+    base_scores = scorer(base, {"heldout": heldout, "dev": dev})
+    work.mkdir(parents=True, exist_ok=True)
+    for name, data in (("train", train_rows), ("heldout", heldout), ("replay", replay), ("dev", dev)):
+        _write_jsonl(work / f"{name}.jsonl", data)
+    signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+    plan = {
+        "base": {"name": base.name, "path": str(base.resolve())},
+        "config": asdict(cfg),
+        "data": {**stats, "train": len(train_rows), "heldout": len(heldout), "replay": len(replay),
+                 "replay_from": str(corpus / "train.jsonl") if replay else None, "dev": len(dev),
+                 "dev_from": dev_from, "logs": [str(p) for p in logs], "signature": signature},
+        "base_scores": base_scores,
+        "mt_scores": {"heldout": mt_ter(heldout), "dev": mt_ter(dev)},
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    atomic_write(work / "plan.json", json.dumps(plan, indent=2) + "\n")
+    return plan
+
+
+def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
+    """Phase 3: fine-tune the base model on the saved data; returns the trained folder."""
+    import sentencepiece as spm
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, Seq2SeqTrainer
+
+    from posteditor.model import describe, parameter_count
+    from posteditor.train import PairDataset, TrainConfig, collate, latest_checkpoint, save_model, training_arguments
+
+    cfg = FinetuneConfig(**plan["config"])
+    base = Path(plan["base"]["path"])
+    meta = describe(base)
+    sp = spm.SentencePieceProcessor(model_file=str(base / "spm.model"))
+    rows = _read_jsonl(work / "train.jsonl") + _read_jsonl(work / "replay.jsonl")
+    if not meta.get("use_source", True):  # the model corrects without sources: train it so, at half the cost
+        rows = [dict(r, src=None) for r in rows]
+    limits = {k: meta[k] for k in ("max_source_tokens", "max_target_tokens") if k in meta}
+    tcfg = TrainConfig(batch_size=cfg.batch_size, learning_rate=cfg.learning_rate, save_steps=cfg.save_steps,
+                       seed=cfg.seed, **limits)
+    dataset = PairDataset(rows, sp, tcfg)
+    if not len(dataset):
+        raise InputError("no usable training pairs (every target was too long for the model)")
+    if len(dataset) < len(rows):
+        _log(f"note: {len(rows) - len(dataset)} pair(s) longer than the model's output limit skipped")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    steps = max(1, math.ceil(cfg.epochs * len(dataset) / (cfg.batch_size * world)))
+    torch.manual_seed(cfg.seed)
+    model = AutoModelForSeq2SeqLM.from_pretrained(base, local_files_only=True)
+    args = training_arguments(
+        tcfg, work / "checkpoints", max_steps=steps, warmup_steps=math.ceil(cfg.warmup_ratio * steps),
+        save_total_limit=1, logging_steps=max(1, min(50, steps // 10)), lr_scheduler_type="linear",
+        dataloader_pin_memory=torch.cuda.is_available(), use_cpu=not torch.cuda.is_available(),
+        ddp_find_unused_parameters=False,
+        train_sampling_strategy="group_by_length",  # similar lengths together: a third less padding
+    )
+    trainer = Seq2SeqTrainer(model=model, args=args, train_dataset=dataset, data_collator=collate,
+                             callbacks=list(callbacks))
+    resume = latest_checkpoint(work / "checkpoints")
+    if trainer.args.process_index == 0:
+        _log(f"fine-tuning {plan['base']['name']} ({parameter_count(model) / 1e6:.1f}M parameters) on "
+             f"{len(dataset)} pairs, {steps} steps" + (f"; resuming from {Path(resume).name}" if resume else ""))
+    started = time.time()
+    trainer.train(resume_from_checkpoint=resume)
+    out = work / "model"
+    if trainer.args.process_index == 0:  # the first process of a distributed run saves
+        shutil.rmtree(out, ignore_errors=True)
+        keep = {k: v for k, v in meta.items() if k not in ("created", "base", "finetune", "metrics", "dev")}
+        save_model(trainer.model, base / "spm.model", out, {**keep, "steps": steps, "seconds": round(time.time() - started)})
+    return out
+
+
+def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
+    """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
+    base, reasons, passed = plan["base_scores"], [], True
+    if "heldout" in new and "heldout" in base:
+        better = new["heldout"] < base["heldout"]
+        passed &= better
+        reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} "
+                       + ("(better)" if better else "(not better: refused)"))
+    if "dev" in new and "dev" in base:
+        ok = new["dev"] <= base["dev"] + tolerance
+        passed &= ok
+        reasons.append(f"base dev: TER {base['dev']:.2f} -> {new['dev']:.2f} "
+                       + (f"(within {tolerance})" if ok else f"(worse by more than {tolerance}: refused)"))
+    return passed, reasons
+
+
+def card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict) -> str:
+    d = plan["data"]
+    lines = [
+        f"# Model version `{name}`", "",
+        f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
+        f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
+        f"leave-alone segments in all, {d['heldout']} held out), {d['replay']} replayed base training pairs, "
+        f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
+        f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
+        *[f"- {r}" for r in reasons],
+        "- leaving the MT as it is: " + ", ".join(f"{k} TER {v:.2f}" for k, v in plan["mt_scores"].items() if v is not None),
+        f"- base dev set: {d['dev_from']}", "",
+        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with the model "
+        "alone: edits at or above its confidence threshold, inherited from the base model.", "",
+        "## Data", "",
+        f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
+        f"{d['no_information']} unchanged segments without a rejected edit skipped)",
+        f"- plain parallel pairs: {d['parallel']}",
+        f"- replay: {d['replay_from'] or 'none (base training data not found)'}",
+        f"- corrections signature: {d['signature']}", "",
+        "## Use", "",
+        f"- `posteditor models use {name}` makes it current; `posteditor models rollback` goes back.",
+        f"- `posteditor correct --model {paths.models_dir() / name} FILE` tries it without switching.", "",
+    ]
+    return "\n".join(lines)
+
+
+def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
+    """Score, gate, write card and metrics, move the version into place, maybe make it current."""
+    cfg = FinetuneConfig(**plan["config"])
+    _log("scoring the new model ...")
+    sets = {k: _read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
+    new = scorer(trained_dir, sets)
+    passed, reasons = gate(plan, new, cfg.tolerance)
+    meta = json.loads((trained_dir / "posteditor.json").read_text(encoding="utf-8"))
+    trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}
+    scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),
+                  "segments": plan["data"][k]} for k in ("heldout", "dev") if k in new}
+    meta.update({
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base": plan["base"],
+        "finetune": {"config": plan["config"], "data": plan["data"], **trained,
+                     "gate": {"passed": passed, "reasons": reasons, **scores}},
+    })
+    # Plain writes: the folder is not a version until the rename below publishes it whole.
+    (trained_dir / "posteditor.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (trained_dir / "README.md").write_text(card(name, plan, passed, reasons, trained), encoding="utf-8")
+    root = paths.models_dir()
+    if (root / name).exists():
+        raise InputError(f"{root / name} appeared meanwhile; the trained model is kept in {trained_dir}")
+    os.replace(trained_dir, root / name)  # same filesystem: the version appears whole or not at all
+    if passed:
+        versions.use(name, root)
+    shutil.rmtree(work, ignore_errors=True)
+    return passed, reasons
+
+
+def run(model: str | None = None, logs: Sequence[str] | None = None, parallel: tuple = (None, None, None),
+        out: str | None = None, cfg: FinetuneConfig = FinetuneConfig(), scorer: Scorer | None = None,
+        callbacks: Sequence = ()) -> tuple[str, bool, list[str]]:
+    """Fine-tune, gate and store a new version; returns (name, made current, reasons).
+
+    Under ``torchrun``/``accelerate launch`` every process runs this: the first (``RANK`` 0)
+    prepares the data, the others wait for it, all train, and the first alone scores,
+    gates and stores the result.
+    """
+    from filelock import FileLock, Timeout
+
+    scorer = scorer or ter_scores
+    root = paths.models_dir()
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    if not out and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise InputError("give --out NAME when fine-tuning on several processes (they must agree on the name)")
+    name = versions.check_name(out) if out else versions.new_name(root)
+    if (root / name).exists():
+        raise InputError(f"model version {name!r} already exists in {root}; choose another --out")
+    work = root / versions.WORK / name
+    if not main_process:
+        while not (work / "plan.json").is_file():  # the launcher stops us if the first process fails
+            time.sleep(1)
+        return _train_and_finish(work, name, _load_plan(work), scorer, callbacks, main_process)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / versions.WORK / f"{name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise InputError(f"fine-tuning run {name!r} is already in progress") from None
+    try:
+        if (work / "plan.json").is_file():
+            plan = _load_plan(work)
+            _log(f"resuming fine-tuning run {name!r} with the data saved when it started "
+                 f"({plan['data']['train']} corrections; newer corrections wait for the next run)")
+        else:
+            plan = prepare(work, _base(model), _logs(logs, parallel), parallel, cfg, scorer)
+        return _train_and_finish(work, name, plan, scorer, callbacks, main_process)
+    finally:
+        lock.release()
+        Path(lock.lock_file).unlink(missing_ok=True)
+
+
+def _load_plan(work: Path) -> dict:
+    return json.loads((work / "plan.json").read_text(encoding="utf-8"))
+
+
+def _base(model: str | None) -> Path:
+    base = Path(model) if model else paths.default_model()
+    if not versions.is_model(base):
+        raise InputError(f"{base}: not a posteditor model (model.safetensors and spm.model expected)")
+    return base
+
+
+def _logs(logs: Sequence[str] | None, parallel: tuple) -> list[Path]:
+    """The corrections logs to read: those given (all must exist), else the default one if any."""
+    given = [Path(p) for p in (logs if logs is not None else [paths.corrections_log()])]
+    missing = [p for p in given if not p.is_file()]
+    if missing and logs is not None:
+        raise InputError(f"{missing[0]}: no such corrections log")
+    if missing and not any(parallel):
+        raise InputError(f"no corrections yet ({missing[0]} does not exist): review some documents "
+                         "with `posteditor review` first, or give --mt F --pe F")
+    return [p for p in given if p.is_file()]
+
+
+def _train_and_finish(work: Path, name: str, plan: dict, scorer: Scorer, callbacks: Sequence,
+                      main_process: bool) -> tuple[str, bool, list[str]]:
+    try:
+        trained = train_on(work, plan, callbacks)
+        if not main_process:
+            return name, False, []
+        passed, reasons = finish(work, name, plan, trained, scorer)
+    except BaseException:
+        if main_process:
+            _log(f"stopped: the current model is untouched; resume with `posteditor finetune --out {name}`")
+        raise
+    return name, passed, reasons
+
+
+def main(args) -> int:
+    """``posteditor finetune``."""
+    root = paths.models_dir()
+    if not args.out and (left := versions.unfinished(root)):
+        _log(f"note: interrupted run(s) {', '.join(left)} can be resumed with --out NAME; starting a new one")
+    cfg = FinetuneConfig(epochs=args.epochs)
+    name, passed, reasons = run(args.model, args.corrections or None, (args.mt, args.pe, getattr(args, "src", None)),
+                                args.out, cfg)
+    if not reasons:
+        return 0
+    for reason in reasons:
+        print(f"  {reason}")
+    if passed:
+        print(f"{name} is now the current model ({root / name}); `posteditor models rollback` goes back")
+        return 0
+    print(f"{name} kept as a candidate, not made current ({root / name}); `posteditor models use {name}` to use it anyway")
+    return 0

@@ -1,0 +1,278 @@
+"""The correction memory: a fix an editor made once is proposed again at once, everywhere.
+
+Fine-tuning takes minutes and needs many corrections; the memory needs one. It reads the
+corrections log, and every difference between a segment's MT and its final text (accepted
+suggestions and hand edits alike, found with ``extract_edits``) becomes a remembered fix:
+these MT words -> these words, with the words around it and the documents it came from.
+Whenever the same MT words appear again (whole tokens, case-sensitive) the fix is proposed
+as an ``Edit`` with ``category="memory"``.
+
+How sure a remembered fix is::
+
+    confidence = (accepted + 1) / (accepted + rejected + 2) * context
+
+``accepted`` counts the times the fix was made, ``rejected`` the times it was proposed (by
+the memory or the model) and turned down. ``context`` is 1.0 when the words either side
+agree with a place the fix was made, 0.9 when one side does, 0.75 when neither does. A fix
+with no agreeing neighbour is proposed only if it replaces a distinctive word (4+ characters,
+e.g. "actions" -> "shares", a misspelt place name), never for short words ("the", "say") or
+punctuation, and an insertion only where both neighbours agree. One acceptance thus gives
+0.67 in the same context and 0.5 in a new one; each rejection lowers it.
+
+Usage (``review`` and ``correct``)::
+
+    memory = Memory.load(paths.corrections_log())   # missing log: an empty memory
+    memory = load_memory()                           # the same, or None when it has no fix
+    edits = memory.suggest(items)                    # the Suggester protocol
+    both = Combined(memory, corrector).suggest(items)  # memory first, model where it is silent
+    memory.entry_for(item.text, edit).describe()     # 'remembered from "a.txt" (accepted 2x)'
+    memory.learn(correction)                         # a fix made now is proposed at once
+
+Nothing here imports torch: loading a log of thousands of records takes a fraction of a
+second, and the index is a dict from the first MT word of a fix to its entries.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from posteditor.corrections import Correction, read
+from posteditor.edits import Edit, extract_edits, tokenize, words
+from posteditor.suggest import Item, Suggester
+
+CATEGORY = "memory"
+CONTEXT_WEIGHT = {2: 1.0, 1: 0.9, 0: 0.75}
+MAX_WORDS = 6  # longer rewrites are sentence-specific, not reusable phrase fixes
+MIN_DISTINCTIVE = 4
+
+Key = tuple[tuple[str, ...], tuple[str, ...]]
+Context = tuple[str | None, str | None]
+
+
+@dataclass
+class Entry:
+    """One remembered fix: MT words ``old`` -> ``replacement`` tokens."""
+
+    old: tuple[str, ...]
+    """The MT words replaced (empty: an insertion between the context words)."""
+    replacement: tuple[str, ...]
+    """The tokens the editor wrote, with their leading whitespace."""
+    contexts: set[Context] = field(default_factory=set)
+    """(word before, word after) of each place the fix was made."""
+    accepted: int = 0
+    rejected: int = 0
+    documents: list[str] = field(default_factory=list)
+    """Where the fix was made, first one first."""
+
+    @property
+    def new(self) -> tuple[str, ...]:
+        return tuple(words(self.replacement))
+
+    @property
+    def distinctive(self) -> bool:
+        return any(len(w) >= MIN_DISTINCTIVE and any(c.isalpha() for c in w) for w in self.old)
+
+    def confidence(self, level: int) -> float:
+        prior = (self.accepted + 1) / (self.accepted + self.rejected + 2)
+        return round(prior * CONTEXT_WEIGHT[level], 4)
+
+    def level(self, context: Context) -> int | None:
+        """How well a place's neighbours agree with the fix's (None: do not propose there)."""
+        if context in self.contexts:
+            return 2
+        if not self.old:
+            return None
+        if any(context[0] == c[0] and c[0] is not None or context[1] == c[1] and c[1] is not None for c in self.contexts):
+            return 1
+        return 0 if self.distinctive else None
+
+    def describe(self) -> str:
+        where = ", ".join(f'"{d}"' for d in self.documents[:3]) or "an earlier correction"
+        more = f" and {len(self.documents) - 3} more" if len(self.documents) > 3 else ""
+        return f"remembered from {where}{more} (accepted {self.accepted}x, rejected {self.rejected}x)"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A proposed edit and the memory entry it comes from."""
+
+    edit: Edit
+    entry: Entry
+
+
+def _context(tokens: Sequence[str], start: int, end: int) -> Context:
+    left = next((t.strip() for t in reversed(tokens[:start]) if t.strip()), None)
+    right = next((t.strip() for t in tokens[end:] if t.strip()), None)
+    return left, right
+
+
+def _conflict(a: Edit, b: Edit) -> bool:
+    """Whether two edits touch the same tokens (or insert at the same place)."""
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    if a.start == a.end:
+        return b.start <= a.start < b.end
+    if b.start == b.end:
+        return a.start <= b.start < a.end
+    return a.start < b.end and b.start < a.end
+
+
+class Memory:
+    """Remembered fixes, indexed by their first MT word; a ``Suggester``."""
+
+    def __init__(self, records: Iterable[Correction] = (), corrupt: int = 0):
+        self.entries: dict[Key, Entry] = {}
+        self._by_first: dict[str, list[Entry]] = {}  # replacements, by their first old word
+        self._by_left: dict[str, list[Entry]] = {}  # insertions, by the word before them
+        self._seen: set[tuple] = set()
+        self._lock = threading.Lock()
+        self.corrupt = corrupt
+        """Corrupt log lines skipped while loading."""
+        for record in records:
+            self.learn(record)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, warn=None) -> Memory:
+        """The memory of a corrections log (default: ``paths.corrections_log()``).
+
+        A missing log gives an empty memory; corrupt lines are skipped and counted in
+        ``corrupt`` (pass ``warn`` to hear about each; by default they are silent so the
+        editor's screen stays clean).
+        """
+        if path is None:
+            from posteditor import paths
+
+            path = paths.corrections_log()
+        if not Path(path).is_file():
+            return cls()
+        records, corrupt = read(path, warn=warn or (lambda msg: None))
+        return cls(records, corrupt)
+
+    def __len__(self) -> int:
+        """How many fixes the memory would propose."""
+        return sum(1 for e in self.entries.values() if e.accepted)
+
+    def learn(self, record: Correction) -> None:
+        """Remember the fixes of one corrections record (and the proposals it rejected)."""
+        seen = (record.document, record.segment, record.mt, record.final)
+        tokens = tokenize(record.mt)
+        with self._lock:
+            if seen in self._seen:
+                return  # the same segment saved twice is one correction, not two
+            self._seen.add(seen)
+            if record.final != record.mt:
+                for edit in extract_edits(record.mt, record.final):
+                    old = tuple(words(tokens[edit.start : edit.end]))
+                    entry = self._entry(old, edit.replacement)
+                    if entry is None:
+                        continue
+                    if not entry.accepted:  # a rejection may have made it, with guessed spacing
+                        entry.replacement = tuple(edit.replacement)
+                    entry.accepted += 1
+                    context = _context(tokens, edit.start, edit.end)
+                    entry.contexts.add(context)
+                    if not old and context[0] is not None and entry not in self._by_left.get(context[0], []):
+                        # Insertions are found by the word before them.
+                        self._by_left.setdefault(context[0], []).append(entry)
+                    if record.document and record.document not in entry.documents:
+                        entry.documents.append(record.document)
+            for raw in record.edits:
+                if not isinstance(raw, dict) or raw.get("decision") != "rejected":
+                    continue
+                old, new = str(raw.get("old", "")).split(), str(raw.get("new", "")).split()
+                entry = self._entry(tuple(old), tuple(" " + w for w in new))
+                if entry is not None:
+                    entry.rejected += 1
+
+    def _entry(self, old: tuple[str, ...], replacement: tuple[str, ...]) -> Entry | None:
+        new = tuple(words(replacement))
+        if old == new or len(old) > MAX_WORDS or len(new) > MAX_WORDS or not (old or new):
+            return None
+        key = (old, new)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = Entry(old, tuple(replacement))
+            if old:
+                self._by_first.setdefault(old[0], []).append(entry)
+        return entry
+
+    def matches(self, items: Sequence[Item]) -> list[list[Match]]:
+        """Remembered fixes for each item, non-overlapping, most confident first chosen."""
+        with self._lock:
+            return [self._match(item.text) for item in items]
+
+    def _match(self, text: str) -> list[Match]:
+        tokens = tokenize(text)
+        found: list[Match] = []
+        for i, token in enumerate(tokens):
+            word = token.strip()
+            if not word:
+                continue
+            for entry in self._by_first.get(word, ()):
+                end = i + len(entry.old)
+                if entry.accepted and tuple(t.strip() for t in tokens[i:end]) == entry.old:
+                    self._propose(found, entry, tokens, i, end)
+            for entry in self._by_left.get(word, ()):
+                if entry.accepted:
+                    self._propose(found, entry, tokens, i + 1, i + 1)
+        found.sort(key=lambda m: (-m.edit.confidence, -(m.edit.end - m.edit.start), m.edit.start))
+        chosen: list[Match] = []
+        for m in found:
+            if not any(_conflict(m.edit, c.edit) for c in chosen):
+                chosen.append(m)
+        return sorted(chosen, key=lambda m: (m.edit.start, m.edit.end))
+
+    @staticmethod
+    def _propose(found: list[Match], entry: Entry, tokens: Sequence[str], start: int, end: int) -> None:
+        level = entry.level(_context(tokens, start, end))
+        if level is None:
+            return
+        replacement = list(entry.replacement)
+        if replacement and start < len(tokens) and start < end:
+            # The first new token takes the spacing of the word it replaces.
+            here = tokens[start]
+            lead = here[: len(here) - len(here.lstrip())]
+            replacement[0] = lead + replacement[0].lstrip()
+        edit = Edit(start, end, tuple(replacement), entry.confidence(level), CATEGORY)
+        found.append(Match(edit, entry))
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        """The ``Suggester`` protocol: remembered fixes as edits."""
+        return [[m.edit for m in row] for row in self.matches(items)]
+
+    def entry_for(self, text: str, edit: Edit) -> Entry | None:
+        """The entry behind a memory edit of ``text`` (to show where a fix came from)."""
+        tokens = tokenize(text)
+        return self.entries.get((tuple(words(tokens[edit.start : edit.end])), tuple(words(edit.replacement))))
+
+
+MemorySuggester = Memory
+
+
+def load_memory(path: str | os.PathLike | None = None) -> Memory | None:
+    """The memory of the corrections log, or None when it holds no fix yet (``correct``)."""
+    memory = Memory.load(path)
+    return memory if len(memory) else None
+
+
+def combine(first: Sequence[Sequence[Edit]], second: Sequence[Sequence[Edit]]) -> list[list[Edit]]:
+    """Per item, every edit of ``first`` plus those of ``second`` that do not overlap them."""
+    out = []
+    for a, b in zip(first, second):
+        kept = list(a) + [e for e in b if not any(_conflict(e, x) for x in a)]
+        out.append(sorted(kept, key=lambda e: (e.start, e.end)))
+    return out
+
+
+class Combined:
+    """The memory's fixes first, then the model's wherever the memory is silent."""
+
+    def __init__(self, memory: Suggester, model: Suggester):
+        self.memory, self.model = memory, model
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        return combine(self.memory.suggest(items), self.model.suggest(items))

@@ -1,0 +1,49 @@
+"""``posteditor train``: build the corpus from its recipe, train, calibrate, write the card."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from posteditor.textio import InputError
+
+
+def main(args: argparse.Namespace) -> int:
+    from posteditor import corpus
+    from posteditor.calibrate import calibrate
+    from posteditor.card import write_card
+    from posteditor.train import TrainConfig, train
+
+    recipe = Path(args.recipe)
+    if not recipe.is_file():
+        raise InputError(f"{recipe}: no such recipe")
+    data = Path(args.data)
+    if not data.is_dir():
+        raise InputError(f"{data}: data folder not found (give --data)")
+    built = Path(args.corpus) if args.corpus else Path("corpora/build") / recipe.stem
+    if not (built / "train.jsonl").is_file():
+        print(f"building corpus {built} from {recipe}", file=sys.stderr)
+        corpus.main(data, recipe, built)
+    cfg = TrainConfig(out=args.out, corpus=str(built), threads=args.threads)
+    if args.max_steps:
+        cfg = replace(cfg, max_steps=args.max_steps)
+    if args.batch_size:
+        cfg = replace(cfg, batch_size=args.batch_size)
+    out = train(cfg)
+    record_command(out, "posteditor train " + " ".join(sys.argv[2:]))
+    calibrate(out, built / "dev.jsonl")
+    write_card(out)
+    print(f"model written to {out}", file=sys.stderr)
+    return 0
+
+
+def record_command(model_dir: Path, command: str) -> None:
+    """Note in posteditor.json the command that trained the model, for its card."""
+    import json
+
+    meta_path = Path(model_dir) / "posteditor.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.setdefault("training", {})["command"] = command
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,143 @@
+"""``posteditor review FILE``: the editor's app and its entry point.
+
+The app is deliberately small: it opens nothing itself, shows the review screen for a
+``Session`` and a suggester factory it is handed, applies the user's keymap, and shows help.
+The real model is loaded through ``posteditor.correct.load_suggester`` inside the factory, in
+the screen's worker thread, so the screen is up before torch is even imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: no keymap file, default keys
+    tomllib = None
+
+from textual.app import App
+from textual.binding import Binding
+
+from posteditor.textio import InputError
+from posteditor.tui.dialogs import HandEdit, HelpScreen
+from posteditor.tui.background import THREAD_NAME, SuggesterFactory
+from posteditor.tui.screen import ReviewScreen
+from posteditor.tui.session import Session
+
+
+def keymap_path() -> Path:
+    """``$XDG_CONFIG_HOME/posteditor/keys.toml`` (``~/.config/...`` by default)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "posteditor" / "keys.toml"
+
+
+def binding_ids() -> dict[str, Binding]:
+    """Every remappable binding by id: the review screen's, then the dialogs'."""
+    bindings = [*ReviewScreen.BINDINGS, *HandEdit.BINDINGS, *HelpScreen.BINDINGS]
+    return {b.id: b for b in bindings if isinstance(b, Binding) and b.id}
+
+
+def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
+    """The user's key remapping (binding id -> keys) and a warning about anything ignored.
+
+    The file maps ids to a key or a list of keys, at the top level or under ``[keys]``::
+
+        accept = "y"
+        reject = ["n", "x"]
+    """
+    path = path or keymap_path()
+    if not path.is_file():
+        return {}, None
+    if tomllib is None:
+        return {}, f"{path}: ignored (reading it needs Python 3.11)"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, f"{path}: ignored ({exc})"
+    table = data.get("keys", data)
+    keymap, ignored = {}, []
+    known = binding_ids()
+    for name, keys in table.items():
+        if isinstance(keys, str):
+            keys = [keys]
+        if name not in known or not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            ignored.append(name)
+            continue
+        keymap[name] = ",".join(k.strip() for k in keys)
+    return keymap, (f"{path}: ignored unknown ids or bad keys: {', '.join(ignored)}" if ignored else None)
+
+
+class ReviewApp(App):
+    """Review the proposed edits of one document."""
+
+    CSS_PATH = "review.tcss"
+    TITLE = "posteditor review"
+
+    def __init__(self, session: Session, factory: SuggesterFactory | None,
+                 keymap: dict[str, str] | None = None, keymap_warning: str | None = None) -> None:
+        super().__init__()
+        self.session, self.factory = session, factory
+        self.keymap = dict(keymap or {})
+        self.keymap_warning = keymap_warning
+        self.set_keymap(self.keymap)
+
+    def get_default_screen(self) -> ReviewScreen:
+        return ReviewScreen(self.session, self.factory)
+
+    def on_mount(self) -> None:
+        if self.keymap_warning:
+            self.notify(self.keymap_warning, severity="warning", timeout=8)
+
+    @property
+    def review(self) -> ReviewScreen:
+        return next(s for s in self.screen_stack if isinstance(s, ReviewScreen))
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q goes through the same confirmation as the quit key."""
+        self.review.action_request_quit()
+
+    def show_help(self) -> None:
+        rows = []
+        for binding_id, binding in binding_ids().items():
+            keys = self.keymap.get(binding_id, binding.key).split(",")
+            shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys)
+            rows.append((shown, binding.tooltip or binding.description, binding_id))
+        self.push_screen(HelpScreen(rows, str(keymap_path())))
+
+    def on_unmount(self) -> None:
+        self.session.close()
+
+
+def suggester_factory(model: str | None, use_memory: bool) -> SuggesterFactory:
+    """Load the real suggester (model and correction memory) when called, not before."""
+
+    def load():
+        try:
+            from posteditor.correct import load_suggester
+        except ImportError as exc:
+            raise InputError(f"the corrector is not installed ({exc})") from None
+        return load_suggester(model, use_memory=use_memory)
+
+    return load
+
+
+def main(args) -> int:
+    """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
+    session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence)
+    try:
+        keymap, warning = load_keymap()
+        app = ReviewApp(session, suggester_factory(args.model, not args.no_memory), keymap, warning)
+        app.run()
+    finally:
+        session.close()
+    code = app.return_code or 0
+    if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        # The model is still inside a batch nobody will read; everything is saved and the
+        # journal closed, so leave now rather than wait for it (or tear torch down under it).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

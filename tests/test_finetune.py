@@ -1,0 +1,239 @@
+"""Fine-tuning on corrections: data collection, the gate, versions, interruption and resume.
+
+Runs the real Trainer on the tiny model (a few steps each); scores are injected where a test
+needs the gate to decide one way.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from transformers import TrainerCallback
+
+from posteditor import cli, corrections, finetune, versions
+from posteditor.corrections import Correction
+from posteditor.finetune import FinetuneConfig, collect, gate, split_heldout
+from posteditor.textio import InputError
+
+from conftest import tiny_pairs
+
+FAST = FinetuneConfig(epochs=1, batch_size=8, save_steps=2, dev_size=6)
+MLQE = {  # Moses-tokenized, as MLQE-PE ships it
+    "mt": ["The family fled in the last week to Idlib .", "He say it 's the peoples ' choice .",
+           "Aid workers entered the world of Hama .", "The army shelled the camp ."],
+    "pe": ["The family fled to Idlib last week .", "He said it 's the people 's choice .",
+           "Aid workers entered the region of Hama .", "The army shelled the camp ."],
+    "src": ["a", "b", "c", "d"],
+}
+
+
+def record(mt, final, decision=None):
+    edits = ({"start": 0, "end": 1, "old": "x", "new": "y", "decision": decision},) if decision else ()
+    return Correction(mt, final, document="doc.txt", segment=0, edits=edits)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, tiny_model):
+    """A models folder holding a copy of the tiny model as ``default``, a corpus to replay,
+    MLQE-PE-like dev files and a corrections log with two corrupt lines."""
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model, root / "default", ignore=shutil.ignore_patterns("work", "checkpoints"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tiny_pairs(100, seed=11)))
+    meta_path = root / "default" / "posteditor.json"
+    meta = json.loads(meta_path.read_text())
+    meta["training"] = {"config": {"corpus": str(corpus)}}
+    meta_path.write_text(json.dumps(meta))
+    dev = tmp_path / "data" / "mlqe-pe" / "ro-en"
+    dev.mkdir(parents=True)
+    for ext, lines in MLQE.items():
+        (dev / f"dev.{ext}").write_text("\n".join(lines) + "\n")
+    log = tmp_path / "corrections.jsonl"
+    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(40, seed=5)], log)
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write('{"mt": "The army fled", "fin\n')
+        fh.write("\x00\x01 garbage\n")
+    monkeypatch.setenv("POSTEDITOR_MODELS", str(root))
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    monkeypatch.setenv("POSTEDITOR_DATA", str(tmp_path / "data"))
+    return root
+
+
+@pytest.mark.parametrize(
+    "records, pairs, stats",
+    [
+        ([record("a b", "a c")], [("a b", "a c")], {"fixes": 1, "leave_alone": 0, "no_information": 0}),
+        # unchanged, but the editor rejected a proposal: "leave it alone" is worth learning
+        ([record("a b", "a b", "rejected")], [("a b", "a b")], {"fixes": 0, "leave_alone": 1}),
+        # unchanged and nothing rejected (pending, or nothing proposed): says nothing
+        ([record("a b", "a b", "pending"), record("a b", "a b")], [], {"no_information": 2}),
+        ([record("a b", "")], [], {"no_information": 1}),
+        # the same MT logged twice: the latest final text wins
+        ([record("a b", "a c"), record("a b", "a d")], [("a b", "a d")], {"records": 2, "fixes": 1}),
+    ],
+)
+def test_collect(tmp_path, records, pairs, stats):
+    log = tmp_path / "log.jsonl"
+    corrections.append(records, log)
+    rows, got = collect([log])
+    assert [(r["mt"], r["pe"]) for r in rows] == pairs
+    assert {k: got[k] for k in stats} == stats
+
+
+def test_collect_parallel_files_and_their_errors(tmp_path):
+    mt, pe, src = tmp_path / "mt.txt", tmp_path / "pe.txt", tmp_path / "src.txt"
+    mt.write_text("a b\n\nc d\n")
+    pe.write_text("a c\n\nc d\n")
+    src.write_text("x\ny\nz\n")
+    rows, stats = collect([], str(mt), str(pe), str(src))
+    assert rows == [{"mt": "a b", "pe": "a c", "src": "x"}, {"mt": "c d", "pe": "c d", "src": "z"}]
+    assert stats["parallel"] == 2
+    pe.write_text("a c\n")
+    with pytest.raises(InputError, match="different numbers of lines"):
+        collect([], str(mt), str(pe))
+    with pytest.raises(InputError, match="go together"):
+        collect([], str(mt), None)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 100])
+def test_split_heldout_is_deterministic_and_never_empty(n):
+    rows = [{"mt": f"segment {i}", "pe": f"segment {i}."} for i in range(n)]
+    train, held = split_heldout(rows, 0.15)
+    assert 1 <= len(held) < n and len(train) + len(held) == n
+    assert split_heldout(list(reversed(rows)), 0.15) == (train, held)
+    if n == 100:
+        assert 5 <= len(held) <= 30
+    # a growing log keeps what it held out: the choice is by hash, not position
+    bigger_train, bigger_held = split_heldout(rows + [{"mt": "new", "pe": "new."}], 0.15)
+    assert n < 10 or {r["mt"] for r in held} <= {r["mt"] for r in bigger_held}
+
+
+def test_split_heldout_needs_two_corrections():
+    with pytest.raises(InputError, match="at least 2"):
+        split_heldout([{"mt": "a", "pe": "b"}], 0.15)
+
+
+@pytest.mark.parametrize(
+    "new, passed",
+    [
+        ({"heldout": 29.0, "dev": 20.0}, True),
+        ({"heldout": 29.0, "dev": 20.2}, True),  # within the tolerance
+        ({"heldout": 29.0, "dev": 20.3}, False),
+        ({"heldout": 30.0, "dev": 19.0}, False),  # must be better on the corrections, not equal
+        ({"heldout": 29.0}, True),  # no dev set: the corrections decide
+    ],
+)
+def test_gate(new, passed):
+    plan = {"base_scores": {"heldout": 30.0, "dev": 20.0}}
+    ok, reasons = gate(plan, new, tolerance=0.2)
+    assert ok is passed
+    assert len(reasons) == len(new) and all("TER" in r for r in reasons)
+
+
+def test_finetune_end_to_end_through_the_cli(home, capsys):
+    assert cli.main(["finetune", "--out", "ft-test", "--epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    version = home / "ft-test"
+    meta = json.loads((version / "posteditor.json").read_text())
+    ft = meta["finetune"]
+    assert ft["data"]["corrupt"] == 2 and "2 corrupt corrections line(s) skipped" in err
+    assert ft["data"]["replay"] == round(0.5 * ft["data"]["train"]) > 0
+    assert ft["data"]["dev"] == 4 and "MLQE-PE dev" in ft["data"]["dev_from"]
+    assert meta["base"]["name"] == "default" and meta["min_confidence"] == 0.0  # threshold inherited
+    assert {"base", "new", "mt"} <= set(ft["gate"]["heldout"]) and "dev" in ft["gate"]
+    card = (version / "README.md").read_text()
+    assert card.startswith("# Model version `ft-test`") and "## Gate" in card
+    assert not (home / versions.WORK / "ft-test").exists()  # work folder cleaned up
+    passed = ft["gate"]["passed"]
+    assert versions.current_name(home) == ("ft-test" if passed else "default")
+    assert ("is now the current model" if passed else "kept as a candidate") in out
+    assert cli.main(["finetune", "--out", "ft-test"]) == 2  # a name is never reused
+    assert "already exists" in capsys.readouterr().err
+
+
+def scores(heldout, dev):
+    """A scorer: the base model gets 30/20, the new one (trained in ``.work/NAME/model``) what the test says."""
+    def scorer(model_dir, sets):
+        base = model_dir.name != "model"
+        return {"heldout": 30.0 if base else heldout, "dev": 20.0 if base else dev}
+    return scorer
+
+
+@pytest.mark.parametrize(
+    "heldout, dev, promoted",
+    [(28.0, 20.1, True), (31.0, 20.0, False), (28.0, 21.0, False)],
+)
+def test_the_gate_decides_what_becomes_current(home, heldout, dev, promoted):
+    name, passed, reasons = finetune.run(out="ft-gate", cfg=FAST, scorer=scores(heldout, dev))
+    assert passed is promoted
+    assert versions.current_name(home) == ("ft-gate" if promoted else "default")
+    assert versions.history(home) == (["default"] if promoted else [])
+    [v] = [v for v in versions.versions(home) if v.name == "ft-gate"]
+    assert v.candidate is not promoted
+    card = (home / "ft-gate" / "README.md").read_text()
+    assert ("promoted to current" if promoted else "kept as a candidate") in card
+    assert all(r in card for r in reasons)
+    if promoted:
+        versions.rollback(home)
+        assert versions.current_name(home) == "default" and (home / "ft-gate").is_dir()
+
+
+class StopAt(TrainerCallback):
+    """Ctrl-C at a given step (and record the steps seen)."""
+
+    def __init__(self, step=None):
+        self.step, self.seen = step, []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.seen.append(state.global_step)
+        if state.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_leaves_the_current_model_untouched_and_resumes(home, capsys):
+    shutil.copytree(home / "default", home / "ft-old")
+    versions.use("ft-old", home)
+    before = (home / "CURRENT").read_bytes(), (home / "ft-old" / "model.safetensors").read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0), callbacks=[StopAt(3)])
+    assert "current model is untouched" in capsys.readouterr().err
+    assert ((home / "CURRENT").read_bytes(), (home / "ft-old" / "model.safetensors").read_bytes()) == before
+    assert not (home / "ft-new").exists()
+    work = home / versions.WORK / "ft-new"
+    assert (work / "plan.json").is_file() and (work / "checkpoints" / "checkpoint-2").is_dir()
+    assert versions.unfinished(home) == ["ft-new"]
+    planned = json.loads((work / "plan.json").read_text())["data"]["train"]
+
+    # New corrections meanwhile do not change a resumed run's data.
+    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(20, seed=99)], home.parent / "corrections.jsonl")
+    again = StopAt()
+    name, passed, _ = finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0), callbacks=[again])
+    assert "resuming" in capsys.readouterr().err
+    assert again.seen[0] == 3  # picked up after checkpoint-2
+    assert (name, passed) == ("ft-new", True)
+    assert json.loads((home / "ft-new" / "posteditor.json").read_text())["finetune"]["data"]["train"] == planned
+    assert versions.current_name(home) == "ft-new" and versions.history(home) == ["default", "ft-old"]
+    assert versions.rollback(home) == ("ft-new", "ft-old")
+    assert versions.unfinished(home) == []
+
+
+def test_a_crash_while_scoring_also_leaves_the_current_model(home):
+    def broken(model_dir, sets):
+        if model_dir.name == "model":
+            raise RuntimeError("out of memory")
+        return {"heldout": 30.0}
+
+    with pytest.raises(RuntimeError):
+        finetune.run(out="ft-crash", cfg=FAST, scorer=broken)
+    assert versions.current_name(home) == "default" and not (home / "ft-crash").exists()
+
+
+def test_no_corrections_is_a_one_line_error(home, monkeypatch, capsys):
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(home / "none.jsonl"))
+    assert cli.main(["finetune"]) == 2
+    assert capsys.readouterr().err.startswith("posteditor: no corrections yet")
+    assert cli.main(["finetune", "--corrections", str(home / "missing.jsonl")]) == 2
+    assert "no such corrections log" in capsys.readouterr().err

@@ -1,0 +1,166 @@
+"""The correction memory: a fix made once is proposed again at once, with its own confidence."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from posteditor import corrections
+from posteditor.corrections import Correction
+from posteditor.edits import Edit, apply_edits
+from posteditor.memory import Combined, Memory, combine
+from posteditor.suggest import Item
+
+
+def fix(mt, final, document="report.txt", rejected=()):
+    """A corrections record; ``rejected`` lists (old, new) proposals the editor turned down."""
+    edits = tuple({"start": 0, "end": 1, "old": o, "new": n, "decision": "rejected"} for o, n in rejected)
+    return Correction(mt, final, document=document, segment=0, edits=edits)
+
+
+ACTIONS = fix("The company's actions rose by 5% on Monday.", "The company's shares rose by 5% on Monday.",
+              document="acme-q3.txt")
+
+
+def corrected(memory, text):
+    return apply_edits(text, memory.suggest([Item(text)])[0])
+
+
+@pytest.mark.parametrize(
+    "records, text, expected",
+    [
+        # a distinctive word: proposed anywhere it recurs, even with other neighbours
+        ([ACTIONS], "Apple's actions fell.", "Apple's shares fell."),
+        ([ACTIONS], "Actions speak louder.", "Actions speak louder."),  # case-sensitive
+        ([ACTIONS], "Their transactions fell.", "Their transactions fell."),  # whole tokens only
+        # a misspelt place name, at the start of a segment (no stray leading space)
+        ([fix("They fled to Idleb.", "They fled to Idlib.")], "Idleb was shelled.", "Idlib was shelled."),
+        # a short word needs a neighbour that agrees
+        ([fix("Then he say no.", "Then he said no.")], "Later he say yes.", "Later he said yes."),
+        ([fix("Then he say no.", "Then he said no.")], "They say yes.", "They say yes."),
+        # an insertion needs both neighbours
+        ([fix("They reached city centre.", "They reached the city centre.")], "We reached city walls.",
+         "We reached the city walls."),
+        ([fix("They reached city centre.", "They reached the city centre.")], "We saw city walls.",
+         "We saw city walls."),
+        # a deletion, and a multi-word fix
+        ([fix("It is more bigger now.", "It is bigger now.")], "Mine is more bigger.", "Mine is bigger."),
+        ([fix("the world of Idlib", "the region of Idlib")], "In the world of Idlib.", "In the region of Idlib."),
+        # a fix only ever rejected is never proposed
+        ([fix("The actions rose.", "The actions rose.", rejected=[("actions", "shares")])], "The actions fell.",
+         "The actions fell."),
+    ],
+)
+def test_remembered_fixes(records, text, expected):
+    assert corrected(Memory(records), text) == expected
+
+
+def test_confidence_counts_acceptances_rejections_and_context():
+    memory = Memory([ACTIONS])
+    [[same]] = memory.suggest([Item("The company's actions rose sharply.")])
+    [[other]] = memory.suggest([Item("Apple's actions were sold.")])
+    assert (same.category, same.confidence, other.confidence) == ("memory", 0.6667, 0.5)
+    memory.learn(fix("The actions rose.", "The actions rose.", "b.txt", rejected=[("actions", "shares")]))
+    memory.learn(fix("The actions rose.", "The actions rose.", "c.txt", rejected=[("actions", "shares")]))
+    [[after]] = memory.suggest([Item("The company's actions rose sharply.")])
+    assert after.confidence == pytest.approx((1 + 1) / (1 + 2 + 2))
+    memory.learn(fix("Acme actions fell.", "Acme shares fell.", "d.txt"))
+    [[again]] = memory.suggest([Item("The company's actions rose sharply.")])
+    assert again.confidence == pytest.approx((2 + 1) / (2 + 2 + 2))
+
+
+def test_where_a_fix_came_from():
+    memory = Memory([ACTIONS, fix("Acme actions fell.", "Acme shares fell.", "acme-q4.txt")])
+    text = "Apple's actions fell."
+    [[edit]] = memory.suggest([Item(text)])
+    entry = memory.entry_for(text, edit)
+    assert entry.documents == ["acme-q3.txt", "acme-q4.txt"]
+    assert entry.describe() == 'remembered from "acme-q3.txt", "acme-q4.txt" (accepted 2x, rejected 0x)'
+    assert [m.entry for m in memory.matches([Item(text)])[0]] == [entry]
+
+
+def test_the_same_segment_saved_twice_counts_once():
+    memory = Memory([ACTIONS, ACTIONS])
+    [[edit]] = memory.suggest([Item("Apple's actions fell.")])
+    assert memory.entry_for("Apple's actions fell.", edit).accepted == 1
+
+
+def test_learn_makes_a_fix_available_at_once():
+    memory = Memory()
+    assert memory.suggest([Item("Apple's actions fell.")]) == [[]]
+    memory.learn(ACTIONS)
+    assert corrected(memory, "Apple's actions fell.") == "Apple's shares fell."
+    assert len(memory) == 1
+
+
+def test_overlapping_fixes_keep_the_most_confident():
+    memory = Memory([ACTIONS, ACTIONS.__class__("Big actions rose.", "Big stocks rose.", document="x", segment=1),
+                     fix("Big actions fell.", "Big shares fell.", "y")])
+    [[edit]] = memory.suggest([Item("Big actions rose.")])
+    assert edit.inserted == "shares"  # accepted twice beats once
+
+
+def test_combine_prefers_memory_and_drops_overlapping_model_edits(fake_suggester):
+    memory = Memory([fix("the world of Idlib", "the region of Idlib")])
+    items = [Item("In the world of Idlib, peoples fled."), Item("No memory here: informations.")]
+    edits = Combined(memory, fake_suggester).suggest(items)
+    assert [(e.inserted, e.category) for e in edits[0]] == [("region", "memory"), ("people", "model")]
+    assert [(e.inserted, e.category) for e in edits[1]] == [("information", "model")]
+    # Touching the same place counts as overlapping: an insertion before a token and its
+    # deletion, or two insertions at one place, would be one change split between two sources.
+    insertion, later = Edit(2, 2, (" x",)), Edit(3, 4, (" z",))
+    assert combine([[insertion]], [[Edit(2, 3, ()), Edit(2, 2, (" y",)), later]]) == [[insertion, later]]
+
+
+def test_load_skips_corrupt_lines_and_tolerates_a_missing_log(tmp_path, monkeypatch):
+    log = tmp_path / "corrections.jsonl"
+    assert len(Memory.load(log)) == 0
+    corrections.append([ACTIONS], log)
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write('{"mt": "half a line\n')
+        fh.write("not json at all\n")
+        fh.write(json.dumps({"mt": "a", "final": "b", "edits": [None, {"decision": "rejected"}]}) + "\n")
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    memory = Memory.load()
+    assert memory.corrupt == 2
+    assert corrected(memory, "Apple's actions fell.") == "Apple's shares fell."
+
+
+def test_loading_a_large_log_is_quick(tmp_path):
+    log = tmp_path / "corrections.jsonl"
+    records = [fix(f"Report {i}: the actions of firm {i} rose sharply.", f"Report {i}: the shares of firm {i} rose sharply.",
+                   document=f"doc{i % 50}.txt") for i in range(3000)]
+    corrections.append(records, log)
+    started = time.perf_counter()
+    memory = Memory.load(log)
+    memory.suggest([Item("the actions of firm 7 rose")] * 200)
+    assert time.perf_counter() - started < 5  # ~0.3 s when the machine is idle
+    assert memory.entries[(("actions",), ("shares",))].accepted == 3000
+
+
+def test_load_memory_is_none_until_there_is_a_fix(tmp_path):
+    from posteditor.memory import load_memory
+
+    log = tmp_path / "corrections.jsonl"
+    assert load_memory(log) is None
+    corrections.append([fix("The actions rose.", "The actions rose.", rejected=[("actions", "shares")])], log)
+    assert load_memory(log) is None  # only a rejection: nothing to propose
+    corrections.append([ACTIONS], log)
+    assert corrected(load_memory(log), "Apple's actions fell.") == "Apple's shares fell."
+
+
+def test_records_written_by_the_editor(fake_suggester):
+    """The log as ``corrections.from_segment`` writes it: accepted, rejected and hand edits."""
+    from posteditor.edits import Decision, Segment
+
+    text = "In the world of Idlib, the peoples fled."
+    [edits] = fake_suggester.suggest([Item(text)])
+    segment = Segment(text).with_edits(edits).decide(0, Decision.ACCEPTED).decide(1, Decision.REJECTED)
+    final = segment.corrected().replace("fled", "escaped")  # plus a hand edit
+    memory = Memory([corrections.from_segment(segment, final, "idlib.md", 4)])
+    later = "Aid reached the world of Hama; the peoples fled."
+    assert corrected(memory, later) == "Aid reached the region of Hama; the peoples escaped."
+    assert memory.entries[(("peoples",), ("people",))].rejected == 1
+    assert len(memory) == 2

@@ -1,0 +1,244 @@
+"""Opening, journaling, restoring and saving a document under review (no UI)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from posteditor import corrections
+from posteditor.edits import Decision
+from posteditor.journal import journal_path
+from posteditor.suggest import Item
+from posteditor.textio import InputError
+from posteditor.tui.session import FileChanged, Session
+from posteditor.tui.state import Cursor
+from tui_fakes import ARTICLE, TableSuggester
+
+A, R = Decision.ACCEPTED, Decision.REJECTED
+
+
+@pytest.fixture
+def article(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
+    path = tmp_path / "article.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    return path
+
+
+def suggest_all(session: Session, suggester=None) -> None:
+    suggester = suggester or TableSuggester()
+    texts = session.state.texts
+    session.state.set_suggestions(list(enumerate(suggester.suggest([Item(t) for t in texts]))))
+
+
+def crash(session: Session) -> None:
+    """What kill -9 leaves: the journal as written, the lock released by the OS."""
+    session.journal.close()
+
+
+def work_through(session: Session) -> None:
+    """Accept, reject, hand-edit: one of each."""
+    state = session.state
+    c = state.step(Cursor(0), pending=True)
+    state.decide(c, A)  # seg 0: world -> region
+    c = state.step(c, pending=True)
+    state.decide(c, R)  # seg 1: world kept
+    state.hand_edit(Cursor(2), "Many people fled to the Turkish border.")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        (b"\x00\x01binary", "binary"),
+        (b"caf\xe9 au lait", "not valid UTF-8"),
+        (b"  \n\n", "empty"),
+    ],
+)
+def test_unreadable_files_are_input_errors(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        Session(str(path))
+
+
+def test_source_must_align(article, tmp_path):
+    src = tmp_path / "src.txt"
+    src.write_text("Une phrase.\nDeux.\n", encoding="utf-8")
+    with pytest.raises(InputError, match="2 source sentences but .* has 5 segments"):
+        Session(str(article), source=str(src))
+    src.write_text("\n".join(f"Phrase {i}." for i in range(5)) + "\n", encoding="utf-8")
+    s = Session(str(article), source=str(src))
+    assert s.state.segment(3).source == "Phrase 3."
+    s.close()
+
+
+def test_second_editor_on_the_same_file_is_refused(article):
+    s = Session(str(article))
+    with pytest.raises(InputError, match="already open"):
+        Session(str(article))
+    s.close()
+    Session(str(article)).close()
+
+
+def test_crash_restores_every_decision_without_a_model(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    finals = [s.state.final(i) for i in range(len(s.state))]
+    crash(s)
+    s2 = Session(str(article))
+    assert s2.restored.segments == 3 and s2.restored.analysed == 5 and s2.restored.unsaved == 3
+    assert [s2.state.final(i) for i in range(len(s2.state))] == finals
+    assert s2.state.total.rejected == 1 and s2.state.dirty
+    assert article.read_text(encoding="utf-8") == ARTICLE  # nothing saved behind the user's back
+    s2.close()
+
+
+def test_truncated_last_line_is_skipped(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    crash(s)
+    jp = journal_path(article)
+    with open(jp, "a", encoding="utf-8") as fh:
+        fh.write('{"t": "work", "i": 4, "h": "abc", "decis')
+    s2 = Session(str(article))
+    assert s2.restored.bad_lines == 1 and s2.restored.segments == 3
+    s2.close()
+
+
+def test_save_is_byte_exact_and_logs_corrections(article, tmp_path):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    saved = s.save()
+    expected = ARTICLE.replace("the world has", "the region has").replace("peoples fled to the", "people fled to the Turkish")
+    assert article.read_text(encoding="utf-8") == expected
+    assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
+    assert (saved.changed, saved.logged) == (2, 2) and not s.state.dirty
+    records, bad = corrections.read(tmp_path / "corrections.jsonl")
+    assert bad == 0 and [r.segment for r in records] == [0, 2]
+    assert records[0].edits[0]["decision"] == "accepted" and records[0].edits[0]["confidence"] == 0.9
+    assert [e["decision"] for e in records[1].edits] == ["accepted", "manual"]  # the hidden edit, then the hand edit
+    # saving again logs nothing new, and keeps the first backup (the original)
+    assert s.save().logged == 0
+    assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
+    s.close()
+
+
+def test_reopening_a_saved_file_shows_its_decisions(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    s.save()
+    saved_text = article.read_bytes()
+    c = s.state.step(Cursor(0), pending=True)
+    s.state.decide(c, A)  # unsaved work after the save...
+    crash(s)  # ...then a crash
+    s2 = Session(str(article))
+    assert s2.restored.unsaved == 1 and s2.state.total.accepted == 2
+    assert s2.state.texts[0] == "The war in the world has displaced millions."  # the original MT
+    s2.discard()  # quit without saving
+    s2.close()
+    s3 = Session(str(article))
+    assert not s3.state.dirty and s3.state.total.accepted == 1 and s3.state.total.manual == 1
+    s3.save()
+    assert article.read_bytes() == saved_text
+    s3.close()
+
+
+def test_file_changed_on_disk(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    article.write_text(ARTICLE.replace("Monday", "Tuesday"), encoding="utf-8")
+    with pytest.raises(FileChanged):
+        s.save()
+    s.save(force=True)
+    assert "the region has" in article.read_text(encoding="utf-8")
+    s.close()
+
+
+def test_stale_journal_restores_what_still_matches(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    crash(s)
+    article.write_text(ARTICLE.replace("Aid workers say", "Aid workers said"), encoding="utf-8")
+    s2 = Session(str(article))
+    assert s2.restored.dropped >= 1 and s2.state.work(1).decisions == ()
+    assert s2.state.total.accepted == 1 and s2.state.total.manual == 1
+    assert journal_path(article).with_name(journal_path(article).name + ".old").exists()
+    s2.close()
+
+
+def test_untouched_session_leaves_no_journal(article):
+    Session(str(article)).close()
+    assert not journal_path(article).exists()
+
+
+def test_bom_and_crlf_survive(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "c.jsonl"))
+    path = tmp_path / "crlf.txt"
+    raw = ("\ufeff" + ARTICLE.replace("\n", "\r\n")).encode("utf-8")
+    path.write_bytes(raw)
+    s = Session(str(path))
+    suggest_all(s)
+    s.state.decide(s.state.step(Cursor(0), pending=True), A)
+    s.save()
+    assert path.read_bytes() == raw.replace(b"the world has", b"the region has")
+    s.close()
+
+
+def test_journal_records_are_json_lines(article):
+    s = Session(str(article))
+    suggest_all(s)
+    work_through(s)
+    lines = journal_path(article).read_text(encoding="utf-8").splitlines()
+    kinds = [json.loads(line)["t"] for line in lines]
+    assert kinds[0] == "open" and kinds.count("work") == 3 and kinds.count("suggest") == 5
+    s.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.booleans(), min_size=4, max_size=4))
+def test_no_accepted_edit_means_byte_identical(article, rejects):
+    s = Session(str(article))
+    suggest_all(s)
+    c = s.state.step(Cursor(0), pending=True)
+    for reject in rejects:
+        if c is None:
+            break
+        if reject:
+            s.state.decide(c, R)
+        c = s.state.step(c, pending=True)
+    s.save(force=True)
+    assert article.read_text(encoding="utf-8") == ARTICLE
+    s.discard()
+    s.journal.remove()
+    s.close()
+
+
+def test_markdown_keeps_its_markup(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "c.jsonl"))
+    text = ("# The world today\n\n- Many peoples fled the world.\n- See the [world](https://world.example) map"
+            " and `world` in code.\n\n```\nworld\n```\n")
+    path = tmp_path / "notes.md"
+    path.write_text(text, encoding="utf-8")
+    s = Session(str(path))
+    assert s.fmt == "md"
+    suggest_all(s)
+    c = s.state.step(Cursor(0), pending=True)
+    while c is not None:
+        s.state.decide(c, A)
+        c = s.state.step(c, pending=True)
+    s.save()
+    assert path.read_text(encoding="utf-8") == (
+        "# The region today\n\n- Many peoples fled the region.\n- See the [region](https://world.example) map"
+        " and `world` in code.\n\n```\nworld\n```\n")
+    s.close()

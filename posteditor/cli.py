@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="examples per step")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
 
+    p = sub.add_parser("corpus", help="build the training corpus of a recipe (train does this when needed)")
+    p.add_argument("--recipe", default=str(paths.PROJECT_ROOT / "corpora" / "default.toml"), help="corpus recipe")
+    p.add_argument("--data", default=str(paths.data_root()), help="shared data folder (default: ../shared/data)")
+    p.add_argument("--out", metavar="DIR", help="where to build (default: corpora/build/<recipe>)")
+
     p = sub.add_parser("review", help="walk through the proposed edits of a file in the terminal editor")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--source", metavar="SRC", help="the source text, one sentence per line aligned with the segments")
@@ -98,6 +103,7 @@ COMMANDS = {
     "correct": "posteditor.correct:main",
     "evaluate": "posteditor.evaluate:main",
     "train": "posteditor.training_cli:main",
+    "corpus": "posteditor.training_cli:build",
     "review": "posteditor.tui.app:main",
     "finetune": "posteditor.finetune:main",
     "models": "posteditor.versions:main",

@@ -7,7 +7,27 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from posteditor.paths import PROJECT_ROOT
 from posteditor.textio import InputError
+
+BUILD = PROJECT_ROOT / "corpora" / "build"
+
+
+def _check(recipe: Path, data: Path) -> None:
+    if not recipe.is_file():
+        raise InputError(f"{recipe}: no such recipe")
+    if not data.is_dir():
+        raise InputError(f"{data}: data folder not found (give --data)")
+
+
+def build(args: argparse.Namespace) -> int:
+    """``posteditor corpus``: build (or rebuild from cache) a recipe's corpus."""
+    from posteditor import corpus
+
+    recipe, data = Path(args.recipe), Path(args.data)
+    _check(recipe, data)
+    corpus.main(data, recipe, Path(args.out) if args.out else BUILD / recipe.stem)
+    return 0
 
 
 def main(args: argparse.Namespace) -> int:
@@ -16,13 +36,9 @@ def main(args: argparse.Namespace) -> int:
     from posteditor.card import write_card
     from posteditor.train import TrainConfig, train
 
-    recipe = Path(args.recipe)
-    if not recipe.is_file():
-        raise InputError(f"{recipe}: no such recipe")
-    data = Path(args.data)
-    if not data.is_dir():
-        raise InputError(f"{data}: data folder not found (give --data)")
-    built = Path(args.corpus) if args.corpus else Path("corpora/build") / recipe.stem
+    recipe, data = Path(args.recipe), Path(args.data)
+    _check(recipe, data)
+    built = Path(args.corpus) if args.corpus else BUILD / recipe.stem
     if not (built / "train.jsonl").is_file():
         print(f"building corpus {built} from {recipe}", file=sys.stderr)
         corpus.main(data, recipe, built)

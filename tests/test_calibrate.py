@@ -1,0 +1,44 @@
+"""The shipped threshold harms no dev language and keeps precision first."""
+
+import pytest
+
+from posteditor.calibrate import choose, sweep
+from posteditor.card import render_card
+from posteditor.edits import extract_edits
+from posteditor.evaluate import NOTHING
+
+
+def row(t, deltas, precision=0.8, applied=10):
+    langs = {lang: {"delta_ter": d} for lang, d in deltas.items()}
+    return {"threshold": t, "langs": langs, "precision": precision, "applied": applied}
+
+
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ([row(0.5, {"ro": -2.0, "ru": 0.1}), row(0.9, {"ro": -1.0, "ru": 0.0})], 0.9),  # ru may not get worse
+        ([row(0.5, {"ro": -2.0, "ru": -1.0}), row(0.9, {"ro": -1.0, "ru": 0.0})], 0.5),  # best mean gain
+        ([row(0.5, {"ro": -2.0}, precision=0.4)], NOTHING),  # precision first
+        ([row(0.5, {"ro": -1.0}), row(0.7, {"ro": -1.0})], 0.7),  # ties go to the higher threshold
+        ([row(0.9, {"ro": 0.0}, precision=None, applied=0)], NOTHING),  # nothing applied
+    ],
+)
+def test_choose(table, expected):
+    assert choose(table) == expected
+
+
+def test_sweep_scores_each_language_against_its_post_edits():
+    rows = [
+        {"mt": "People fled the world of Idlib.", "pe": "People fled the region of Idlib.", "origin": "mlqe:ro-en"},
+        {"mt": "The vote was held on Sunday.", "pe": "The vote was held on Sunday.", "origin": "mlqe:ru-en"},
+    ]
+    good = [e for e in extract_edits(rows[0]["mt"], rows[0]["pe"])]
+    good = [type(e)(e.start, e.end, e.replacement, 0.9) for e in good]
+    bad = [type(e)(e.start, e.end, e.replacement, 0.4) for e in extract_edits(rows[1]["mt"], "The vote took place Sunday.")]
+    table = sweep(rows, [good, bad])
+    at = {r["threshold"]: r for r in table}
+    assert at[0.4]["langs"]["ru-en"]["delta_ter"] > 0  # the low-confidence rewrite hurts ru-en
+    assert at[0.9]["langs"]["ro-en"]["delta_ter"] < 0 and at[0.9]["langs"]["ru-en"]["delta_ter"] == 0
+    assert choose(table) == 0.9  # every threshold in (0.4, 0.9] ties: the highest wins
+    card = render_card({"min_confidence": choose(table), "dev": {"at_threshold": at[0.9], "segments": 2}}, "test")
+    assert "| ro-en |" in card and "-" in card

@@ -48,14 +48,27 @@ def render_card(meta: dict, name: str) -> str:
         lines.append(
             f"| {lang} | {m['mt_ter']} | {m['ter']} | {m['delta_ter']:+.2f} | {m['delta_chrf']:+.2f} | {m['delta_bleu']:+.2f} |"
         )
-    if at:
+    if at and at.get("applied"):
         lines += [
             "",
-            f"Edits applied: {at.get('applied')}; precision {at.get('precision', 0):.2f} "
-            f"(applied edits the post-editor also made), recall {at.get('recall', 0):.3f}.",
+            f"Edits applied: {at['applied']}; precision {at['precision']:.2f} "
+            f"(applied edits the post-editor also made), recall {at['recall']:.3f}.",
         ]
     else:
-        lines += ["", "No threshold met the bar: the model applies no edit by default."]
+        lines += ["", "**No threshold met the bar** (every language no worse, precision >= 0.5): "
+                  "by default the model applies no edit. The sweep below shows why."]
+    sweep = dev.get("sweep_with_source" if meta.get("use_source") else "sweep_without_source") or []
+    if sweep:
+        langs = sorted(sweep[0]["langs"])
+        lines += ["", "Threshold sweep (delta TER per pair; precision of the applied edits):", "",
+                  "| threshold | edits | precision | " + " | ".join(langs) + " |",
+                  "|---" * (len(langs) + 3) + "|"]
+        for row in sweep:
+            precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+            deltas = " | ".join(f"{row['langs'][lang]['delta_ter']:+.3f}" for lang in langs)
+            lines.append(f"| {row['threshold']} | {row['applied']} | {precision} | {deltas} |")
+    if training.get("notes"):
+        lines += ["", "## Notes", "", training["notes"]]
     lines += [
         "",
         "Measured with `posteditor evaluate` (see the README) and `posteditor.calibrate`; the whole "

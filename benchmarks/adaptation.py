@@ -90,7 +90,7 @@ def write_parallel(rows: list[dict], where: Path) -> tuple[str, str, str]:
     return tuple(files)
 
 
-def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float) -> dict:
+def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float, **config) -> dict:
     """Run ``posteditor finetune`` on ``rows`` in a scratch models folder; its numbers."""
     from posteditor import finetune
 
@@ -98,11 +98,34 @@ def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float) -> di
     parallel = write_parallel(rows, where)
     started = time.time()
     name, passed, reasons = finetune.run(model=str(root / "default"), logs=[], parallel=parallel, out="adapted",
-                                         cfg=finetune.FinetuneConfig(epochs=epochs))
+                                         cfg=finetune.FinetuneConfig(epochs=epochs, **config))
     seconds = time.time() - started
     meta = json.loads((root / name / "posteditor.json").read_text(encoding="utf-8"))["finetune"]
-    return {"dir": str(root / name), "passed": passed, "reasons": reasons, "seconds": round(seconds, 1),
+    return {"dir": str(root / name), "config": meta["config"], "passed": passed, "reasons": reasons, "seconds": round(seconds, 1),
             "train_seconds": meta.get("seconds"), "steps": meta.get("steps"), "data": meta["data"]}
+
+
+SWEEP = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[str, list]]:
+    """The model's threshold and every edit it proposes for each set (run once, then filtered)."""
+    from posteditor.evaluate import suggest_all
+    from posteditor.model import Corrector
+
+    corrector = Corrector(model_dir)
+    return corrector.info.min_confidence, {
+        k: suggest_all(corrector, [r["mt"] for r in rows], [r["src"] for r in rows]) for k, rows in sets.items()
+    }
+
+
+def ter_at(rows: list[dict], proposed: list, threshold: float) -> tuple[float, int]:
+    """(TER, edits applied) of the MT with the edits at or above ``threshold`` applied."""
+    from posteditor.evaluate import apply_threshold, score
+
+    hyps = apply_threshold([r["mt"] for r in rows], proposed, threshold)
+    applied = sum(1 for edits in proposed for e in edits if e.confidence >= threshold)
+    return round(score(hyps, [r["pe"] for r in rows])["ter"], 2), applied
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=500, help="corrections, and test segments (default 500 each)")
     p.add_argument("--other-limit", type=int, default=None, metavar="N", help="segments of each other dev pair")
     p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: finetune's)")
+    p.add_argument("--replay", type=float, default=None, help="replayed pairs per correction (default: finetune's)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--data", default=str(paths.data_root()))
@@ -122,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     model = Path(args.model) if args.model else paths.default_model()
     os.environ["POSTEDITOR_DATA"] = args.data  # the gate's base dev set comes from here too
     limit_cpus(args.threads)
-    from posteditor.finetune import mt_ter, ter_scores
+    from posteditor.finetune import mt_ter
 
     data = Path(args.data)
     corrections, test = split(dev_rows(args.pair, data), args.n, args.seed)
@@ -132,15 +157,24 @@ def main(argv: list[str] | None = None) -> int:
             sets[other] = dev_rows(other, data)[: args.other_limit]
     where = Path(tempfile.mkdtemp(prefix="posteditor-adaptation-"))
     try:
-        run = finetune_on(corrections, model, where, args.epochs)
+        knobs = {k: v for k, v in (("learning_rate", args.lr), ("replay_ratio", args.replay)) if v is not None}
+        run = finetune_on(corrections, model, where, args.epochs, **knobs)
         print(f"scoring {model} and the fine-tuned model on {sum(map(len, sets.values()))} segments ...", file=sys.stderr)
-        before = ter_scores(model, sets)
-        after = ter_scores(Path(run["dir"]), sets)
+        t_before, before = propose(model, sets)
+        t_after, after = propose(Path(run["dir"]), sets)
     finally:
         if not args.keep:
             shutil.rmtree(where, ignore_errors=True)
-    rows = [{"set": k, "segments": len(v), "mt": mt_ter(v), "before": before[k], "after": after[k],
-             "delta": round(after[k] - before[k], 2)} for k, v in sets.items()]
+    rows = []
+    for k, v in sets.items():
+        (b, nb), (a, na) = ter_at(v, before[k], t_before), ter_at(v, after[k], t_after)
+        rows.append({"set": k, "segments": len(v), "mt": mt_ter(v), "before": b, "after": a, "delta": round(a - b, 2),
+                     "edits_before": nb, "edits_after": na})
+    test_name = f"{args.pair} test"
+    sweep = []
+    for t in SWEEP:
+        (b, nb), (a, na) = ter_at(test, before[test_name], t), ter_at(test, after[test_name], t)
+        sweep.append({"threshold": t, "before": b, "after": a, "delta": round(a - b, 2), "edits_before": nb, "edits_after": na})
     claims = {
         "test TER improves": rows[0]["delta"] < 0,
         f"no other pair worse by > {MAX_OTHER_LOSS} TER": all(r["delta"] <= MAX_OTHER_LOSS for r in rows[1:]),
@@ -148,18 +182,26 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"\nmodel {model}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
           f"{run['data']['heldout']} held out by the gate, {run['data']['replay']} replayed pairs), "
-          f"{run['steps']} steps, {args.epochs:g} epochs")
+          f"{run['steps']} steps, {args.epochs:g} epochs, learning rate {run['config']['learning_rate']}")
     print(f"fine-tuning command: {run['seconds']:.0f} s in all ({run['train_seconds']} s training) on {args.threads} threads")
     print("gate: " + ("promoted" if run["passed"] else "kept as a candidate") + "; " + "; ".join(run["reasons"]))
-    print(f"\n{'set':<14}{'segments':>9}{'MT as is':>10}{'before':>9}{'after':>9}{'delta':>8}   (TER, lower is better)")
+    print(f"\nAs `correct` applies them (threshold {t_before} before, {t_after} after), TER, lower is better:")
+    print(f"{'set':<14}{'segments':>9}{'MT as is':>10}{'before':>9}{'after':>9}{'delta':>8}{'edits':>13}")
     for r in rows:
-        print(f"{r['set']:<14}{r['segments']:>9}{r['mt']:>10.2f}{r['before']:>9.2f}{r['after']:>9.2f}{r['delta']:>+8.2f}")
+        print(f"{r['set']:<14}{r['segments']:>9}{r['mt']:>10.2f}{r['before']:>9.2f}{r['after']:>9.2f}{r['delta']:>+8.2f}"
+              f"{r['edits_before']:>6} ->{r['edits_after']:>5}")
+    print(f"\nThe {test_name} set at other thresholds (both models at the same one; an oracle view, "
+          "since no threshold may be chosen on test data):")
+    print(f"{'threshold':>9}{'before':>9}{'after':>9}{'delta':>8}{'edits':>13}")
+    for r in sweep:
+        print(f"{r['threshold']:>9}{r['before']:>9.2f}{r['after']:>9.2f}{r['delta']:>+8.2f}{r['edits_before']:>6} ->{r['edits_after']:>5}")
     print()
     for claim, ok in claims.items():
         print(f"{'PASS' if ok else 'FAIL'}  {claim}")
     if args.json:
         result = {"model": str(model), "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
-                  "finetune": run, "sets": rows, "claims": claims}
+                  "thresholds": {"before": t_before, "after": t_after}, "finetune": run, "sets": rows,
+                  "test_sweep": sweep, "claims": claims}
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0 if all(claims.values()) else 1
 

@@ -15,7 +15,7 @@ What it does:
 2. Runs ``posteditor finetune`` (``finetune.run``, the same code as the command) on the
    corrections given as plain parallel files (MT, post-edit, source), in a scratch models
    folder whose ``default`` links to ``--model``. The command holds out 15% of them for its
-   gate and replays half as many pairs of the base model's training corpus as it trains on.
+   gate and replays as many pairs of the base model's training corpus as it trains on.
 3. Scores the model before and after (TER of what ``correct`` would write: edits at or above
    the model's confidence threshold; case-sensitive sacrebleu TER) on the test half and on the
    dev sets of the other MLQE-PE pairs (``--other-limit`` segments each, default all 1,000).

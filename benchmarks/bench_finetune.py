@@ -8,7 +8,7 @@ is never touched; everything happens in a scratch folder)::
 
 It times the whole command as a user waits for it: collecting the pairs, scoring the base
 model for the gate (held-out corrections and 200 base dev segments), training (3 epochs over
-the corrections plus half as many replayed pairs) and scoring the new model. With more cores
+the corrections plus as many replayed pairs) and scoring the new model. With more cores
 than ``--threads`` the process is pinned to that many. Exits 1 when it takes over 10 minutes.
 """
 

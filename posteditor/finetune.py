@@ -16,7 +16,7 @@ Linear phases, each leaving the current model untouched until the last:
 3. **Train** with transformers' Seq2SeqTrainer in ``models/.work/<name>/`` (the same
    ``training_arguments``, ``PairDataset`` and ``collate`` as ``train``, so ``torchrun`` or
    ``accelerate launch`` spread it over several GPUs), the training corrections mixed with
-   half as many pairs replayed from the base model's own corpus so it does not forget.
+   as many pairs replayed from the base model's own corpus so it does not forget.
    Checkpoints let ``--out NAME`` resume an interrupted run with the data saved at its start.
 4. **Gate**: the new model becomes current only if its TER on the held-out corrections is
    lower than the base model's and its TER on the base dev set is not higher by more than a
@@ -59,7 +59,7 @@ class FinetuneConfig:
     """Examples per optimiser step (per device)."""
     warmup_ratio: float = 0.1
     """Share of the steps spent warming the learning rate up."""
-    replay_ratio: float = 0.5
+    replay_ratio: float = 1.0
     """Replayed base training pairs per training correction (each costs as much as one)."""
     heldout_fraction: float = 0.15
     """Share of the corrections kept out of training to judge the new model (at least one)."""

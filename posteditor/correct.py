@@ -74,15 +74,10 @@ class Combined:
 
 
 def load_memory() -> Suggester | None:
-    """The correction memory as a suggester, or None when there is none (or no module yet)."""
-    try:
-        from posteditor import memory
-    except ModuleNotFoundError as exc:
-        if exc.name == "posteditor.memory":
-            return None
-        raise
-    load = getattr(memory, "load_memory", None)
-    return load() if callable(load) else None
+    """The correction memory as a suggester, or None when it holds no fix yet."""
+    from posteditor.memory import load_memory as load
+
+    return load()
 
 
 def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:

@@ -17,7 +17,7 @@ import sentencepiece as spm
 import torch
 from transformers import AutoModelForSeq2SeqLM
 
-from posteditor.edits import Edit, extract_edits, respace, tokenize
+from posteditor.edits import Edit, apply_edits, extract_edits, respace, tokenize
 from posteditor.suggest import Item
 from posteditor.textio import InputError
 
@@ -93,8 +93,6 @@ class Corrector:
 
     def correct(self, text: str, source: str | None = None) -> str:
         """The model's full correction of one segment (every edit applied)."""
-        from posteditor.edits import apply_edits
-
         return apply_edits(text, self.suggest([Item(text, source)])[0])
 
     @torch.inference_mode()

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="optimiser steps")
     p.add_argument("--batch-size", type=int, help="examples per step")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    p.add_argument("--init", metavar="DIR", help="continue training this model (its weights and tokenizer) instead of a new one")
 
     p = sub.add_parser("corpus", help="build the training corpus of a recipe (train does this when needed)")
     p.add_argument("--recipe", default=str(paths.PROJECT_ROOT / "corpora" / "default.toml"), help="corpus recipe")

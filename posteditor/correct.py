@@ -40,19 +40,12 @@ MAX_WARNINGS = 10
 # --- suggesters ---------------------------------------------------------------------------
 
 
-def conflict(a: Edit, b: Edit) -> bool:
-    """Whether two edits touch the same MT tokens (or insert at the same place)."""
-    if a.start == a.end == b.start == b.end:
-        return True
-    return a.start < b.end and b.start < a.end
-
-
 def merge(*edit_lists: Sequence[Edit]) -> list[Edit]:
     """All edits of all lists; where two overlap, the more confident one stays (first on ties)."""
     candidates = sorted((e for edits in edit_lists for e in edits), key=lambda e: -e.confidence)
     kept: list[Edit] = []
     for edit in candidates:
-        if not any(conflict(edit, k) for k in kept):
+        if not any(edit.overlaps(k) for k in kept):
             kept.append(edit)
     return sorted(kept, key=lambda e: (e.start, e.end))
 

@@ -65,6 +65,20 @@ class Edit:
         """The MT words this edit takes away, as readable words."""
         return " ".join(words(tokens[self.start : self.end]))
 
+    def overlaps(self, other: Edit) -> bool:
+        """Whether the two edits touch the same tokens or the same place.
+
+        An insertion before a token overlaps an edit of that token (and another insertion
+        there): together they would be one change split in two.
+        """
+        if self.start == self.end and other.start == other.end:
+            return self.start == other.start
+        if self.start == self.end:
+            return other.start <= self.start < other.end
+        if other.start == other.end:
+            return self.start <= other.start < self.end
+        return self.start < other.end and other.start < self.end
+
     def key(self) -> tuple[int, int, tuple[str, ...]]:
         """What the edit does, ignoring spacing and confidence: used to compare edits."""
         return (self.start, self.end, tuple(words(self.replacement)))

@@ -24,7 +24,6 @@ Usage (``review`` and ``correct``)::
     memory = Memory.load(paths.corrections_log())   # missing log: an empty memory
     memory = load_memory()                           # the same, or None when it has no fix
     edits = memory.suggest(items)                    # the Suggester protocol
-    both = Combined(memory, corrector).suggest(items)  # memory first, model where it is silent
     memory.entry_for(item.text, edit).describe()     # 'remembered from "a.txt" (accepted 2x)'
     memory.learn(correction)                         # a fix made now is proposed at once
 
@@ -108,17 +107,6 @@ def _context(tokens: Sequence[str], start: int, end: int) -> Context:
     left = next((t.strip() for t in reversed(tokens[:start]) if t.strip()), None)
     right = next((t.strip() for t in tokens[end:] if t.strip()), None)
     return left, right
-
-
-def _conflict(a: Edit, b: Edit) -> bool:
-    """Whether two edits touch the same tokens (or insert at the same place)."""
-    if a.start == a.end and b.start == b.end:
-        return a.start == b.start
-    if a.start == a.end:
-        return b.start <= a.start < b.end
-    if b.start == b.end:
-        return a.start <= b.start < a.end
-    return a.start < b.end and b.start < a.end
 
 
 class Memory:
@@ -222,7 +210,7 @@ class Memory:
         found.sort(key=lambda m: (-m.edit.confidence, -(m.edit.end - m.edit.start), m.edit.start))
         chosen: list[Match] = []
         for m in found:
-            if not any(_conflict(m.edit, c.edit) for c in chosen):
+            if not any(m.edit.overlaps(c.edit) for c in chosen):
                 chosen.append(m)
         return sorted(chosen, key=lambda m: (m.edit.start, m.edit.end))
 
@@ -257,22 +245,3 @@ def load_memory(path: str | os.PathLike | None = None) -> Memory | None:
     """The memory of the corrections log, or None when it holds no fix yet (``correct``)."""
     memory = Memory.load(path)
     return memory if len(memory) else None
-
-
-def combine(first: Sequence[Sequence[Edit]], second: Sequence[Sequence[Edit]]) -> list[list[Edit]]:
-    """Per item, every edit of ``first`` plus those of ``second`` that do not overlap them."""
-    out = []
-    for a, b in zip(first, second):
-        kept = list(a) + [e for e in b if not any(_conflict(e, x) for x in a)]
-        out.append(sorted(kept, key=lambda e: (e.start, e.end)))
-    return out
-
-
-class Combined:
-    """The memory's fixes first, then the model's wherever the memory is silent."""
-
-    def __init__(self, memory: Suggester, model: Suggester):
-        self.memory, self.model = memory, model
-
-    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        return combine(self.memory.suggest(items), self.model.suggest(items))

@@ -68,6 +68,8 @@ class TrainConfig:
     """Seed for shuffling, initialisation and tokenizer sampling."""
     threads: int = 0
     """CPU threads for torch (0: torch's default)."""
+    init: str | None = None
+    """Start from this model folder's weights and tokenizer instead of a fresh model."""
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -211,13 +213,18 @@ def train(cfg: TrainConfig) -> Path:
     work = out / "checkpoints"
     work.mkdir(parents=True, exist_ok=True)
     spm_path = work / "spm.model"
+    if cfg.init and not spm_path.is_file():  # continuing a model: keep its vocabulary
+        shutil.copy(Path(cfg.init) / "spm.model", spm_path)
     if not spm_path.is_file():
         texts = [r["pe"] for r in rows] + [r["mt"] for r in rows] + [r["src"] for r in rows if r.get("src")]
         train_tokenizer(texts, work, cfg.size.vocab_size, cfg.seed)
     sp = spm.SentencePieceProcessor(model_file=str(spm_path))
     dataset = PairDataset(rows, sp, cfg)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.size, sp.get_piece_size())
+    if cfg.init:
+        model = MBartForConditionalGeneration.from_pretrained(cfg.init, local_files_only=True)
+    else:
+        model = build_model(cfg.size, sp.get_piece_size())
     print(f"model: {parameter_count(model) / 1e6:.1f}M parameters; {len(dataset)} training pairs")
     trainer = Seq2SeqTrainer(
         model=model,

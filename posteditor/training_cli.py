@@ -42,7 +42,9 @@ def main(args: argparse.Namespace) -> int:
     if not (built / "train.jsonl").is_file():
         print(f"building corpus {built} from {recipe}", file=sys.stderr)
         corpus.main(data, recipe, built)
-    cfg = TrainConfig(out=args.out, corpus=str(built), threads=args.threads)
+    if args.init and not (Path(args.init) / "model.safetensors").is_file():
+        raise InputError(f"{args.init}: not a posteditor model (model.safetensors expected)")
+    cfg = TrainConfig(out=args.out, corpus=str(built), threads=args.threads, init=args.init)
     if args.max_steps:
         cfg = replace(cfg, max_steps=args.max_steps)
     if args.batch_size:

@@ -326,7 +326,9 @@ def test_missing_model_is_one_line(tmp_path, capsys):
         ([[Edit(1, 2, ("a",), 0.6)], [Edit(1, 2, ("b",), 0.9)]], [("b", 0.9)]),
         ([[Edit(1, 3, ("a",), 0.9)], [Edit(2, 4, ("b",), 0.5), Edit(5, 6, ("c",), 0.1)]], [("a", 0.9), ("c", 0.1)]),
         ([[Edit(2, 2, ("a",), 0.4)], [Edit(2, 2, ("b",), 0.5)]], [("b", 0.5)]),
-        ([[Edit(2, 2, ("a",), 0.4)], [Edit(2, 3, ("b",), 0.5)]], [("a", 0.4), ("b", 0.5)]),
+        # An insertion before a token and an edit of that token are one change: one wins.
+        ([[Edit(2, 2, ("a",), 0.4)], [Edit(2, 3, ("b",), 0.5)]], [("b", 0.5)]),
+        ([[Edit(2, 2, ("a",), 0.4)], [Edit(1, 2, ("b",), 0.5)]], [("b", 0.5), ("a", 0.4)]),
         ([[Edit(1, 2, ("a",), 0.7)], [Edit(1, 2, ("b",), 0.7)]], [("a", 0.7)]),
     ],
 )

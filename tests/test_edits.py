@@ -98,3 +98,18 @@ def test_segment_applies_only_accepted_edits():
     assert seg.corrected() == seg.text
     assert seg.decide(1, Decision.ACCEPTED).corrected() == "fled the region of Idlib"
     assert seg.proposed() == "ran the region of Idlib"
+
+
+@pytest.mark.parametrize(
+    "a, b, overlap",
+    [
+        (Edit(1, 3, ()), Edit(2, 4, ()), True),
+        (Edit(1, 2, ()), Edit(2, 3, ()), False),
+        (Edit(2, 2, ("x",)), Edit(2, 2, ("y",)), True),
+        (Edit(2, 2, ("x",)), Edit(2, 3, ()), True),  # insert before a token, edit that token
+        (Edit(2, 2, ("x",)), Edit(1, 2, ()), False),  # insert after the edited token
+        (Edit(2, 2, ("x",)), Edit(1, 3, ()), True),
+    ],
+)
+def test_overlaps_is_symmetric_and_counts_an_insertion_before_an_edited_token(a, b, overlap):
+    assert a.overlaps(b) is overlap and b.overlaps(a) is overlap

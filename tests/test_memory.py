@@ -10,7 +10,8 @@ import pytest
 from posteditor import corrections
 from posteditor.corrections import Correction
 from posteditor.edits import Edit, apply_edits
-from posteditor.memory import Combined, Memory, combine
+from posteditor.correct import Combined
+from posteditor.memory import Memory
 from posteditor.suggest import Item
 
 
@@ -102,16 +103,16 @@ def test_overlapping_fixes_keep_the_most_confident():
     assert edit.inserted == "shares"  # accepted twice beats once
 
 
-def test_combine_prefers_memory_and_drops_overlapping_model_edits(fake_suggester):
-    memory = Memory([fix("the world of Idlib", "the region of Idlib")])
+def test_memory_and_model_combine_where_they_do_not_overlap(fake_suggester):
+    memory = Memory([fix("the world of Idlib", "the region of Idlib"), fix("the world of Idlib", "the region of Idlib")])
     items = [Item("In the world of Idlib, peoples fled."), Item("No memory here: informations.")]
-    edits = Combined(memory, fake_suggester).suggest(items)
-    assert [(e.inserted, e.category) for e in edits[0]] == [("region", "memory"), ("people", "model")]
+    edits = Combined([fake_suggester, memory]).suggest(items)
+    # The memory's "region" (accepted twice, same context: 0.75) loses to the model's 0.9 at
+    # the same place; the model's other edits stand.
+    assert [(e.inserted, e.category) for e in edits[0]] == [("region", "model"), ("people", "model")]
     assert [(e.inserted, e.category) for e in edits[1]] == [("information", "model")]
-    # Touching the same place counts as overlapping: an insertion before a token and its
-    # deletion, or two insertions at one place, would be one change split between two sources.
-    insertion, later = Edit(2, 2, (" x",)), Edit(3, 4, (" z",))
-    assert combine([[insertion]], [[Edit(2, 3, ()), Edit(2, 2, (" y",)), later]]) == [[insertion, later]]
+    sure = Combined([fake_suggester, Memory([fix("peoples fled", "people fled")] * 5)]).suggest(items[:1])[0]
+    assert [(e.inserted, e.category) for e in sure] == [("region", "model"), ("people", "memory")]
 
 
 def test_load_skips_corrupt_lines_and_tolerates_a_missing_log(tmp_path, monkeypatch):

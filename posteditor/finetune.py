@@ -10,18 +10,21 @@ Linear phases, each leaving the current model untouched until the last:
    source) logged twice counts once, the latest final text winning. Corrupt log lines are
    skipped with a warning and counted.
 2. **Hold out** 15% of the pairs (at least one), chosen by a hash of the MT so the choice is
-   stable as the log grows, and pick the base dev set: a fixed sample of MLQE-PE dev
-   (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
-   Score the base model on both, as ``correct`` would apply it (its confidence threshold).
+   stable as the log grows, and halve them by a second hash: one half chooses the new model's
+   confidence threshold, the other judges it. Pick the base dev set: a fixed sample of MLQE-PE
+   dev (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
+   Score the base model on the judging half and dev, as ``correct`` would apply it.
 3. **Train** with transformers' Seq2SeqTrainer in ``models/.work/<name>/`` (the same
    ``training_arguments``, ``PairDataset`` and ``collate`` as ``train``, so ``torchrun`` or
    ``accelerate launch`` spread it over several GPUs), the training corrections mixed with
    as many pairs replayed from the base model's own corpus so it does not forget.
    Checkpoints let ``--out NAME`` resume an interrupted run with the data saved at its start.
-4. **Gate**: the new model becomes current only if its TER on the held-out corrections is
-   lower than the base model's and its TER on the base dev set is not higher by more than a
-   small tolerance (0.2). Either way the finished folder is renamed into ``models/<name>``
-   with its card and metrics; a refused one stays there as a candidate.
+4. **Gate**: the new model gets its own confidence threshold, chosen on the first held-out
+   half (inheriting a base threshold of "apply nothing" it could never help). It becomes
+   current only if its TER on the second half is lower than the base model's and its TER on
+   the base dev set is not higher by more than a small tolerance (0.2). Either way the
+   finished folder is renamed into ``models/<name>`` with its card and metrics; a refused one
+   stays there as a candidate.
 """
 
 from __future__ import annotations
@@ -88,14 +91,10 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
         for r in records:
-            if not r.mt.strip() or not r.final.strip():
+            rejected = any(isinstance(e, dict) and e.get("decision") == "rejected" for e in r.edits)
+            if not r.mt.strip() or not r.final.strip() or (r.final == r.mt and not rejected):
                 stats["no_information"] += 1
                 continue
-            if r.final == r.mt:
-                rejected = any(isinstance(e, dict) and e.get("decision") == "rejected" for e in r.edits)
-                if not rejected:
-                    stats["no_information"] += 1
-                    continue
             pairs[(r.mt, r.source)] = {"mt": r.mt, "pe": r.final, "src": r.source}
     if mt or pe:
         if not (mt and pe):
@@ -114,19 +113,35 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
     return rows, stats
 
 
-def _hash(row: dict) -> float:
-    digest = hashlib.sha1(f"{row['mt']}\t{row.get('src') or ''}".encode()).hexdigest()
+def _hash(row: dict, salt: str = "") -> float:
+    digest = hashlib.sha1(f"{salt}{row['mt']}\t{row.get('src') or ''}".encode()).hexdigest()
     return int(digest[:12], 16) / 16**12
+
+
+def _by_hash(rows: list[dict], fraction: float, least: int, salt: str = "") -> tuple[list[dict], list[dict]]:
+    """(rest, chosen): rows whose hash falls under ``fraction``, at least ``least`` each side.
+    By hash, not position, so a row keeps its side as the log grows."""
+    ranked = sorted(rows, key=lambda r: _hash(r, salt))
+    n = sum(_hash(r, salt) < fraction for r in ranked)
+    n = min(max(n, least), len(rows) - least)
+    return ranked[n:], ranked[:n]
 
 
 def split_heldout(rows: list[dict], fraction: float) -> tuple[list[dict], list[dict]]:
     """(train, held out): a row is held out when its hash falls under ``fraction``."""
     if len(rows) < 2:
         raise InputError(f"fine-tuning needs at least 2 corrections (one is held out to judge it); found {len(rows)}")
-    ranked = sorted(rows, key=_hash)
-    n = sum(_hash(r) < fraction for r in ranked)
-    n = min(max(n, 1), len(rows) - 1)
-    return ranked[n:], ranked[:n]
+    return _by_hash(rows, fraction, 1)
+
+
+def split_calibration(heldout: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(calibration, gate): the held-out rows halved by a second hash, so the gate never scores
+    the data that chose the new model's threshold. Under 4 rows a half would be one segment:
+    all go to the gate, and the new model keeps its base model's threshold."""
+    if len(heldout) < 4:
+        return [], sorted(heldout, key=_hash)
+    gate_half, calibration = _by_hash(heldout, 0.5, 2, salt="calibration\t")
+    return calibration, gate_half
 
 
 # --- 2. replay and dev data ------------------------------------------------------------
@@ -207,6 +222,20 @@ def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]
     }
 
 
+def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
+    """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
+    ``posteditor evaluate`` chooses one (from one pass of the model); None without rows."""
+    from posteditor.evaluate import choose_threshold, suggest_all
+    from posteditor.model import Corrector
+
+    if not rows:
+        return None
+    mts, refs, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
+    proposed = suggest_all(Corrector(model_dir), mts, sources)
+    threshold, table = choose_threshold(mts, refs, sources, proposed)
+    return {"threshold": threshold, "segments": len(rows), "table": table}
+
+
 def mt_ter(rows: list[dict]) -> float | None:
     """TER of leaving the MT as it is: what any correction has to beat."""
     from posteditor.evaluate import score
@@ -234,6 +263,10 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if stats["corrupt"]:
         _log(f"warning: {stats['corrupt']} corrupt corrections line(s) skipped")
     train_rows, heldout = split_heldout(rows, cfg.heldout_fraction)
+    calibration, heldout = split_calibration(heldout)
+    if not calibration:
+        _log(f"note: only {len(heldout)} correction(s) held out, too few to halve; "
+             "the new model keeps the base model's confidence threshold")
     base_meta = describe(base)
     corpus = base_corpus(base_meta)
     replay = replay_sample(corpus, round(cfg.replay_ratio * len(train_rows)), cfg.seed)
@@ -244,18 +277,19 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if not dev:
         _log("note: no base dev set found (MLQE-PE dev or the corpus dev.jsonl); the gate judges the held-out corrections only")
     _log(f"{len(train_rows)} training corrections ({stats['fixes']} fixes, {stats['leave_alone']} leave-alone in all), "
-         f"{len(heldout)} held out, {len(replay)} replayed base pairs, {len(dev)} base dev segments")
+         f"{len(calibration)} held out to choose its threshold, {len(heldout)} to judge it, "
+         f"{len(replay)} replayed base pairs, {len(dev)} base dev segments")
     _log(f"scoring the base model {base} ...")
     base_scores = scorer(base, {"heldout": heldout, "dev": dev})
     work.mkdir(parents=True, exist_ok=True)
-    for name, data in (("train", train_rows), ("heldout", heldout), ("replay", replay), ("dev", dev)):
+    for name, data in dict(train=train_rows, calibration=calibration, heldout=heldout, replay=replay, dev=dev).items():
         _write_jsonl(work / f"{name}.jsonl", data)
     signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
     plan = {
-        "base": {"name": base.name, "path": str(base.resolve())},
+        "base": {"name": base.name, "path": str(base.resolve()), "min_confidence": base_meta.get("min_confidence")},
         "config": asdict(cfg),
-        "data": {**stats, "train": len(train_rows), "heldout": len(heldout), "replay": len(replay),
-                 "replay_from": str(corpus / "train.jsonl") if replay else None, "dev": len(dev),
+        "data": {**stats, "train": len(train_rows), "calibration": len(calibration), "heldout": len(heldout),
+                 "replay": len(replay), "replay_from": str(corpus / "train.jsonl") if replay else None, "dev": len(dev),
                  "dev_from": dev_from, "logs": [str(p) for p in logs], "signature": signature},
         "base_scores": base_scores,
         "mt_scores": {"heldout": mt_ter(heldout), "dev": mt_ter(dev)},
@@ -332,20 +366,30 @@ def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, lis
     return passed, reasons
 
 
-def card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict) -> str:
-    d = plan["data"]
+def card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict, calibration: dict) -> str:
+    from posteditor.evaluate import MIN_PRECISION, NOTHING
+
+    d, t = plan["data"], calibration["threshold"]
+    if calibration.get("inherited"):
+        how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
+    else:
+        at = next(r for r in calibration["table"] if r["threshold"] == t)
+        how = (f"the new model's, {t}, was chosen on {calibration['segments']} held-out corrections the gate does "
+               f"not judge (the largest TER gain with applied edits at least {MIN_PRECISION} precise and TER no "
+               f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
     lines = [
         f"# Model version `{name}`", "",
         f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
         f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
-        f"leave-alone segments in all, {d['heldout']} held out), {d['replay']} replayed base training pairs, "
+        f"leave-alone segments in all; {d.get('calibration', 0)} held out to choose its threshold, "
+        f"{d['heldout']} to judge it), {d['replay']} replayed base training pairs, "
         f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
         f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
         *[f"- {r}" for r in reasons],
         "- leaving the MT as it is: " + ", ".join(f"{k} TER {v:.2f}" for k, v in plan["mt_scores"].items() if v is not None),
         f"- base dev set: {d['dev_from']}", "",
-        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with the model "
-        "alone: edits at or above its confidence threshold, inherited from the base model.", "",
+        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with each model alone, "
+        f"at its own confidence threshold: the base model's {plan['base'].get('min_confidence')}; {how}.", "",
         "## Data", "",
         f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
         f"{d['no_information']} unchanged segments without a rejected edit skipped)",
@@ -360,25 +404,31 @@ def card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict)
 
 
 def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
-    """Score, gate, write card and metrics, move the version into place, maybe make it current."""
+    """Choose a threshold, score, gate, write card and metrics, move the version into place."""
     cfg = FinetuneConfig(**plan["config"])
-    _log("scoring the new model ...")
+    meta_path = trained_dir / "posteditor.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    cal_file = work / "calibration.jsonl"  # absent in a run started before thresholds were chosen
+    calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
+        "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
+    meta["min_confidence"] = calibration["threshold"]
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")  # the scorer reads it there
+    _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
     sets = {k: _read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
     new = scorer(trained_dir, sets)
     passed, reasons = gate(plan, new, cfg.tolerance)
-    meta = json.loads((trained_dir / "posteditor.json").read_text(encoding="utf-8"))
     trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}
     scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),
                   "segments": plan["data"][k]} for k in ("heldout", "dev") if k in new}
     meta.update({
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base": plan["base"],
-        "finetune": {"config": plan["config"], "data": plan["data"], **trained,
+        "finetune": {"config": plan["config"], "data": plan["data"], **trained, "calibration": calibration,
                      "gate": {"passed": passed, "reasons": reasons, **scores}},
     })
     # Plain writes: the folder is not a version until the rename below publishes it whole.
-    (trained_dir / "posteditor.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (trained_dir / "README.md").write_text(card(name, plan, passed, reasons, trained), encoding="utf-8")
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (trained_dir / "README.md").write_text(card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
     root = paths.models_dir()
     if (root / name).exists():
         raise InputError(f"{root / name} appeared meanwhile; the trained model is kept in {trained_dir}")
@@ -477,12 +527,11 @@ def main(args) -> int:
     cfg = FinetuneConfig(epochs=args.epochs)
     name, passed, reasons = run(args.model, args.corrections or None, (args.mt, args.pe, getattr(args, "src", None)),
                                 args.out, cfg)
-    if not reasons:
-        return 0
     for reason in reasons:
         print(f"  {reason}")
-    if passed:
+    if reasons and passed:
         print(f"{name} is now the current model ({root / name}); `posteditor models rollback` goes back")
-        return 0
-    print(f"{name} kept as a candidate, not made current ({root / name}); `posteditor models use {name}` to use it anyway")
+    elif reasons:
+        print(f"{name} kept as a candidate, not made current ({root / name}); "
+              f"`posteditor models use {name}` to use it anyway")
     return 0

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 from transformers import TrainerCallback
 
 from posteditor import cli, corrections, finetune, versions
 from posteditor.corrections import Correction
-from posteditor.finetune import FinetuneConfig, collect, gate, split_heldout
+from posteditor.edits import Edit, extract_edits
+from posteditor.finetune import FinetuneConfig, collect, gate, split_calibration, split_heldout
 from posteditor.textio import InputError
 
 from conftest import tiny_pairs
@@ -116,6 +118,26 @@ def test_split_heldout_needs_two_corrections():
         split_heldout([{"mt": "a", "pe": "b"}], 0.15)
 
 
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 20, 100])
+def test_split_calibration_is_stable_and_disjoint(n):
+    held = [{"mt": f"segment {i}", "pe": f"segment {i}."} for i in range(n)]
+    calibration, gate_half = split_calibration(held)
+    cal_mts, gate_mts = {r["mt"] for r in calibration}, {r["mt"] for r in gate_half}
+    assert not cal_mts & gate_mts and len(calibration) + len(gate_half) == n
+    assert split_calibration(list(reversed(held))) == (calibration, gate_half)
+    if n < 4:  # too few to halve: all judge, none choose
+        assert calibration == [] and len(gate_half) == n
+    else:
+        assert min(len(calibration), len(gate_half)) >= 2
+    if n >= 20:  # by hash, so a growing log keeps each row's side
+        more_cal, more_gate = split_calibration(held + [{"mt": "new", "pe": "new."}])
+        assert cal_mts <= {r["mt"] for r in more_cal} and gate_mts <= {r["mt"] for r in more_gate}
+    if n == 100:
+        assert 30 <= len(calibration) <= 70
+        # a second hash: the halves do not follow the first hash, which chose the held-out rows
+        assert calibration != sorted(held, key=finetune._hash)[: len(calibration)]
+
+
 @pytest.mark.parametrize(
     "new, passed",
     [
@@ -142,10 +164,14 @@ def test_finetune_end_to_end_through_the_cli(home, capsys):
     assert ft["data"]["corrupt"] == 2 and "2 corrupt corrections line(s) skipped" in err
     assert ft["data"]["replay"] == ft["data"]["train"] > 0
     assert ft["data"]["dev"] == 4 and "MLQE-PE dev" in ft["data"]["dev_from"]
-    assert meta["base"]["name"] == "default" and meta["min_confidence"] == 0.0  # threshold inherited
+    assert meta["base"]["name"] == "default"
+    calibration = ft["calibration"]  # the new model's own threshold, chosen on its own held-out half
+    assert meta["min_confidence"] == calibration["threshold"] and calibration["segments"] == ft["data"]["calibration"] >= 2
     assert {"base", "new", "mt"} <= set(ft["gate"]["heldout"]) and "dev" in ft["gate"]
+    assert ft["gate"]["heldout"]["segments"] == ft["data"]["heldout"] >= 2
     card = (version / "README.md").read_text()
     assert card.startswith("# Model version `ft-test`") and "## Gate" in card
+    assert f"was chosen on {calibration['segments']} held-out corrections" in card
     assert not (home / versions.WORK / "ft-test").exists()  # work folder cleaned up
     passed = ft["gate"]["passed"]
     assert versions.current_name(home) == ("ft-test" if passed else "default")
@@ -154,12 +180,70 @@ def test_finetune_end_to_end_through_the_cli(home, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-def scores(heldout, dev):
-    """A scorer: the base model gets 30/20, the new one (trained in ``.work/NAME/model``) what the test says."""
+def scores(heldout, dev, seen=None):
+    """A scorer: the base model gets 30/20, the new one (trained in ``.work/NAME/model``) what the test says.
+
+    ``seen`` collects, per call: whether it scored the base model, that model's threshold, the held-out MTs.
+    """
     def scorer(model_dir, sets):
         base = model_dir.name != "model"
+        if seen is not None:
+            threshold = json.loads((model_dir / "posteditor.json").read_text()).get("min_confidence")
+            seen.append((base, threshold, [r["mt"] for r in sets["heldout"]]))
         return {"heldout": 30.0 if base else heldout, "dev": 20.0 if base else dev}
     return scorer
+
+
+class Proposer:
+    """The new model, as the threshold choice sees it: each post-editor fix proposed at 0.72 and a
+    wrong first word at 0.68, so 0.7 is the one threshold that applies right edits only."""
+
+    def __init__(self, fixes):
+        self.fixes, self.asked = fixes, []
+
+    def suggest(self, items):
+        self.asked += items
+        return [[replace(e, confidence=0.72) for e in extract_edits(it.text, self.fixes[it.text])]
+                + [Edit(0, 1, ("Zzz",), 0.68)] for it in items]
+
+
+def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, monkeypatch):
+    log = home.parent / "sourced.jsonl"
+    rows = [dict(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
+    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in rows], log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    calibration, gate_half = split_calibration(split_heldout(collect([log])[0], FAST.heldout_fraction)[1])
+    assert len(calibration) >= 2 and any(r["mt"] != r["pe"] for r in calibration)
+    proposer = Proposer({r["mt"]: r["pe"] for r in rows})
+    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    seen = []
+    finetune.run(out="ft-own", cfg=FAST, scorer=scores(28.0, 20.0, seen))
+    # chosen on the calibration half alone, sources included
+    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in calibration]
+    meta = json.loads((home / "ft-own" / "posteditor.json").read_text())
+    chosen = meta["finetune"]["calibration"]
+    assert meta["min_confidence"] == chosen["threshold"] == 0.7 and chosen["segments"] == len(calibration)
+    assert [r["threshold"] for r in chosen["table"] if r["precision"] == 1.0] == [0.7]
+    card = (home / "ft-own" / "README.md").read_text()
+    assert f"the new model's, 0.7, was chosen on {len(calibration)} held-out corrections" in card
+    # the gate judges both models on the other half only, each at its own threshold
+    gate_mts = [r["mt"] for r in gate_half]
+    assert seen == [(True, 0.0, gate_mts), (False, 0.7, gate_mts)]
+    assert not set(gate_mts) & {r["mt"] for r in calibration}
+
+
+def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch, capsys):
+    log = home.parent / "few.jsonl"
+    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    monkeypatch.setattr("posteditor.model.Corrector", None)  # nothing to choose on: the model is not asked
+    seen = []
+    finetune.run(out="ft-few", cfg=FAST, scorer=scores(28.0, 20.0, seen))
+    assert "too few to halve" in capsys.readouterr().err
+    meta = json.loads((home / "ft-few" / "posteditor.json").read_text())
+    assert meta["min_confidence"] == 0.0 and meta["finetune"]["calibration"]["inherited"]
+    assert "the new model's, 0.0, is inherited" in (home / "ft-few" / "README.md").read_text()
+    assert seen[0][2] == seen[1][2] and len(seen[0][2]) == meta["finetune"]["data"]["heldout"] >= 1
 
 
 @pytest.mark.parametrize(
@@ -197,24 +281,27 @@ def test_an_interrupted_run_leaves_the_current_model_untouched_and_resumes(home,
     shutil.copytree(home / "default", home / "ft-old")
     versions.use("ft-old", home)
     before = (home / "CURRENT").read_bytes(), (home / "ft-old" / "model.safetensors").read_bytes()
+    seen = []
     with pytest.raises(KeyboardInterrupt):
-        finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0), callbacks=[StopAt(3)])
+        finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0, seen), callbacks=[StopAt(3)])
     assert "current model is untouched" in capsys.readouterr().err
     assert ((home / "CURRENT").read_bytes(), (home / "ft-old" / "model.safetensors").read_bytes()) == before
     assert not (home / "ft-new").exists()
     work = home / versions.WORK / "ft-new"
     assert (work / "plan.json").is_file() and (work / "checkpoints" / "checkpoint-2").is_dir()
     assert versions.unfinished(home) == ["ft-new"]
-    planned = json.loads((work / "plan.json").read_text())["data"]["train"]
+    planned = {k: json.loads((work / "plan.json").read_text())["data"][k] for k in ("train", "calibration", "heldout")}
 
     # New corrections meanwhile do not change a resumed run's data.
     corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(20, seed=99)], home.parent / "corrections.jsonl")
     again = StopAt()
-    name, passed, _ = finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0), callbacks=[again])
+    name, passed, _ = finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0, seen), callbacks=[again])
     assert "resuming" in capsys.readouterr().err
     assert again.seen[0] == 3  # picked up after checkpoint-2
     assert (name, passed) == ("ft-new", True)
-    assert json.loads((home / "ft-new" / "posteditor.json").read_text())["finetune"]["data"]["train"] == planned
+    data = json.loads((home / "ft-new" / "posteditor.json").read_text())["finetune"]["data"]
+    assert {k: data[k] for k in planned} == planned
+    assert [s[0] for s in seen] == [True, False] and seen[0][2] == seen[1][2]  # the same gate half
     assert versions.current_name(home) == "ft-new" and versions.history(home) == ["default", "ft-old"]
     assert versions.rollback(home) == ("ft-new", "ft-old")
     assert versions.unfinished(home) == []

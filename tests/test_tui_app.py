@@ -12,7 +12,7 @@ from textual.widgets import TextArea
 from posteditor import cli
 from posteditor.edits import Decision
 from posteditor.journal import journal_path
-from posteditor.tui.app import ReviewApp, load_keymap
+from posteditor.tui.app import ReviewApp, load_keymap, suggester_factory
 from posteditor.tui.dialogs import Choice, HandEdit, HelpScreen
 from posteditor.tui.screen import ReviewScreen
 from posteditor.tui.session import Session
@@ -273,8 +273,49 @@ async def test_segments_near_the_cursor_are_analysed_first(tmp_path, monkeypatch
         await pilot.press("end")  # the editor jumps to the end meanwhile
         gate.set()
         screen = await ready(app, pilot)
-        assert [item.text for item in suggester.calls[0]] == ["Sentence 59 of the world.", "Sentence 58 of the world."]
+        assert [item.text for item in suggester.calls[0]] == ["Sentence 59 of the world."]
+        assert [item.text for item in suggester.calls[1]] == ["Sentence 58 of the world.", "Sentence 57 of the world."]
         assert screen.state.analysed_count == 60
+
+
+class StartedFactory:
+    """A factory like ``worker.ModelProcess``: started by the app at once, closed on exit."""
+
+    def __init__(self):
+        self.calls = []
+
+    def start(self):
+        self.calls.append("start")
+
+    def __call__(self):
+        self.calls.append("load")
+        return TableSuggester()
+
+    def close(self):
+        self.calls.append("close")
+
+
+async def test_the_model_starts_loading_with_the_app_and_stops_with_it(article):
+    fac = StartedFactory()
+    app = make_app(article, factory=fac)
+    assert fac.calls == ["start"]  # before the screen is even composed
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        assert fac.calls == ["start", "load"]
+        await pilot.press("q")
+    assert fac.calls == ["start", "load", "close"]
+
+
+async def test_a_missing_model_in_the_child_process_is_reported(article, tmp_path):
+    app = make_app(article, factory=suggester_factory(str(tmp_path / "nowhere"), use_memory=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.progress.status == "failed"
+        assert "no model" in screen.query_one("#status").plain
+        shown = [n.message for n in app._notifications]
+        assert shown == [f"No suggestions: {tmp_path / 'nowhere'}: no model there; train one with "
+                         "'posteditor train' or give --model DIR"]
+    assert app.factory.proc.poll() is not None  # the child is gone
 
 
 async def test_keymap_remaps_keys(article):

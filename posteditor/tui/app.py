@@ -2,8 +2,9 @@
 
 The app is deliberately small: it opens nothing itself, shows the review screen for a
 ``Session`` and a suggester factory it is handed, applies the user's keymap, and shows help.
-The real model is loaded through ``posteditor.correct.load_suggester`` inside the factory, in
-the screen's worker thread, so the screen is up before torch is even imported.
+The real model runs in a child process (``worker.ModelProcess``), which the app starts the
+moment it is created, so the model loads while the screen is built and never competes
+with the editor for Python's GIL.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ except ImportError:  # Python 3.10: no keymap file, default keys
 from textual.app import App
 from textual.binding import Binding
 
-from posteditor.textio import InputError
 from posteditor.tui.dialogs import HandEdit, HelpScreen
 from posteditor.tui.background import THREAD_NAME, SuggesterFactory
 from posteditor.tui.screen import ReviewScreen
 from posteditor.tui.session import Session
+from posteditor.tui.worker import ModelProcess
 
 
 def keymap_path() -> Path:
@@ -83,6 +84,9 @@ class ReviewApp(App):
         self.keymap = dict(keymap or {})
         self.keymap_warning = keymap_warning
         self.set_keymap(self.keymap)
+        start = getattr(factory, "start", None)  # a model in a child process: load it now
+        if start is not None and session.state.analysed_count < len(session.state):
+            start()
 
     def get_default_screen(self) -> ReviewScreen:
         return ReviewScreen(self.session, self.factory)
@@ -109,30 +113,27 @@ class ReviewApp(App):
 
     def on_unmount(self) -> None:
         self.session.close()
+        close = getattr(self.factory, "close", None)  # stop a model's child process now
+        if close is not None:
+            close()
 
 
-def suggester_factory(model: str | None, use_memory: bool) -> SuggesterFactory:
-    """Load the real suggester (model and correction memory) when called, not before."""
-
-    def load():
-        try:
-            from posteditor.correct import load_suggester
-        except ImportError as exc:
-            raise InputError(f"the corrector is not installed ({exc})") from None
-        return load_suggester(model, use_memory=use_memory)
-
-    return load
+def suggester_factory(model: str | None, use_memory: bool) -> ModelProcess:
+    """The real suggester (model and correction memory), in a child process."""
+    return ModelProcess(model, use_memory)
 
 
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence)
+    factory = suggester_factory(args.model, not args.no_memory)
     try:
         keymap, warning = load_keymap()
-        app = ReviewApp(session, suggester_factory(args.model, not args.no_memory), keymap, warning)
+        app = ReviewApp(session, factory, keymap, warning)
         app.run()
     finally:
         session.close()
+        factory.close()
     code = app.return_code or 0
     if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
         # The model is still inside a batch nobody will read; everything is saved and the

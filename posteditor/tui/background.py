@@ -6,7 +6,8 @@ result to a callback (which posts a message to the screen). Batches start small,
 first suggestion shows quickly, and grow for throughput. Segments too long for the model
 (``correct.fits``) are reported with no edits, never sent. A model call cannot be
 interrupted, so each runs in a daemon thread, at a lower priority than the editor, that is
-abandoned when the editor closes.
+abandoned when the editor closes. The real model runs in a child process
+(``posteditor.tui.worker``); for it, that thread only waits on a pipe.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from posteditor.suggest import Item, Suggester
 
 SuggesterFactory = Callable[[], Suggester]
 THREAD_NAME = "posteditor-suggester"
-FIRST_BATCH, LARGEST_BATCH = 2, 8
+FIRST_BATCH, LARGEST_BATCH = 1, 8
 NICE = 10  # how much lower the suggester threads' priority is than the editor's (Linux)
 
 

@@ -1,0 +1,146 @@
+"""The suggester's child process: its protocol in process (fast), then the real thing on the
+tiny model, a missing model, and a child that must not outlive its editor."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from posteditor.edits import Edit
+from posteditor.suggest import Item
+from posteditor.textio import InputError
+from posteditor.tui import worker
+from posteditor.tui.worker import ModelProcess, serve
+from tui_fakes import TableSuggester
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def talk(monkeypatch, suggester, *requests: list[list]) -> list[dict]:
+    """Run ``serve`` in this process on a fake suggester; its replies, decoded."""
+    monkeypatch.setattr(worker, "load", lambda model, use_memory: suggester)
+    replies = io.StringIO()
+    serve(None, True, [json.dumps({"items": items}) + "\n" for items in requests], replies)
+    return [json.loads(line) for line in replies.getvalue().splitlines()]
+
+
+def test_serve_answers_each_request_with_edits(monkeypatch):
+    long = "word " * 300 + "world."
+    suggester = TableSuggester(min_confidence=0.7)
+    replies = talk(monkeypatch, suggester, [["The world.", None], [long, None]], [["No fix here.", "src"]])
+    assert replies[0] == {"ready": 0.7}
+    assert replies[1] == {"edits": [[[1, 2, [" region"], 0.9, "model"]], []]}
+    assert replies[2] == {"edits": [[]]}
+    assert [[item.text for item in call] for call in suggester.calls] == [["The world."], ["No fix here."]]
+    assert suggester.calls[1][0].source == "src"
+
+
+def test_serve_reports_a_failed_load_and_a_failed_batch(monkeypatch):
+    def broken(model, use_memory):
+        raise InputError("models/x: not a posteditor model")
+
+    monkeypatch.setattr(worker, "load", broken)
+    replies = io.StringIO()
+    serve("models/x", True, [], replies)
+    assert json.loads(replies.getvalue()) == {"failed": "models/x: not a posteditor model"}
+
+    class Failing(TableSuggester):
+        def suggest(self, items):
+            raise RuntimeError("out of memory")
+
+    assert talk(monkeypatch, Failing(), [["The world.", None]])[1:] == [{"error": "out of memory"}]
+
+
+def test_a_missing_model_fails_with_the_same_message_as_in_process(tmp_path):
+    from posteditor.correct import load_suggester
+
+    missing = tmp_path / "nowhere"
+    with pytest.raises(InputError) as direct:
+        load_suggester(missing)
+    process = ModelProcess(str(missing), use_memory=False)
+    try:
+        with pytest.raises(InputError) as remote:
+            process()
+    finally:
+        process.close()
+    assert str(remote.value) == str(direct.value)
+
+
+def test_a_child_that_dies_is_reported_with_its_last_words():
+    process = ModelProcess()
+    process.argv = [sys.executable, "-c", "import sys; print('{\"ready\": 0.5}', flush=True); "
+                    "sys.stdin.readline(); sys.exit('killed: out of memory')"]
+    try:
+        remote = process()
+        assert remote.info.min_confidence == 0.5
+        with pytest.raises(InputError, match=r"the model process stopped \(exit code 1: killed: out of memory\)"):
+            remote.suggest([Item("The world.")])
+    finally:
+        process.close()
+
+
+def test_the_child_suggests_what_the_model_suggests(tiny_model):
+    from posteditor.model import Corrector
+
+    items = [Item("The family fled the world of Idlib."), Item("word " * 300 + "end."),
+             Item("Aid workers reached a informations the camp.", "source text")]
+    process = ModelProcess(str(tiny_model), use_memory=False)
+    process.start()
+    try:
+        remote = process()
+        assert remote.info.min_confidence == 0.0
+        got = remote.suggest(items)
+        assert remote.suggest([]) == []
+    finally:
+        process.close()
+    local = Corrector(tiny_model)
+    assert got[1] == []  # too long for the model: never sent to it
+    assert got[0::2] == local.suggest(items[0::2])
+    assert all(isinstance(e, Edit) for edits in got for e in edits)
+    assert process.proc.poll() is not None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_child_dies_with_its_editor(tiny_model):
+    """An editor killed outright (kill -9) while its model loads leaves no process behind."""
+    editor = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from posteditor.tui.worker import ModelProcess\n"
+         "p = ModelProcess(sys.argv[1], False); p.start(); print(p.proc.pid, flush=True); time.sleep(60)",
+         str(tiny_model)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+    )
+    child = int(editor.stdout.readline())
+    assert _alive(child)
+    editor.send_signal(signal.SIGKILL)
+    editor.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_the_child_imports_neither_textual_nor_torch_before_loading():
+    """What the child imports before it loads the model delays the first suggestion."""
+    code = "import sys, posteditor.tui.worker; print(sorted({'textual', 'torch', 'transformers'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -35,6 +35,7 @@ def render_card(meta: dict, name: str) -> str:
         f"{cfg.get('learning_rate')}, cosine schedule; {training.get('seconds', 0) / 60:.0f} minutes on "
         f"{training.get('device', '2 CPU cores')}.",
         f"- Command: `{training.get('command', 'posteditor train')}`",
+        *([f"- Continued from the weights of `{cfg['init']}` (see the notes for its own training)."] if cfg.get("init") else []),
         "",
         "## Dev metrics",
         f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "

@@ -5,6 +5,7 @@ import json
 import torch
 from safetensors.torch import load_file
 
+from posteditor.card import render_card
 from posteditor.train import TrainConfig, train
 from conftest import tiny_pairs
 
@@ -26,3 +27,4 @@ def test_train_continues_an_existing_model(tiny_model, tmp_path):
     assert any(not torch.equal(before[k], after[k]) for k in before)
     meta = json.loads((out / "posteditor.json").read_text())
     assert meta["training"]["config"]["init"] == str(tiny_model)
+    assert f"Continued from the weights of `{tiny_model}`" in render_card(meta, "continued")

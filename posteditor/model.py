@@ -74,7 +74,7 @@ class Corrector:
         if threads:
             torch.set_num_threads(threads)
         self.sp = spm.SentencePieceProcessor(model_file=str(self.dir / "spm.model"))
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(self.dir, local_files_only=True)
+        self.model = _quietly(AutoModelForSeq2SeqLM.from_pretrained, self.dir, local_files_only=True)
         self.model.eval()
         self.batch_size = batch_size
         self.pieces = [self.sp.id_to_piece(i).replace("▁", " ") for i in range(self.sp.get_piece_size())]
@@ -152,6 +152,20 @@ class Corrector:
             steps = probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
         return edits
+
+
+def _quietly(load, *args, **kwargs):
+    """``load(...)`` without transformers' "Loading weights" bar on stderr (it would land in
+    the output of ``correct`` and, from the editor's model process, in its error log)."""
+    from transformers.utils import logging
+
+    was_on = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        return load(*args, **kwargs)
+    finally:
+        if was_on:
+            logging.enable_progress_bar()
 
 
 def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:

@@ -1,9 +1,11 @@
-"""Write a model's card (README.md) from what ``posteditor.json`` records about it."""
+"""Model cards (README.md): a trained model's from its ``posteditor.json``, a fine-tuned version's from its run."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from posteditor import paths
 
 
 def render_card(meta: dict, name: str) -> str:
@@ -85,3 +87,41 @@ def write_card(model_dir: str | Path) -> Path:
     path = model_dir / "README.md"
     path.write_text(render_card(meta, model_dir.name), encoding="utf-8")
     return path
+
+
+def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict, calibration: dict) -> str:
+    """The card of a fine-tuned version: its gate, its threshold and its data (``finetune``)."""
+    from posteditor.evaluate import MIN_PRECISION, NOTHING
+
+    d, t = plan["data"], calibration["threshold"]
+    if calibration.get("inherited"):
+        how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
+    else:
+        at = next(r for r in calibration["table"] if r["threshold"] == t)
+        how = (f"the new model's, {t}, was chosen on {calibration['segments']} held-out corrections the gate does "
+               f"not judge (the largest TER gain with applied edits at least {MIN_PRECISION} precise and TER no "
+               f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
+    lines = [
+        f"# Model version `{name}`", "",
+        f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
+        f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
+        f"leave-alone segments in all; {d.get('calibration', 0)} held out to choose its threshold, "
+        f"{d['heldout']} to judge it), {d['replay']} replayed base training pairs, "
+        f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
+        f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
+        *[f"- {r}" for r in reasons],
+        "- leaving the MT as it is: " + ", ".join(f"{k} TER {v:.2f}" for k, v in plan["mt_scores"].items() if v is not None),
+        f"- base dev set: {d['dev_from']}", "",
+        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with each model alone, "
+        f"at its own confidence threshold: the base model's {plan['base'].get('min_confidence')}; {how}.", "",
+        "## Data", "",
+        f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
+        f"{d['no_information']} unchanged segments without a rejected edit skipped)",
+        f"- plain parallel pairs: {d['parallel']}",
+        f"- replay: {d['replay_from'] or 'none (base training data not found)'}",
+        f"- corrections signature: {d['signature']}", "",
+        "## Use", "",
+        f"- `posteditor models use {name}` makes it current; `posteditor models rollback` goes back.",
+        f"- `posteditor correct --model {paths.models_dir() / name} FILE` tries it without switching.", "",
+    ]
+    return "\n".join(lines)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from posteditor import paths, versions
+from posteditor.card import finetune_card
 from posteditor.corrections import read
 from posteditor.textio import InputError, atomic_write, read_text
 
@@ -366,43 +367,6 @@ def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, lis
     return passed, reasons
 
 
-def card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict, calibration: dict) -> str:
-    from posteditor.evaluate import MIN_PRECISION, NOTHING
-
-    d, t = plan["data"], calibration["threshold"]
-    if calibration.get("inherited"):
-        how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
-    else:
-        at = next(r for r in calibration["table"] if r["threshold"] == t)
-        how = (f"the new model's, {t}, was chosen on {calibration['segments']} held-out corrections the gate does "
-               f"not judge (the largest TER gain with applied edits at least {MIN_PRECISION} precise and TER no "
-               f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
-    lines = [
-        f"# Model version `{name}`", "",
-        f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
-        f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
-        f"leave-alone segments in all; {d.get('calibration', 0)} held out to choose its threshold, "
-        f"{d['heldout']} to judge it), {d['replay']} replayed base training pairs, "
-        f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
-        f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
-        *[f"- {r}" for r in reasons],
-        "- leaving the MT as it is: " + ", ".join(f"{k} TER {v:.2f}" for k, v in plan["mt_scores"].items() if v is not None),
-        f"- base dev set: {d['dev_from']}", "",
-        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with each model alone, "
-        f"at its own confidence threshold: the base model's {plan['base'].get('min_confidence')}; {how}.", "",
-        "## Data", "",
-        f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
-        f"{d['no_information']} unchanged segments without a rejected edit skipped)",
-        f"- plain parallel pairs: {d['parallel']}",
-        f"- replay: {d['replay_from'] or 'none (base training data not found)'}",
-        f"- corrections signature: {d['signature']}", "",
-        "## Use", "",
-        f"- `posteditor models use {name}` makes it current; `posteditor models rollback` goes back.",
-        f"- `posteditor correct --model {paths.models_dir() / name} FILE` tries it without switching.", "",
-    ]
-    return "\n".join(lines)
-
-
 def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
     """Choose a threshold, score, gate, write card and metrics, move the version into place."""
     cfg = FinetuneConfig(**plan["config"])
@@ -428,7 +392,7 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     })
     # Plain writes: the folder is not a version until the rename below publishes it whole.
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (trained_dir / "README.md").write_text(card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
+    (trained_dir / "README.md").write_text(finetune_card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
     root = paths.models_dir()
     if (root / name).exists():
         raise InputError(f"{root / name} appeared meanwhile; the trained model is kept in {trained_dir}")

@@ -17,13 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from posteditor.tui.state import ReviewState
 
 
-def overlaps(a: Edit, b: Edit) -> bool:
-    """Whether two edits touch the same tokens (two insertions at one point count)."""
-    if a.start == a.end == b.start == b.end:
-        return True
-    return a.start < b.end and b.start < a.end
-
-
 @lru_cache(maxsize=16384)
 def _tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     tokens = tokenize(text)
@@ -79,7 +72,7 @@ def repetitions(state: ReviewState, i: int, edit: Edit) -> list[tuple[int, Edit]
             if respace:
                 replacement = (_space(t_tokens[start]) + replacement[0].lstrip(),) + replacement[1:]
             new = Edit(start, start + span, replacement, edit.confidence, "propagated")
-            if any(overlaps(new, e) for e in accepted) or any(overlaps(new, c) for c in chosen):
+            if any(new.overlaps(e) for e in accepted) or any(new.overlaps(c) for c in chosen):
                 continue
             if state.doc.locked and not state.doc.allows(k, new):
                 continue

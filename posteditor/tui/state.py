@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from posteditor.document import Document
 from posteditor.edits import Decision, Edit, Segment, extract_edits, tokenize
-from posteditor.tui.propagate import overlaps, repetitions
+from posteditor.tui.propagate import repetitions
 
 EditKey = tuple[int, int, tuple[str, ...]]
 Listener = Callable[[str, set[int]], None]
@@ -124,7 +124,7 @@ class ReviewState:
         if i not in self._cache:
             work = self._work[i]
             edits = list(work.added) + [
-                e for e in self._suggested[i] or () if not any(overlaps(e, a) for a in work.added)
+                e for e in self._suggested[i] or () if not any(e.overlaps(a) for a in work.added)
             ]
             edits.sort(key=lambda e: (e.start, e.end))
             keys = [e.key() for e in edits]
@@ -239,7 +239,7 @@ class ReviewState:
             for e in sorted(edits, key=lambda e: -e.confidence):
                 if e.end > len(tokens) or tokens[e.start : e.end] == tuple(e.replacement):
                     continue
-                if any(overlaps(e, k) for k in kept) or not self.doc.allows(i, e):
+                if any(e.overlaps(k) for k in kept) or not self.doc.allows(i, e):
                     continue
                 kept.append(e)
             self._analysed += self._suggested[i] is None

@@ -383,3 +383,22 @@ def test_cli_reports_unreadable_files(tmp_path, capsys, content):
     assert cli.main(["review", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("posteditor: ") and "Traceback" not in err
+
+
+async def test_says_when_the_threshold_hides_suggestions(article):
+    app = make_app(article)  # "peoples" -> "people" at 0.3, under the model's 0.5
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.state.hidden_count() == 1
+        shown = [n.message for n in app._notifications]
+        assert any("1 suggestion below the model's confidence threshold (0.50) hidden: c shows them" in m for m in shown)
+        await pilot.press("c")
+        assert screen.state.hidden_count() == 0
+
+
+async def test_no_hint_when_nothing_is_hidden(article):
+    app = make_app(article, TableSuggester({"world": ("region", 0.9)}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.state.hidden_count() == 0
+        assert not any("hidden" in n.message for n in app._notifications)

@@ -137,6 +137,8 @@ class ReviewScreen(Screen):
         changed = self.state.set_suggestions(message.results)
         analysed = self.state.analysed_count
         status = "done" if analysed == len(self.state) else "running"
+        if status == "done" and self.progress.status != "done":
+            self._hint_hidden()
         self.progress = Progress(analysed, len(self.state), status)
         self.list.refresh_segments(changed)
         if self.cursor.key is None and self.cursor.seg in changed and self.state.visible(self.cursor.seg):
@@ -145,6 +147,16 @@ class ReviewScreen(Screen):
             self._go(self.state.step(self.cursor, pending=True), auto=True)
         else:
             self._show()
+
+    def _hint_hidden(self) -> None:
+        """Once the model is done, say so if the threshold hides all or some of its suggestions:
+        otherwise a document where it is unsure everywhere looks as if it had found nothing."""
+        hidden = self.state.hidden_count()
+        if hidden:
+            keys = self.app.keymap.get("toggle_low", "c") if hasattr(self.app, "keymap") else "c"
+            key = self.app.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+            self.notify(f"{hidden} suggestion{'s' if hidden > 1 else ''} below the model's confidence threshold "
+                        f"({self.state.min_confidence:.2f}) hidden: {key} shows them", timeout=8)
 
     # --- showing -------------------------------------------------------------------------
 

@@ -146,6 +146,16 @@ class ReviewState:
         """Decided edits always show; pending ones only when confident enough (or asked for)."""
         return decision is not PENDING or self.show_low or edit.confidence >= self.min_confidence
 
+    def hidden_count(self) -> int:
+        """Pending suggestions the threshold hides now (0 while low-confidence ones are shown)."""
+        if self.show_low:
+            return 0
+        return sum(
+            not self.is_visible(e, d)
+            for i in range(len(self)) if self.analysed(i) and self._work[i].manual is None
+            for e, d in zip(self.segment(i).edits, self.segment(i).decisions)
+        )
+
     def visible(self, i: int) -> list[int]:
         """Indices (into ``segment(i).edits``) of the edits the editor sees and can act on."""
         if self._work[i].manual is not None:

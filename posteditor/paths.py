@@ -24,6 +24,20 @@ def default_model() -> Path:
     return root / "default"
 
 
+def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
+    """Which model (folder and weights) suggestions come from; None when there is none.
+
+    The editor's journal keeps it, so suggestions cached from another model (say before a
+    fine-tune became current) are asked for again rather than shown as the current model's.
+    """
+    folder = Path(model_dir) if model_dir else default_model()
+    try:
+        weights = (folder / "model.safetensors").stat()
+    except OSError:
+        return None
+    return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}"
+
+
 def corrections_log() -> Path:
     """The corrections log (``POSTEDITOR_CORRECTIONS`` overrides ``corpora/corrections.jsonl``)."""
     return Path(os.environ.get("POSTEDITOR_CORRECTIONS", PROJECT_ROOT / "corpora" / "corrections.jsonl"))

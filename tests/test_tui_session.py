@@ -242,3 +242,33 @@ def test_markdown_keeps_its_markup(tmp_path, monkeypatch):
         "# The region today\n\n- Many peoples fled the region.\n- See the [region](https://world.example) map"
         " and `world` in code.\n\n```\nworld\n```\n")
     s.close()
+
+
+def test_suggestions_cached_from_another_model_are_asked_for_again(article):
+    s = Session(str(article), model_id="model-a")
+    suggest_all(s)
+    work_through(s)  # segments 0, 1 and 2 worked on; 3 and 4 untouched
+    finals = [s.state.final(i) for i in range(3)]
+    crash(s)
+
+    same = Session(str(article), model_id="model-a")
+    assert same.restored.analysed == 5 and same.restored.stale == 0
+    crash(same)
+
+    other = Session(str(article), model_id="model-b")
+    assert other.restored.stale == 2 and other.restored.analysed == 3
+    assert [other.state.analysed(i) for i in range(5)] == [True, True, True, False, False]
+    assert [other.state.final(i) for i in range(3)] == finals  # the editor's work stands
+    other.close()
+    records = [json.loads(line) for line in journal_path(article).read_text(encoding="utf-8").splitlines()]
+    assert {"t": "model", "id": "model-b"} in records  # the journal now speaks for model-b
+
+
+def test_model_signature_follows_the_weights(tmp_path):
+    from posteditor.paths import model_signature
+
+    assert model_signature(tmp_path / "nowhere") is None
+    (tmp_path / "model.safetensors").write_bytes(b"one")
+    first = model_signature(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"three")
+    assert first is not None and model_signature(tmp_path) != first

@@ -22,6 +22,7 @@ except ImportError:  # Python 3.10: no keymap file, default keys
 from textual.app import App
 from textual.binding import Binding
 
+from posteditor import paths
 from posteditor.tui.dialogs import HandEdit, HelpScreen
 from posteditor.tui.background import THREAD_NAME, SuggesterFactory
 from posteditor.tui.screen import ReviewScreen
@@ -125,7 +126,8 @@ def suggester_factory(model: str | None, use_memory: bool) -> ModelProcess:
 
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
-    session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence)
+    session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
+                      model_id=paths.model_signature(args.model))
     factory = suggester_factory(args.model, not args.no_memory)
     try:
         keymap, warning = load_keymap()

@@ -107,6 +107,9 @@ class ReviewScreen(Screen):
             if restored.dropped:
                 note += f" ({restored.dropped} records no longer match the file and were set aside)"
             self.notify(note, timeout=6)
+        if restored.stale:
+            self.notify(f"The model changed since this document was last opened: {restored.stale} segments "
+                        "are being suggested again", timeout=6)
 
     # --- the suggester, in a thread ----------------------------------------------------------
 

@@ -41,6 +41,7 @@ class Restored:
     dropped: int = 0  # records that no longer match the document
     bad_lines: int = 0  # unreadable lines (a write cut short by a crash)
     unsaved: int = 0  # segments with work that was never saved
+    stale: int = 0  # untouched segments whose cached suggestions came from another model
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,15 @@ class Session:
     """Open with ``Session(path, ...)``; ``close()`` when done (releases the journal)."""
 
     def __init__(self, path: str, fmt: str = "auto", source: str | None = None,
-                 min_confidence: float | None = None, log: str | Path | None = None):
+                 min_confidence: float | None = None, log: str | Path | None = None,
+                 model_id: str | None = None):
         if path == "-":
             raise InputError("review needs a file to save to, not stdin")
         self.path = Path(path)
         self.file = read_text(path)
         self.fmt = guess_format(path) if fmt == "auto" else fmt
         self.explicit_threshold = min_confidence
+        self.model_id = model_id  # paths.model_signature of the suggester's model, when known
         self.log = Path(log) if log else paths.corrections_log()
         self.warning: str | None = None
         self.journal = Journal(journal_path(self.path))
@@ -135,12 +138,15 @@ class Session:
         state = self.state
         hashes = [text_hash(t) for t in state.texts]
         suggestions, works, saved, dropped = {}, {}, {}, 0
+        journal_model = None
         self.logged: dict[int, str] = {}
         for r in records[1:]:
             try:
                 kind = r["t"]
                 if kind == "threshold":
                     self.model_threshold = float(r["value"])
+                elif kind == "model":
+                    journal_model = r["id"]
                 elif kind == "saved":
                     saved = dict(works)
                     self.logged = {int(i): str(h) for i, h in r.get("logged", {}).items()}
@@ -156,12 +162,20 @@ class Session:
                 bad += 1
         if not trust_saves:
             saved, self.logged = {}, {}
+        stale = []
+        if self.model_id is not None and journal_model != self.model_id:
+            # Another model made these: ask the current one again, except where the editor has
+            # worked, whose decisions refer to the edits cached there.
+            stale = [i for i in suggestions if works.get(i, Work()) == Work()]
+            for i in stale:
+                del suggestions[i]
+            self.model_threshold = None
         state.set_suggestions(sorted(suggestions.items()), notify=False)
         for i, work in works.items():
             state.restore(i, work)
         state.mark_saved(saved)
         touched = sum(w != Work() for w in works.values())
-        return Restored(touched, len(suggestions), dropped, bad, len(state.unsaved))
+        return Restored(touched, len(suggestions), dropped, bad, len(state.unsaved), len(stale))
 
     def _suggest_record(self, i: int) -> dict:
         edits = self.state.suggested(i) or ()
@@ -205,6 +219,8 @@ class Session:
                ]
         if self.model_threshold is not None:
             out.append({"t": "threshold", "value": self.model_threshold})
+        if self.model_id is not None:
+            out.append({"t": "model", "id": self.model_id})
         out += [self._suggest_record(i) for i in range(len(state)) if state.analysed(i)]
         out += [work_to_json(i, text_hash(state.texts[i]), w) for i, w in sorted(state.saved_work.items())]
         if self.saved_hash is not None:

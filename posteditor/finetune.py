@@ -268,7 +268,14 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if not calibration:
         _log(f"note: only {len(heldout)} correction(s) held out, too few to halve; "
              "the new model keeps the base model's confidence threshold")
+    from posteditor.evaluate import NOTHING
+
     base_meta = describe(base)
+    if not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:
+        # The new model would inherit "apply nothing" too, tie the base, and be refused anyway.
+        raise InputError(f"too few corrections to judge a fine-tune: {len(rows)} in all, so {len(heldout)} held "
+                         f"out, too few to choose the new model's own threshold, and the base model applies no "
+                         f"edit at its threshold ({base_meta.get('min_confidence')}); collect at least about 30")
     corpus = base_corpus(base_meta)
     replay = replay_sample(corpus, round(cfg.replay_ratio * len(train_rows)), cfg.seed)
     if not replay:

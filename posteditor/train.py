@@ -194,6 +194,11 @@ def latest_checkpoint(work: Path) -> str | None:
     return str(found[-1]) if found else None
 
 
+def weights_digest(model_dir: Path) -> str:
+    """Short digest of a model's weights: which model a continued run started from."""
+    return hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest()[:12]
+
+
 def corpus_signature(corpus: Path) -> str:
     digest = hashlib.sha256()
     for name in ("train.jsonl", "dev.jsonl"):
@@ -211,6 +216,8 @@ def train(cfg: TrainConfig) -> Path:
     corpus, out = Path(cfg.corpus), Path(cfg.out)
     rows = read_jsonl(corpus / "train.jsonl")
     work = out / "checkpoints"
+    if cfg.init:  # a run of its own: never resume another run's checkpoints in the same folder
+        work = work / f"from-{weights_digest(Path(cfg.init))}"
     work.mkdir(parents=True, exist_ok=True)
     spm_path = work / "spm.model"
     if cfg.init and not spm_path.is_file():  # continuing a model: keep its vocabulary

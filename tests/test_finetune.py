@@ -246,6 +246,17 @@ def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch,
     assert seen[0][2] == seen[1][2] and len(seen[0][2]) == meta["finetune"]["data"]["heldout"] >= 1
 
 
+def test_too_few_corrections_for_a_base_that_applies_nothing_stop_before_training(home, monkeypatch):
+    meta_path = home / "default" / "posteditor.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "min_confidence": 1.01}))
+    log = home.parent / "few.jsonl"
+    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    with pytest.raises(InputError, match=r"too few corrections to judge a fine-tune: \d+ in all"):
+        finetune.run(out="ft-futile", cfg=FAST, scorer=scores(28.0, 20.0))
+    assert not (home / "ft-futile").exists()
+
+
 @pytest.mark.parametrize(
     "heldout, dev, promoted",
     [(28.0, 20.1, True), (31.0, 20.0, False), (28.0, 21.0, False)],

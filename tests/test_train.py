@@ -15,6 +15,7 @@ def test_train_continues_an_existing_model(tiny_model, tmp_path):
     corpus.mkdir()
     (corpus / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tiny_pairs(40, seed=3)))
     out = tmp_path / "continued"
+    (out / "checkpoints" / "checkpoint-9999").mkdir(parents=True)  # another run's leftovers: not resumed
     cfg = TrainConfig(out=str(out), corpus=str(corpus), init=str(tiny_model), batch_size=8, max_steps=3,
                       warmup_steps=1, save_steps=100, max_source_tokens=64, max_target_tokens=48)
     train(cfg)

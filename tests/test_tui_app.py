@@ -391,9 +391,15 @@ async def test_says_when_the_threshold_hides_suggestions(article):
         screen = await ready(app, pilot)
         assert screen.state.hidden_count() == 1
         shown = [n.message for n in app._notifications]
-        assert any("1 suggestion below the model's confidence threshold (0.50) hidden: c shows them" in m for m in shown)
+        assert any("1 suggestion below the confidence threshold (0.50) hidden: c shows them" in m for m in shown)
         await pilot.press("c")
         assert screen.state.hidden_count() == 0
+        await pilot.press("c", "q")
+
+    reopened = make_app(article, factory=broken_factory())  # everything comes from the journal
+    async with reopened.run_test(size=(100, 30)) as pilot:
+        await ready(reopened, pilot)
+        assert any("1 suggestion below" in n.message for n in reopened._notifications)
 
 
 async def test_no_hint_when_nothing_is_hidden(article):

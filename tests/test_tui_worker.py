@@ -144,3 +144,22 @@ def test_the_child_imports_neither_textual_nor_torch_before_loading():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_malformed_request_is_reported_and_the_next_one_served(monkeypatch):
+    monkeypatch.setattr(worker, "load", lambda model, use_memory: TableSuggester())
+    replies = io.StringIO()
+    serve(None, True, ["not json\n", json.dumps({"items": [["The world.", None]]}) + "\n"], replies)
+    answers = [json.loads(line) for line in replies.getvalue().splitlines()]
+    assert "error" in answers[1]
+    assert answers[2] == {"edits": [[[1, 2, [" region"], 0.9, "model"]]]}
+
+
+def test_the_child_ignores_modules_in_the_current_folder(tiny_model, tmp_path, monkeypatch):
+    (tmp_path / "argparse.py").write_text("raise SystemExit('shadowed')\n")
+    monkeypatch.chdir(tmp_path)
+    factory = ModelProcess(str(tiny_model), use_memory=False)
+    try:
+        assert factory().suggest([Item("Officials in the world capital met.")]) is not None
+    finally:
+        factory.close()

@@ -101,6 +101,8 @@ class ReviewScreen(Screen):
             self.call_after_refresh(self.analyse, self.factory, set(self._todo), items)
         elif self._todo:
             self.progress = Progress(self.progress.analysed, self.progress.total, "failed")
+        else:  # every suggestion came back from the journal
+            self._hint_hidden()
         restored = self.session.restored
         if restored.segments or restored.dropped:
             note = f"Restored your work on {restored.segments} segments from the journal"
@@ -158,7 +160,7 @@ class ReviewScreen(Screen):
         if hidden:
             keys = self.app.keymap.get("toggle_low", "c") if hasattr(self.app, "keymap") else "c"
             key = self.app.get_key_display(Binding(keys.split(",")[0].strip(), ""))
-            self.notify(f"{hidden} suggestion{'s' if hidden > 1 else ''} below the model's confidence threshold "
+            self.notify(f"{hidden} suggestion{'s' if hidden > 1 else ''} below the confidence threshold "
                         f"({self.state.min_confidence:.2f}) hidden: {key} shows them", timeout=8)
 
     # --- showing -------------------------------------------------------------------------

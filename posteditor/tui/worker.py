@@ -58,7 +58,9 @@ class ModelProcess:
     """A suggester factory whose suggester (model and correction memory) runs in a child."""
 
     def __init__(self, model: str | None = None, use_memory: bool = True):
-        self.argv = [sys.executable, "-m", "posteditor.tui.worker"]
+        # -P: not the current folder first on sys.path, where a stray argparse.py or another
+        # posteditor checkout would be imported instead of ours.
+        self.argv = [sys.executable, "-P", "-m", "posteditor.tui.worker"]
         self.argv += ["--model", str(model)] if model else []
         self.argv += [] if use_memory else ["--no-memory"]
         self.proc: subprocess.Popen | None = None
@@ -165,9 +167,9 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
     loaded()
     say(ready=getattr(getattr(suggester, "info", None), "min_confidence", None))
     for line in requests:
-        items = [Item(text, source) for text, source in json.loads(line)["items"]]
-        readable = [k for k, item in enumerate(items) if fits(suggester, item.text)]
-        try:
+        try:  # a bad batch is reported, and the child goes on serving the next
+            items = [Item(text, source) for text, source in json.loads(line)["items"]]
+            readable = [k for k, item in enumerate(items) if fits(suggester, item.text)]
             found = dict(zip(readable, suggester.suggest([items[k] for k in readable]))) if readable else {}
         except Exception as exc:
             say(error=str(exc) or type(exc).__name__)

@@ -102,6 +102,16 @@ def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit
     return [Edit(s, e, b[ds:de], confidence) for s, e, ds, de in spans]
 
 
+def edit_to_json(edit: Edit) -> list:
+    """An edit as a JSON list (the review journal and the editor's model process use it)."""
+    return [edit.start, edit.end, list(edit.replacement), edit.confidence, edit.category]
+
+
+def edit_from_json(row: list) -> Edit:
+    start, end, replacement, confidence, category = row
+    return Edit(int(start), int(end), tuple(str(t) for t in replacement), float(confidence), category)
+
+
 def apply_edits(text: str, edits: list[Edit] | tuple[Edit, ...]) -> str:
     """Apply non-overlapping edits to ``text``, right to left."""
     tokens = list(tokenize(text))

@@ -29,7 +29,7 @@ from typing import IO, Iterable
 
 from filelock import FileLock, Timeout
 
-from posteditor.edits import Decision, Edit
+from posteditor.edits import Decision
 from posteditor.textio import InputError, atomic_write
 
 SUFFIX = ".posteditor-journal"
@@ -49,15 +49,6 @@ def text_hash(text: str | bytes) -> str:
 
 
 # --- edits and decisions as JSON ------------------------------------------------------------
-
-
-def edit_to_json(edit: Edit) -> list:
-    return [edit.start, edit.end, list(edit.replacement), edit.confidence, edit.category]
-
-
-def edit_from_json(row: list) -> Edit:
-    start, end, replacement, confidence, category = row
-    return Edit(int(start), int(end), tuple(str(t) for t in replacement), float(confidence), category)
 
 
 def key_to_json(key: tuple, decision: Decision) -> list:
@@ -147,8 +138,6 @@ class Journal:
 
 __all__ = [
     "Journal",
-    "edit_from_json",
-    "edit_to_json",
     "journal_path",
     "key_from_json",
     "key_to_json",

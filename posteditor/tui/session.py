@@ -15,10 +15,9 @@ from pathlib import Path
 
 from posteditor import corrections, paths
 from posteditor.document import guess_format, parse
+from posteditor.edits import edit_from_json, edit_to_json
 from posteditor.journal import (
     Journal,
-    edit_from_json,
-    edit_to_json,
     journal_path,
     key_from_json,
     key_to_json,

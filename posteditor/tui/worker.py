@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from posteditor.correct import fits
-from posteditor.edits import Edit
+from posteditor.edits import Edit, edit_from_json, edit_to_json
 from posteditor.suggest import Item, Suggester
 from posteditor.textio import InputError
 from posteditor.tui.background import NICE
@@ -100,7 +100,7 @@ class ModelProcess:
             reply = self._read()
         if "error" in reply:
             raise RuntimeError(reply["error"])
-        return [[Edit(s, e, tuple(r), c, cat) for s, e, r, c, cat in edits] for edits in reply["edits"]]
+        return [[edit_from_json(row) for row in edits] for edits in reply["edits"]]
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -174,8 +174,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         except Exception as exc:
             say(error=str(exc) or type(exc).__name__)
             continue
-        say(edits=[[[e.start, e.end, e.replacement, e.confidence, e.category] for e in found.get(k, ())]
-                   for k in range(len(items))])
+        say(edits=[[edit_to_json(e) for e in found.get(k, ())] for k in range(len(items))])
 
 
 def yield_to_editor() -> None:

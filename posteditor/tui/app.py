@@ -104,12 +104,14 @@ class ReviewApp(App):
         """Ctrl+Q goes through the same confirmation as the quit key."""
         self.review.action_request_quit()
 
+    def key_names(self, binding_id: str) -> list[str]:
+        """The keys of a binding as the user has them (the keymap may remap them), for display."""
+        keys = self.keymap.get(binding_id, binding_ids()[binding_id].key)
+        return [self.get_key_display(Binding(k.strip(), "")) for k in keys.split(",")]
+
     def show_help(self) -> None:
-        rows = []
-        for binding_id, binding in binding_ids().items():
-            keys = self.keymap.get(binding_id, binding.key).split(",")
-            shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys)
-            rows.append((shown, binding.tooltip or binding.description, binding_id))
+        rows = [(", ".join(self.key_names(binding_id)), binding.tooltip or binding.description, binding_id)
+                for binding_id, binding in binding_ids().items()]
         self.push_screen(HelpScreen(rows, str(keymap_path())))
 
     def on_unmount(self) -> None:

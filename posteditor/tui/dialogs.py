@@ -121,10 +121,7 @@ class HandEdit(ModalScreen["str | None"]):
             yield Label(f"{keep}: keep  ·  {cancel}: cancel", classes="hint")
 
     def _keys(self, binding_id: str) -> str:
-        """The keys of a binding as the user has them (the app's keymap may remap them)."""
-        default = next(b.key for b in self.BINDINGS if b.id == binding_id)
-        keys = getattr(self.app, "keymap", {}).get(binding_id, default)
-        return " or ".join(self.app.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+        return " or ".join(self.app.key_names(binding_id))
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

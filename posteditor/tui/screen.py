@@ -158,8 +158,7 @@ class ReviewScreen(Screen):
         otherwise a document where it is unsure everywhere looks as if it had found nothing."""
         hidden = self.state.hidden_count()
         if hidden:
-            keys = self.app.keymap.get("toggle_low", "c") if hasattr(self.app, "keymap") else "c"
-            key = self.app.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+            key = self.app.key_names("toggle_low")[0]
             self.notify(f"{hidden} suggestion{'s' if hidden > 1 else ''} below the confidence threshold "
                         f"({self.state.min_confidence:.2f}) hidden: {key} shows them", timeout=8)
 

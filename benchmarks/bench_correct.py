@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=paths.data_root() / "wmt", help="the WMT folder (default: ../shared/data/wmt)")
     p.add_argument("--model", type=Path, default=paths.default_model(), help="model folder (default: the shipped model)")
     p.add_argument("-n", "--sentences", type=int, default=1000)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice, all cores)")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice, all cores)")
     args = p.parse_args(argv)
     if not (args.model / "model.safetensors").is_file():
         print(f"bench: no model in {args.model} yet; train one first (posteditor train)", file=sys.stderr)
@@ -62,11 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         src = Path(tmp) / "wmt.txt"
         src.write_text("\n".join(sentences) + "\n", encoding="utf-8")
         started = time.perf_counter()
-        suggester = correct_mod.load_suggester(args.model, use_memory=False)
         if args.threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
+            os.environ["OMP_NUM_THREADS"] = str(args.threads)  # Corrector's thread count when none is given
+        suggester = correct_mod.load_suggester(args.model, use_memory=False)
         loaded = time.perf_counter()
         correct_mod.load_suggester = lambda *a, **k: suggester
         code = cli.main(["correct", str(src), "--format", "lines", "-o", str(Path(tmp) / "out.txt"),
@@ -74,14 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         finished = time.perf_counter()
         edits = sum(1 for line in (Path(tmp) / "edits.jsonl").open() if '"applied": true' in line)
 
-    import torch
-
     rate = len(sentences) / (finished - loaded)
     gib = peak_rss_gib()
     words = sum(len(s.split()) for s in sentences)
     print(f"sentences      {len(sentences)} ({words} words, from {args.data})")
     print(f"model          {args.model}")
-    print(f"cores          {os.cpu_count()} (torch threads {torch.get_num_threads()})")
+    print(f"cores          {os.cpu_count()} (onnxruntime threads: {args.threads or 'all'})")
     print(f"load           {loaded - started:.1f} s")
     print(f"correct        {finished - loaded:.1f} s, exit {code}, {edits} edits applied")
     print(f"throughput     {rate:.1f} sentences/s (aim >= {TARGET_RATE:.0f})")

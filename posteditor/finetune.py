@@ -313,8 +313,9 @@ def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
     import torch
     from transformers import AutoModelForSeq2SeqLM, Seq2SeqTrainer
 
-    from posteditor.model import describe, parameter_count
-    from posteditor.train import PairDataset, TrainConfig, collate, latest_checkpoint, save_model, training_arguments
+    from posteditor.model import describe
+    from posteditor.train import (PairDataset, TrainConfig, collate, latest_checkpoint, parameter_count, save_model,
+                                  training_arguments)
 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])

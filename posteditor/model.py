@@ -4,18 +4,27 @@ A model folder holds ``model.safetensors`` and ``config.json`` (a transformers e
 built from a config), ``spm.model`` (the SentencePiece tokenizer the project trained) and
 ``posteditor.json`` (input limits, the confidence threshold chosen on dev, training data
 signature and dev metrics). Nothing here trains or touches a model hub.
+
+Generation runs on the model's ONNX export (``posteditor.export``, in ``<model>/onnx/``) with
+onnxruntime, so neither torch nor transformers is imported to suggest: a model is ready in
+under a second rather than five, and generates faster. The export is made on first load if
+training did not leave one.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+import onnxruntime as ort
 import sentencepiece as spm
-import torch
-from transformers import AutoModelForSeq2SeqLM
 
 from posteditor.edits import Edit, apply_edits, extract_edits, respace, tokenize
 from posteditor.suggest import Item
@@ -71,11 +80,8 @@ class Corrector:
         raw = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
         self.meta = raw
         self.info = ModelInfo(**{k: raw[k] for k in ModelInfo.__dataclass_fields__ if k in raw})
-        if threads:
-            torch.set_num_threads(threads)
         self.sp = spm.SentencePieceProcessor(model_file=str(self.dir / "spm.model"))
-        self.model = _quietly(AutoModelForSeq2SeqLM.from_pretrained, self.dir, local_files_only=True)
-        self.model.eval()
+        self.runtime = Runtime(self.dir, threads)
         self.batch_size = batch_size
         self.pieces = [self.sp.id_to_piece(i).replace("▁", " ") for i in range(self.sp.get_piece_size())]
 
@@ -95,29 +101,17 @@ class Corrector:
         """The model's full correction of one segment (every edit applied)."""
         return apply_edits(text, self.suggest([Item(text, source)])[0])
 
-    @torch.inference_mode()
     def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
         limit = self.info.max_source_tokens
         ids = [encode(self.sp, it.text, it.source if self.info.use_source else None, limit) for it in items]
         width = max(map(len, ids))
-        input_ids = torch.full((len(ids), width), PAD, dtype=torch.long)  # (batch, width)
+        input_ids = np.full((len(ids), width), PAD, dtype=np.int64)  # (batch, width)
         for row, seq in enumerate(ids):
-            input_ids[row, : len(seq)] = torch.tensor(seq)
+            input_ids[row, : len(seq)] = seq
         longest = max(len(self.sp.encode(" ".join(it.text.split()))) for it in items)
-        out = self.model.generate(
-            input_ids=input_ids,
-            attention_mask=input_ids.ne(PAD),
-            max_new_tokens=min(self.info.max_target_tokens, int(longest * 1.5) + 8),
-            num_beams=1,
-            do_sample=False,
-            output_scores=True,
-            return_dict_in_generate=True,
-        )
-        steps = torch.stack(out.scores, dim=1).log_softmax(-1)  # (batch, steps, vocab)
-        generated = out.sequences[:, 1:]  # (batch, steps); drops the decoder start token
-        probs = steps.gather(-1, generated.unsqueeze(-1)).squeeze(-1).exp()  # (batch, steps)
+        generated, probs = self.runtime.greedy(input_ids, min(self.info.max_target_tokens, int(longest * 1.5) + 8))
         return [
-            self._edits(it, generated[row].tolist(), probs[row].tolist())
+            self._edits(it, generated[row], probs[row])
             for row, it in enumerate(items)
         ]
 
@@ -154,18 +148,98 @@ class Corrector:
         return edits
 
 
-def _quietly(load, *args, **kwargs):
-    """``load(...)`` without transformers' "Loading weights" bar on stderr (it would land in
-    the output of ``correct`` and, from the editor's model process, in its error log)."""
-    from transformers.utils import logging
+class Runtime:
+    """Greedy generation on the model's ONNX graphs (see ``posteditor.export``).
 
-    was_on = logging.is_progress_bar_enabled()
-    logging.disable_progress_bar()
+    Gives what transformers' ``generate(num_beams=1, do_sample=False)`` gives for this model,
+    token for token: decoding starts from EOS (mBART's decoder start), finished rows are
+    padded, and the last allowed step is forced to EOS (the model's ``forced_eos_token_id``),
+    its probability then 1.
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None):
+        options = ort.SessionOptions()
+        # Like torch before it, follow OMP_NUM_THREADS when no count is given: the editor's
+        # model process sets it to leave the editor a core.
+        options.intra_op_num_threads = threads or int(os.environ.get("OMP_NUM_THREADS") or 0)
+        options.inter_op_num_threads = 1
+        # Idle threads sleep rather than spin, so they never take a core from the editor.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        folder, temporary = _onnx_folder(model_dir)
+        try:
+            self.first = ort.InferenceSession(str(folder / "first.onnx"), options, providers=["CPUExecutionProvider"])
+            self.step = ort.InferenceSession(str(folder / "step.onnx"), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own errors name no file
+            raise ModelError(f"{folder}: cannot load the model's ONNX graphs ({exc})") from None
+        finally:
+            if temporary:  # loaded into memory: the files are no longer needed
+                shutil.rmtree(folder, ignore_errors=True)
+        self.cache_names = [i.name for i in self.step.get_inputs()][3:]
+
+    def greedy(self, input_ids: np.ndarray, max_new: int) -> tuple[list[list[int]], list[list[float]]]:
+        """The generated ids of each row (EOS included, then PAD) and each one's probability."""
+        mask = (input_ids != PAD).astype(np.int64)
+        rows = np.arange(len(input_ids))
+        log_probs, hidden, *cache = self.first.run(None, {"input_ids": input_ids, "attention_mask": mask})
+        done = np.zeros(len(input_ids), dtype=bool)
+        tokens, probs = [], []
+        for step in range(max_new):
+            if step == max_new - 1:
+                token, prob = np.full(len(rows), EOS, dtype=np.int64), np.ones(len(rows))
+            else:
+                token = log_probs.argmax(-1)
+                prob = np.exp(log_probs[rows, token])
+            token = np.where(done, PAD, token)
+            tokens.append(token)
+            probs.append(prob)
+            done |= token == EOS
+            if done.all():
+                break
+            feed = {"token": token[:, None], "hidden": hidden, "attention_mask": mask}
+            feed.update(zip(self.cache_names, cache))
+            log_probs, *grown = self.step.run(None, feed)
+            cache[0::4], cache[1::4] = grown[0::2], grown[1::2]
+        return np.stack(tokens, 1).tolist(), np.stack(probs, 1).tolist()
+
+
+def weights_stamp(model_dir: Path) -> dict:
+    """What an ONNX export was made from: size and time of the weights and the config."""
+    stamp = {}
+    for name in ("model.safetensors", "config.json"):
+        stat = (model_dir / name).stat()
+        stamp[name] = [stat.st_size, stat.st_mtime_ns]
+    return stamp
+
+
+def _onnx_folder(model_dir: Path) -> tuple[Path, bool]:
+    """The folder of the model's ONNX graphs, exported now if missing or stale; and whether
+    it is a temporary one (the model folder is read-only) to remove once loaded."""
+    folder = model_dir / "onnx"
+    stamp = folder / "source.json"
+    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == weights_stamp(model_dir):
+        return folder, False
+    print(f"posteditor: preparing {model_dir} for fast loading (once; a few seconds)", file=sys.stderr)
     try:
-        return load(*args, **kwargs)
-    finally:
-        if was_on:
-            logging.enable_progress_bar()
+        work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
+    except OSError:
+        work = Path(tempfile.mkdtemp(prefix="posteditor-onnx."))
+    try:
+        from posteditor.export import export_model_dir  # torch and transformers: only here
+
+        export_model_dir(model_dir, work)
+    except Exception as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise ModelError(f"{model_dir}: cannot export the model for onnxruntime ({exc})") from None
+    if work.parent != model_dir:
+        return work, True
+    work.chmod(0o755)  # mkdtemp made it private
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        work.rename(folder)
+    except OSError:  # another process put its export there first: use ours, then drop it
+        return work, True
+    return folder, False
 
 
 def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:
@@ -181,9 +255,3 @@ def describe(model_dir: str | Path) -> dict:
     """The model's metadata (``posteditor.json``) without loading weights."""
     meta = Path(model_dir) / "posteditor.json"
     return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-

@@ -21,7 +21,8 @@ import sentencepiece as spm
 import torch
 from transformers import MBartConfig, MBartForConditionalGeneration, PreTrainedModel, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
-from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, format_input, parameter_count
+from posteditor.export import write_onnx
+from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, format_input
 
 
 @dataclass(frozen=True)
@@ -264,3 +265,8 @@ def save_model(model: PreTrainedModel, spm_path: Path, out: Path, meta: dict) ->
     merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
     merged.update(meta)
     (out / "posteditor.json").write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    write_onnx(model, out)  # what Corrector runs (see posteditor.export)
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

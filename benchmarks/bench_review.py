@@ -7,13 +7,14 @@ Two measurements (not timed tests; run by hand):
    it (aim < 3 s), with the real suggester (model + memory) loaded in the background worker.
 2. **Responsiveness** on a 2,000-sentence document while the suggester is still busy: the
    latency of each key (move, next pending, accept, undo, page) from press until the screen
-   has processed it, over a few hundred presses (aim: median < 50 ms, never seconds).
+   has processed it, over a few hundred presses. Aims: the editor's own CPU per key median
+   < 50 ms, and p95 of the wall-clock latency < 250 ms (no key waits on the model).
 
 Both run headless through Textual's pilot, so the terminal's own drawing is not included.
 A press is timed until the pilot finds the process idle, which it checks in steps of 20 ms:
 that puts a floor of about 60 ms under every key, whatever the editor does (``--fake``, whose
-suggester sleeps, shows it), so read the median against that floor and the editor's own CPU
-per key. The real model runs in a child process (``posteditor.tui.worker``), whose CPU is
+suggester sleeps, shows it). So the aim for the editor's speed is on its own CPU per key,
+and the wall-clock aim only checks that no key waits. The real model runs in a child process (``posteditor.tui.worker``), whose CPU is
 not counted as the editor's.
 
     .venv/bin/python benchmarks/bench_review.py [--model DIR] [--fake] [--sentences 2000] [--keys 300]
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCREEN_AIM, FIRST_AIM, KEY_AIM = 1.0, 3.0, 0.05
+SCREEN_AIM, FIRST_AIM, KEY_CPU_AIM, KEY_WAIT_AIM = 1.0, 3.0, 0.05, 0.25
 
 # Runs in a fresh interpreter: prints when the screen was laid out and when the first
 # suggestion arrived, in seconds since the parent launched it.
@@ -188,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         keys = asyncio.run(responsiveness(folder, model, args.sentences, args.keys))
     print(f"{keys['segments']} sentences: opened in {keys['open_s']:.2f} s; {args.keys} keys while the "
           f"model was busy ({keys['analysed_during_test']} analysed meanwhile): median {keys['median_ms']:.1f} ms, "
-          f"p95 {keys['p95_ms']:.1f} ms, max {keys['max_ms']:.1f} ms (aim: median < {KEY_AIM * 1000:.0f} ms); "
-          f"the editor's CPU per key {keys['cpu_median_ms']:.1f} ms (median)")
+          f"p95 {keys['p95_ms']:.1f} ms (aim < {KEY_WAIT_AIM * 1000:.0f} ms), max {keys['max_ms']:.1f} ms; "
+          f"the editor's CPU per key {keys['cpu_median_ms']:.1f} ms (median; aim < {KEY_CPU_AIM * 1000:.0f} ms)")
     print("per key (median ms):", json.dumps(keys["per_key_median_ms"]))
     ok = (first["screen"] < SCREEN_AIM and first["first_suggestion"] < FIRST_AIM
-          and keys["median_ms"] < KEY_AIM * 1000 and keys["model_busy_throughout"])
+          and keys["cpu_median_ms"] < KEY_CPU_AIM * 1000 and keys["p95_ms"] < KEY_WAIT_AIM * 1000
+          and keys["model_busy_throughout"])
     print("bench: all aims met" if ok else "bench: some aims missed (see above)")
     return 0 if ok else 1
 

@@ -13,10 +13,11 @@ from dataclasses import replace
 import pytest
 from transformers import TrainerCallback
 
-from posteditor import cli, corrections, finetune, versions
+from posteditor import cli, corrections, finetune, finetune_data, versions
 from posteditor.corrections import Correction
 from posteditor.edits import Edit, extract_edits
-from posteditor.finetune import FinetuneConfig, collect, gate, split_calibration, split_heldout
+from posteditor.finetune import FinetuneConfig, gate
+from posteditor.finetune_data import collect, split_calibration, split_heldout
 from posteditor.textio import InputError
 
 from conftest import tiny_pairs
@@ -135,7 +136,7 @@ def test_split_calibration_is_stable_and_disjoint(n):
     if n == 100:
         assert 30 <= len(calibration) <= 70
         # a second hash: the halves do not follow the first hash, which chose the held-out rows
-        assert calibration != sorted(held, key=finetune._hash)[: len(calibration)]
+        assert calibration != sorted(held, key=finetune_data._hash)[: len(calibration)]
 
 
 @pytest.mark.parametrize(

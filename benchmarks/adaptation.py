@@ -51,6 +51,7 @@ def limit_cpus(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # onnxruntime's, when the models are scored
     if hasattr(os, "sched_setaffinity"):
         cores = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, set(cores[:threads]))

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
-import shutil
-import tempfile
+import sys
 import warnings
 from pathlib import Path
 
@@ -31,7 +29,7 @@ from transformers import AutoModelForSeq2SeqLM, PreTrainedModel
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.utils import logging
 
-from posteditor.model import weights_stamp
+from posteditor.model import ModelError, prepare_onnx
 
 OPSET = 17
 
@@ -95,7 +93,15 @@ class Step(torch.nn.Module):
 
 def export(model: PreTrainedModel, out: Path) -> None:
     """Write ``first.onnx`` and ``step.onnx`` for ``model`` into the folder ``out``."""
-    model = model.eval()
+    was_training = model.training
+    model.eval()
+    try:
+        _export(model, out)
+    finally:
+        model.train(was_training)
+
+
+def _export(model: PreTrainedModel, out: Path) -> None:
     layers = model.config.decoder_layers
     names = cache_names(layers)
     grown = [f"new_{n}" for n in names if n.startswith("self")]
@@ -125,26 +131,18 @@ def export(model: PreTrainedModel, out: Path) -> None:
                                         "log_probs": batch, **axes, **{n: past for n in grown}})
 
 
-def export_model_dir(model_dir: Path, out: Path, model: PreTrainedModel | None = None) -> None:
-    """Export the model saved in ``model_dir`` (or ``model``, its weights just saved there)
-    into ``out``, stamped with the weights it came from."""
-    if model is None:
-        model = quietly(AutoModelForSeq2SeqLM.from_pretrained, model_dir, local_files_only=True)
-    export(model, out)
-    (out / "source.json").write_text(json.dumps(weights_stamp(model_dir)) + "\n", encoding="utf-8")
+def export_model_dir(model_dir: Path, out: Path) -> None:
+    """Export the model saved in ``model_dir`` into ``out``."""
+    export(quietly(AutoModelForSeq2SeqLM.from_pretrained, model_dir, local_files_only=True), out)
 
 
 def write_onnx(model: PreTrainedModel, model_dir: Path) -> None:
-    """Put the export of ``model``, whose weights were just saved in ``model_dir``, into
-    ``model_dir/onnx``, replacing an older one only once the new one is complete."""
-    work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
+    """Export ``model``, whose weights were just saved in ``model_dir``, into ``model_dir/onnx``.
+    A failure is only a warning: the next load tries again from the saved weights."""
     try:
-        export_model_dir(model_dir, work, model)
-        work.chmod(0o755)  # mkdtemp made it private
-        shutil.rmtree(model_dir / "onnx", ignore_errors=True)
-        work.rename(model_dir / "onnx")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        prepare_onnx(model_dir, lambda work: export(model, work))
+    except ModelError as exc:
+        print(f"posteditor: warning: {exc}; it will be tried again on first load", file=sys.stderr)
 
 
 def quietly(load, *args, **kwargs):

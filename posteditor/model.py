@@ -13,6 +13,7 @@ training did not leave one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,11 +21,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import onnxruntime as ort
 import sentencepiece as spm
+from filelock import FileLock
 
 from posteditor.edits import Edit, apply_edits, extract_edits, respace, tokenize
 from posteditor.suggest import Item
@@ -161,12 +163,12 @@ class Runtime:
         options = ort.SessionOptions()
         # Like torch before it, follow OMP_NUM_THREADS when no count is given: the editor's
         # model process sets it to leave the editor a core.
-        options.intra_op_num_threads = threads or int(os.environ.get("OMP_NUM_THREADS") or 0)
+        options.intra_op_num_threads = threads or _omp_threads()
         options.inter_op_num_threads = 1
         # Idle threads sleep rather than spin, so they never take a core from the editor.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        folder, temporary = _onnx_folder(model_dir)
+        folder, temporary = prepare_onnx(model_dir)
         try:
             self.first = ort.InferenceSession(str(folder / "first.onnx"), options, providers=["CPUExecutionProvider"])
             self.step = ort.InferenceSession(str(folder / "step.onnx"), options, providers=["CPUExecutionProvider"])
@@ -203,43 +205,95 @@ class Runtime:
         return np.stack(tokens, 1).tolist(), np.stack(probs, 1).tolist()
 
 
-def weights_stamp(model_dir: Path) -> dict:
-    """What an ONNX export was made from: size and time of the weights and the config."""
-    stamp = {}
-    for name in ("model.safetensors", "config.json"):
-        stat = (model_dir / name).stat()
-        stamp[name] = [stat.st_size, stat.st_mtime_ns]
-    return stamp
+def _omp_threads() -> int:
+    """The thread count OMP_NUM_THREADS asks for ("2" or the outer level of "2,1"); 0 for
+    onnxruntime's own choice when it is unset or not a count."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isdigit() else 0
 
 
-def _onnx_folder(model_dir: Path) -> tuple[Path, bool]:
+def file_digest(*files: Path) -> str:
+    """sha256 of the files' bytes, one after the other."""
+    digest = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_stamp(model_dir: Path) -> str:
+    """What an ONNX export is made from: the digest of the weights and the config."""
+    try:
+        return file_digest(model_dir / "model.safetensors", model_dir / "config.json")
+    except OSError as exc:
+        raise ModelError(f"{model_dir}: cannot read the model ({exc.strerror or exc})") from None
+
+
+def _stamp_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "source.json").read_text(encoding="utf-8")).get("weights")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def prepare_onnx(model_dir: Path, export_into: Callable[[Path], None] | None = None) -> tuple[Path, bool]:
     """The folder of the model's ONNX graphs, exported now if missing or stale; and whether
-    it is a temporary one (the model folder is read-only) to remove once loaded."""
-    folder = model_dir / "onnx"
-    stamp = folder / "source.json"
-    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == weights_stamp(model_dir):
-        return folder, False
-    print(f"posteditor: preparing {model_dir} for fast loading (once; a few seconds)", file=sys.stderr)
-    try:
-        work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
-    except OSError:
-        work = Path(tempfile.mkdtemp(prefix="posteditor-onnx."))
-    try:
-        from posteditor.export import export_model_dir  # torch and transformers: only here
+    it is a temporary one (the model folder is read-only) to remove once loaded.
 
-        export_model_dir(model_dir, work)
+    ``export_into(folder)`` writes the graphs; by default ``posteditor.export`` makes them from
+    the saved weights (training passes its model in memory). One process at a time exports
+    into a model folder (a file lock): a second one waiting on it then finds the export made.
+    """
+    folder = model_dir / "onnx"
+    if export_into is None:
+        if _stamp_of(folder) == weights_stamp(model_dir):
+            return folder, False
+
+        def export_into(work: Path) -> None:
+            from posteditor.export import export_model_dir  # torch and transformers: only here
+
+            export_model_dir(model_dir, work)
+
+    try:
+        lock = FileLock(model_dir / "onnx.lock")
+        lock.acquire(timeout=600)
+    except OSError:  # a folder we cannot write in: export for this process only
+        print(f"posteditor: preparing {model_dir} for onnxruntime (the folder is read-only, so on every load)",
+              file=sys.stderr)
+        work = Path(tempfile.mkdtemp(prefix="posteditor-onnx."))
+        _export(model_dir, work, export_into)
+        return work, True
+    try:
+        for stale in model_dir.glob("onnx.*"):  # left by an export that was interrupted
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        while _stamp_of(folder) != weights_stamp(model_dir):  # the weights may change meanwhile
+            print(f"posteditor: preparing {model_dir} for onnxruntime (once, a few seconds)", file=sys.stderr)
+            work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
+            try:
+                stamp = _export(model_dir, work, export_into)
+                if stamp == weights_stamp(model_dir):
+                    work.chmod(folder.parent.stat().st_mode & 0o777)  # mkdtemp made it private
+                    shutil.rmtree(folder, ignore_errors=True)
+                    work.rename(folder)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        lock.release()
+    return folder, False
+
+
+def _export(model_dir: Path, work: Path, export_into: Callable[[Path], None]) -> str:
+    """Export into ``work`` and stamp it with the weights as they were before; their stamp."""
+    stamp = weights_stamp(model_dir)
+    try:
+        export_into(work)
     except Exception as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise ModelError(f"{model_dir}: cannot export the model for onnxruntime ({exc})") from None
-    if work.parent != model_dir:
-        return work, True
-    work.chmod(0o755)  # mkdtemp made it private
-    shutil.rmtree(folder, ignore_errors=True)
-    try:
-        work.rename(folder)
-    except OSError:  # another process put its export there first: use ours, then drop it
-        return work, True
-    return folder, False
+    (work / "source.json").write_text(json.dumps({"weights": stamp}) + "\n", encoding="utf-8")
+    return stamp
 
 
 def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:

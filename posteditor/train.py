@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import time
@@ -22,7 +23,7 @@ import torch
 from transformers import MBartConfig, MBartForConditionalGeneration, PreTrainedModel, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
 from posteditor.export import write_onnx
-from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, format_input
+from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, file_digest, format_input
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def latest_checkpoint(work: Path) -> str | None:
 
 def weights_digest(model_dir: Path) -> str:
     """Short digest of a model's weights: which model a continued run started from."""
-    return hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest()[:12]
+    return file_digest(model_dir / "model.safetensors")[:12]
 
 
 def corpus_signature(corpus: Path) -> str:
@@ -214,6 +215,7 @@ def train(cfg: TrainConfig) -> Path:
     started = time.time()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+        os.environ["OMP_NUM_THREADS"] = str(cfg.threads)  # the calibration's onnxruntime too
     corpus, out = Path(cfg.corpus), Path(cfg.out)
     rows = read_jsonl(corpus / "train.jsonl")
     work = out / "checkpoints"

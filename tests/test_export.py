@@ -61,37 +61,56 @@ def test_a_model_without_export_gets_one_on_first_load(fresh_model, capsys):
     corrector = Corrector(fresh_model)
     assert "preparing" in capsys.readouterr().err
     stamp = json.loads((fresh_model / "onnx" / "source.json").read_text())
-    assert stamp == model_mod.weights_stamp(fresh_model)
-    assert [p.name for p in fresh_model.iterdir() if p.name.startswith("onnx.")] == []  # no temporary left
+    assert stamp == {"weights": model_mod.weights_stamp(fresh_model)}
+    assert [p.name for p in fresh_model.iterdir() if p.is_dir()] == ["onnx"]  # no temporary left
     before = corrector.suggest([Item(mt, src) for mt, src in TEXTS])
     Corrector(fresh_model)
     assert "preparing" not in capsys.readouterr().err  # the second load reuses it
     assert Corrector(fresh_model).suggest([Item(mt, src) for mt, src in TEXTS]) == before
 
 
-def test_changed_weights_are_exported_again(fresh_model, capsys):
+def test_a_changed_model_is_exported_again(fresh_model, capsys):
     Corrector(fresh_model)
     capsys.readouterr()
-    weights = fresh_model / "model.safetensors"
-    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    config = json.loads((fresh_model / "config.json").read_text())
+    (fresh_model / "config.json").write_text(json.dumps({**config, "dropout": 0.0}))
     Corrector(fresh_model)
     assert "preparing" in capsys.readouterr().err
-    assert json.loads((fresh_model / "onnx" / "source.json").read_text()) == model_mod.weights_stamp(fresh_model)
+    assert json.loads((fresh_model / "onnx" / "source.json").read_text()) == {
+        "weights": model_mod.weights_stamp(fresh_model)}
 
 
-def test_a_model_folder_that_cannot_be_written_still_loads(fresh_model, monkeypatch):
-    real = model_mod.tempfile.mkdtemp
+def test_an_interrupted_export_leaves_nothing_behind(fresh_model, monkeypatch):
+    import posteditor.export as export_mod
 
-    def refuse_model_folder(prefix=None, dir=None):
-        if dir is not None:
-            raise PermissionError(13, "Permission denied", str(dir))
-        return real(prefix=prefix)
+    def interrupted(model_dir, out):
+        (out / "first.onnx").write_bytes(b"half")
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(model_mod.tempfile, "mkdtemp", refuse_model_folder)
+    monkeypatch.setattr(export_mod, "export_model_dir", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Corrector(fresh_model)
+    assert [p.name for p in fresh_model.iterdir() if p.is_dir()] == []
+    (fresh_model / "onnx.left-by-a-kill").mkdir()  # kill -9 leaves its folder: the next export sweeps it
+    monkeypatch.undo()
+    Corrector(fresh_model)
+    assert [p.name for p in fresh_model.iterdir() if p.is_dir()] == ["onnx"]
+
+
+def test_a_model_folder_that_cannot_be_written_still_loads(fresh_model, monkeypatch, capsys):
+    class Unwritable:
+        def __init__(self, path):
+            self.path = path
+
+        def acquire(self, timeout=None):
+            raise PermissionError(13, "Permission denied", str(self.path))
+
+    monkeypatch.setattr(model_mod, "FileLock", Unwritable)
+    before = sorted(p.name for p in fresh_model.iterdir())
     corrector = Corrector(fresh_model)
+    assert "read-only" in capsys.readouterr().err
     assert corrector.suggest([Item(TEXTS[0][0])])[0] is not None
-    assert sorted(p.name for p in fresh_model.iterdir()) == sorted(
-        ["config.json", "generation_config.json", "model.safetensors", "posteditor.json", "spm.model"])
+    assert sorted(p.name for p in fresh_model.iterdir()) == before
 
 
 def test_a_broken_export_is_a_model_error(fresh_model):
@@ -110,3 +129,9 @@ def test_suggesting_loads_neither_torch_nor_transformers(tiny_model):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("value, threads", [("3", 3), ("2,1", 2), ("", 0), ("auto", 0)])
+def test_thread_count_follows_omp_num_threads(monkeypatch, value, threads):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert model_mod._omp_threads() == threads

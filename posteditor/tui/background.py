@@ -56,7 +56,7 @@ def abandonable(is_cancelled: Callable[[], bool], fn, *args):
 
 
 def _lower_priority() -> None:
-    """Make this thread (and the threads it starts, e.g. torch's) yield the CPU to the UI.
+    """Make this thread (and the threads it starts, e.g. the model's) yield the CPU to the UI.
 
     On Linux a thread has its own nice value and passes it on to the threads it creates, so
     a busy model never starves the editor's keystrokes, even on a machine with few cores.

@@ -8,7 +8,7 @@ on a pipe, which does not hold the GIL.
 
 ``ModelProcess`` is the editor's side. It is a suggester factory (``background.suggest_all``
 calls it and gets a ``RemoteSuggester``), and its ``start`` launches the child as soon as the
-app is created, so torch is imported while the screen is being built. ``serve`` and ``main``
+app is created, so the model loads while the screen is being built. ``serve`` and ``main``
 are the child's side (``python -m posteditor.tui.worker [--model DIR] [--no-memory]``).
 
 The protocol is one JSON object per line. Once the model is loaded, the child sends
@@ -73,8 +73,8 @@ class ModelProcess:
         self.log = tempfile.TemporaryFile()  # the child's stderr: never on the editor's screen
         path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path}
-        # Leave the editor a core: torch's threads wait for each other at every step, so one
-        # of them pushed aside by the editor would stall all of them.
+        # Leave the editor a core: the model's threads (onnxruntime's, which follows this) wait
+        # for each other at every step, so one pushed aside by the editor would stall them all.
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, encoding="utf-8", env=env)
@@ -178,7 +178,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
 
 
 def yield_to_editor() -> None:
-    """Lower every thread of this process (torch's too) below the editor's priority.
+    """Lower every thread of this process (onnxruntime's too) below the editor's priority.
 
     Loading runs at the editor's own priority: it is one thread, the editor keeps the other
     core, and the first suggestion should not wait behind other work on the machine. The

@@ -262,17 +262,22 @@ def prepare_onnx(model_dir: Path, export_into: Callable[[Path], None] | None = N
         print(f"posteditor: preparing {model_dir} for onnxruntime (the folder is read-only, so on every load)",
               file=sys.stderr)
         work = Path(tempfile.mkdtemp(prefix="posteditor-onnx."))
-        _export(model_dir, work, export_into)
+        try:
+            _export(model_dir, work, export_into, weights_stamp(model_dir))
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         return work, True
     try:
         for stale in model_dir.glob("onnx.*"):  # left by an export that was interrupted
             if stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)
-        while _stamp_of(folder) != weights_stamp(model_dir):  # the weights may change meanwhile
+        # The stamp is taken before the export; if the weights changed meanwhile, again.
+        while (stamp := weights_stamp(model_dir)) != _stamp_of(folder):
             print(f"posteditor: preparing {model_dir} for onnxruntime (once, a few seconds)", file=sys.stderr)
             work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
             try:
-                stamp = _export(model_dir, work, export_into)
+                _export(model_dir, work, export_into, stamp)
                 if stamp == weights_stamp(model_dir):
                     work.chmod(folder.parent.stat().st_mode & 0o777)  # mkdtemp made it private
                     shutil.rmtree(folder, ignore_errors=True)
@@ -284,16 +289,13 @@ def prepare_onnx(model_dir: Path, export_into: Callable[[Path], None] | None = N
     return folder, False
 
 
-def _export(model_dir: Path, work: Path, export_into: Callable[[Path], None]) -> str:
-    """Export into ``work`` and stamp it with the weights as they were before; their stamp."""
-    stamp = weights_stamp(model_dir)
+def _export(model_dir: Path, work: Path, export_into: Callable[[Path], None], stamp: str) -> None:
+    """Export into ``work`` and stamp it with ``stamp``, the weights' before the export began."""
     try:
         export_into(work)
     except Exception as exc:
-        shutil.rmtree(work, ignore_errors=True)
         raise ModelError(f"{model_dir}: cannot export the model for onnxruntime ({exc})") from None
     (work / "source.json").write_text(json.dumps({"weights": stamp}) + "\n", encoding="utf-8")
-    return stamp
 
 
 def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:

@@ -134,7 +134,6 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: FinetuneConfig, scorer: Scorer) -> dict:
     """Phases 1 and 2: collect, split, sample, score the base model; saved in ``work``."""
-    from posteditor.model import describe
 
     rows, stats = collect(logs, *parallel)
     if stats["corrupt"]:
@@ -146,7 +145,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
              "the new model keeps the base model's confidence threshold")
     from posteditor.evaluate import NOTHING
 
-    base_meta = describe(base)
+    base_meta = paths.model_meta(base)
     if not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:
         # The new model would inherit "apply nothing" too, tie the base, and be refused anyway.
         raise InputError(f"too few corrections to judge a fine-tune: {len(rows)} in all, so {len(heldout)} held "
@@ -189,13 +188,12 @@ def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
     import torch
     from transformers import AutoModelForSeq2SeqLM, Seq2SeqTrainer
 
-    from posteditor.model import describe
     from posteditor.train import (PairDataset, TrainConfig, collate, latest_checkpoint, parameter_count, save_model,
                                   training_arguments)
 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
-    meta = describe(base)
+    meta = paths.model_meta(base)
     sp = spm.SentencePieceProcessor(model_file=str(base / "spm.model"))
     rows = _read_jsonl(work / "train.jsonl") + _read_jsonl(work / "replay.jsonl")
     if not meta.get("use_source", True):  # the model corrects without sources: train it so, at half the cost

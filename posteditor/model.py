@@ -305,9 +305,3 @@ def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int
     if prefix and width:
         prefix += 1  # the space between the prefix and the replacement
     return prefix, prefix + width
-
-
-def describe(model_dir: str | Path) -> dict:
-    """The model's metadata (``posteditor.json``) without loading weights."""
-    meta = Path(model_dir) / "posteditor.json"
-    return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
     except OSError:
         return None
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}"
+
+
+def model_meta(model_dir: str | os.PathLike | None = None) -> dict:
+    """A model's ``posteditor.json`` (threshold, input limits, training record) without loading it.
+
+    ``{}`` when the folder has none or it cannot be read: loading the model reports that.
+    """
+    meta = (Path(model_dir) if model_dir else default_model()) / "posteditor.json"
+    try:
+        found = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def corrections_log() -> Path:

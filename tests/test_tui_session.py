@@ -272,3 +272,27 @@ def test_model_signature_follows_the_weights(tmp_path):
     first = model_signature(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(b"three")
     assert first is not None and model_signature(tmp_path) != first
+
+
+def test_threshold_is_the_models_own_from_the_start(article, tmp_path):
+    from posteditor.paths import model_meta
+
+    model = tmp_path / "model"
+    model.mkdir()
+    assert model_meta(model) == {}
+    (model / "posteditor.json").write_text("{not json", encoding="utf-8")
+    assert model_meta(model) == {}  # loading the model reports a broken folder, not the editor
+    (model / "posteditor.json").write_text('{"min_confidence": 0.85}', encoding="utf-8")
+    assert model_meta(model)["min_confidence"] == 0.85
+
+    s = Session(str(article), model_id="model-a", model_threshold=0.85)
+    assert s.threshold == 0.85  # before the model has loaded: the status bar is right at once
+    s.set_model_threshold(0.9)  # the loaded model says otherwise (recalibrated since)
+    assert s.threshold == 0.9
+    crash(s)
+    mine = Session(str(article), model_id="model-a", model_threshold=0.85, min_confidence=0.3)
+    assert mine.threshold == 0.3  # the user's own threshold wins
+    crash(mine)
+    other = Session(str(article), model_id="model-b", model_threshold=0.7)
+    assert other.threshold == 0.7  # another model's threshold is not carried over
+    other.close()

@@ -126,10 +126,16 @@ def suggester_factory(model: str | None, use_memory: bool) -> ModelProcess:
     return ModelProcess(model, use_memory)
 
 
+def _threshold_of(model: str | None) -> float | None:
+    """The model's own threshold from its metadata, so the status bar is right before it loads."""
+    value = paths.model_meta(model).get("min_confidence")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
-                      model_id=paths.model_signature(args.model))
+                      model_id=paths.model_signature(args.model), model_threshold=_threshold_of(args.model))
     factory = suggester_factory(args.model, not args.no_memory)
     try:
         keymap, warning = load_keymap()

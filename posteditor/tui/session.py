@@ -86,7 +86,7 @@ class Session:
 
     def __init__(self, path: str, fmt: str = "auto", source: str | None = None,
                  min_confidence: float | None = None, log: str | Path | None = None,
-                 model_id: str | None = None):
+                 model_id: str | None = None, model_threshold: float | None = None):
         if path == "-":
             raise InputError("review needs a file to save to, not stdin")
         self.path = Path(path)
@@ -94,6 +94,7 @@ class Session:
         self.fmt = guess_format(path) if fmt == "auto" else fmt
         self.explicit_threshold = min_confidence
         self.model_id = model_id  # paths.model_signature of the suggester's model, when known
+        self.model_default = model_threshold  # what its posteditor.json says, before it loads
         self.log = Path(log) if log else paths.corrections_log()
         self.warning: str | None = None
         self.journal = Journal(journal_path(self.path))
@@ -121,7 +122,7 @@ class Session:
         trust = matches_file and self.saved_hash in (None, file_hash)
         if not trust:
             self.saved_hash = None
-        self.model_threshold: float | None = None
+        self.model_threshold = self.model_default
         self.restored = self._replay(records if header else [], bad, trust)
         if self.restored.dropped or (records and header is None):  # unusable records: keep a copy
             shutil.copy2(self.journal.path, self.journal.path.with_name(self.journal.path.name + ".old"))
@@ -168,7 +169,7 @@ class Session:
             stale = [i for i in suggestions if works.get(i, Work()) == Work()]
             for i in stale:
                 del suggestions[i]
-            self.model_threshold = None
+            self.model_threshold = self.model_default
         state.set_suggestions(sorted(suggestions.items()), notify=False)
         for i, work in works.items():
             state.restore(i, work)

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(paths.models_dir() / "default"), help="where the model goes")
     p.add_argument("--max-steps", type=int, help="optimiser steps")
     p.add_argument("--batch-size", type=int, help="examples per step")
+    p.add_argument("--learning-rate", type=float, help="peak learning rate (default 1e-3; lower to continue a model)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
     p.add_argument("--init", metavar="DIR", help="continue training this model (its weights and tokenizer) instead of a new one")
 

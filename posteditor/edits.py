@@ -102,6 +102,48 @@ def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit
     return [Edit(s, e, b[ds:de], confidence) for s, e, ds, de in spans]
 
 
+def join_moves(tokens: tuple[str, ...], edits: list[Edit]) -> list[Edit]:
+    """Edits of one segment with each word move made one edit.
+
+    A rewrite that moves a word ("on 29 October 1971" -> "on October 29, 1971") aligns as a
+    deletion in one place and an insertion in another; either half alone damages the text
+    ("on 29, 1971"). Edits that take away a word another edit puts back are joined, with
+    the MT tokens between them, into one edit as sure as its least sure part.
+    """
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    groups = [[e] for e in ordered]
+    while True:
+        pair = next(((i, j) for i in range(len(groups)) for j in range(i + 1, len(groups))
+                     if _moves_between(tokens, groups[i], groups[j])), None)
+        if pair is None:
+            break
+        i, j = pair
+        groups[i : j + 1] = [[e for g in groups[i : j + 1] for e in g]]
+    return [g[0] if len(g) == 1 else _joined(tokens, g) for g in groups]
+
+
+def _content(words_: list[str]) -> set[str]:
+    return {w.lower() for w in words_ if any(c.isalnum() for c in w)}
+
+
+def _moves_between(tokens: tuple[str, ...], a: list[Edit], b: list[Edit]) -> bool:
+    """Whether one group takes away a word the other puts in."""
+    removed_a = _content([w for e in a for w in words(tokens[e.start : e.end])])
+    removed_b = _content([w for e in b for w in words(tokens[e.start : e.end])])
+    added_a = _content([w for e in a for w in words(e.replacement)])
+    added_b = _content([w for e in b for w in words(e.replacement)])
+    return bool((removed_a - added_a) & (added_b - removed_b) or (removed_b - added_b) & (added_a - removed_a))
+
+
+def _joined(tokens: tuple[str, ...], group: list[Edit]) -> Edit:
+    replacement: list[str] = []
+    for edit, following in zip(group, group[1:] + [None]):
+        replacement += edit.replacement
+        if following is not None:
+            replacement += tokens[edit.end : following.start]
+    return Edit(group[0].start, group[-1].end, tuple(replacement), min(e.confidence for e in group), group[0].category)
+
+
 def edit_to_json(edit: Edit) -> list:
     """An edit as a JSON list (the review journal and the editor's model process use it)."""
     return [edit.start, edit.end, list(edit.replacement), edit.confidence, edit.category]
@@ -205,6 +247,7 @@ __all__ = [
     "Segment",
     "apply_edits",
     "extract_edits",
+    "join_moves",
     "respace",
     "tokenize",
     "words",

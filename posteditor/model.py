@@ -28,7 +28,7 @@ import onnxruntime as ort
 import sentencepiece as spm
 from filelock import FileLock
 
-from posteditor.edits import Edit, apply_edits, extract_edits, respace, tokenize
+from posteditor.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.suggest import Item
 from posteditor.textio import InputError
 
@@ -147,7 +147,7 @@ class Corrector:
                 continue
             steps = probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
-        return edits
+        return join_moves(tokenize(item.text), edits)
 
 
 class Runtime:

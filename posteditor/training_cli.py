@@ -49,6 +49,8 @@ def main(args: argparse.Namespace) -> int:
         cfg = replace(cfg, max_steps=args.max_steps)
     if args.batch_size:
         cfg = replace(cfg, batch_size=args.batch_size)
+    if args.learning_rate:
+        cfg = replace(cfg, learning_rate=args.learning_rate)
     out = train(cfg)
     record_command(out, "posteditor train " + " ".join(sys.argv[2:]))
     calibrate(out, built / "dev.jsonl")

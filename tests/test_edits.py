@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.edits import Decision, Edit, Segment, apply_edits, extract_edits, respace, tokenize, words
+from posteditor.edits import Decision, Edit, Segment, apply_edits, extract_edits, join_moves, respace, tokenize, words
 
 # Text made of words, punctuation, quotes, digits and all kinds of whitespace (CRLF included).
 _PIECES = st.sampled_from(
@@ -27,6 +27,33 @@ def test_tokens_join_back_to_the_text(t):
 @given(text_with_tail, text_with_tail)
 def test_apply_extracted_edits_gives_the_correction(mt, corrected):
     assert apply_edits(mt, extract_edits(mt, corrected)) == corrected
+
+
+@settings(max_examples=300)
+@given(text_with_tail, text_with_tail)
+def test_joined_moves_still_give_the_correction_without_overlaps(mt, corrected):
+    joined = join_moves(tokenize(mt), extract_edits(mt, corrected))
+    assert apply_edits(mt, joined) == corrected
+    assert len(joined) <= len(extract_edits(mt, corrected))
+
+
+@pytest.mark.parametrize(
+    ("mt", "corrected", "keys"),
+    [
+        # A moved word is one edit: its deletion alone would give "on 29, 1971".
+        ("He died on 29 October 1971.", "He died on October 29, 1971.", [(3, 5, ("October", "29", ","))]),
+        # Unrelated edits stay apart.
+        ("the roads was full of car", "the roads were full of cars", [(2, 3, ("were",)), (5, 6, ("cars",))]),
+        # Punctuation moving is not a word move.
+        ("Yes , he said", "Yes he said ,", [(1, 2, ()), (4, 4, (",",))]),
+    ],
+)
+def test_join_moves_cases(mt, corrected, keys):
+    edits = [Edit(e.start, e.end, e.replacement, c) for e, c in zip(extract_edits(mt, corrected), (0.9, 0.4, 0.8))]
+    joined = join_moves(tokenize(mt), edits)
+    assert [e.key() for e in joined] == keys
+    if len(joined) < len(edits):  # a move is as sure as its least sure half
+        assert joined[0].confidence == min(e.confidence for e in edits)
 
 
 @given(text_with_tail)

@@ -29,10 +29,9 @@ def render_card(meta: dict, name: str) -> str:
         f"- Input up to {meta.get('max_source_tokens')} tokens, output up to {meta.get('max_target_tokens')}.",
         "",
         "## Training",
-        f"- Corpus `{cfg.get('corpus')}` (signature `{training.get('corpus_signature')}`), "
-        f"{training.get('pairs')} pairs, built by the recipe `corpora/default.toml`: MLQE-PE train post-edits, "
-        "WMT21/22 system outputs filtered by TER against references, Apertium round trips of clean English, "
-        "and unchanged sentences.",
+        f"- Corpus `{_relative(cfg.get('corpus', ''))}` (signature `{training.get('corpus_signature')}`), "
+        f"{training.get('pairs')} pairs, built by the recipe `{training.get('recipe', 'corpora/default.toml')}`: "
+        f"{_composition(training.get('corpus_by_kind'))}.",
         f"- {cfg.get('max_steps')} steps of {cfg.get('batch_size')} examples, AdamW, peak learning rate "
         f"{cfg.get('learning_rate')}, cosine schedule; {training.get('seconds', 0) / 60:.0f} minutes on "
         f"{training.get('device', '2 CPU cores')}.",
@@ -79,6 +78,28 @@ def render_card(meta: dict, name: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+_KINDS = {
+    "mlqe": "MLQE-PE train post-edits",
+    "wmt": "WMT21/22 system outputs filtered by TER against references",
+    "apertium": "Apertium round trips of clean English",
+    "copy": "unchanged sentences",
+}
+
+
+def _composition(by_kind: dict | None) -> str:
+    """What the corpus holds: each kind of pair with its count, as its stats.json gives them."""
+    if not by_kind:  # a model trained before the counts were recorded: the default recipe's kinds
+        return ", ".join(_KINDS.values())
+    return ", ".join(f"{_KINDS.get(kind, kind)} ({count:,})" for kind, count in by_kind.items())
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(paths.PROJECT_ROOT))
+    except ValueError:
+        return path
 
 
 def write_card(model_dir: str | Path) -> Path:

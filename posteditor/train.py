@@ -212,6 +212,14 @@ def corpus_signature(corpus: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def corpus_kinds(corpus: Path) -> dict[str, int] | None:
+    """Pairs of each kind (mlqe, wmt, apertium, copy) in a built corpus, from its stats.json."""
+    try:
+        return json.loads((corpus / "stats.json").read_text(encoding="utf-8"))["train_by_kind"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run every phase and leave a complete model folder at ``cfg.out``."""
     started = time.time()
@@ -251,6 +259,7 @@ def train(cfg: TrainConfig) -> Path:
         "training": {
             "config": asdict(cfg),
             "corpus_signature": corpus_signature(corpus),
+            "corpus_by_kind": corpus_kinds(corpus),
             "pairs": len(dataset),
             "parameters": parameter_count(trainer.model),
             "seconds": round(time.time() - started),

@@ -52,18 +52,23 @@ def main(args: argparse.Namespace) -> int:
     if args.learning_rate:
         cfg = replace(cfg, learning_rate=args.learning_rate)
     out = train(cfg)
-    record_command(out, "posteditor train " + " ".join(sys.argv[2:]))
+    record_command(out, "posteditor train " + " ".join(sys.argv[2:]), recipe)
     calibrate(out, built / "dev.jsonl")
     write_card(out)
     print(f"model written to {out}", file=sys.stderr)
     return 0
 
 
-def record_command(model_dir: Path, command: str) -> None:
-    """Note in posteditor.json the command that trained the model, for its card."""
+def record_command(model_dir: Path, command: str, recipe: Path | None = None) -> None:
+    """Note in posteditor.json the command that trained the model and its recipe, for its card."""
     import json
 
     meta_path = Path(model_dir) / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta.setdefault("training", {})["command"] = command
+    if recipe is not None:
+        try:
+            meta["training"]["recipe"] = str(recipe.resolve().relative_to(PROJECT_ROOT))
+        except ValueError:  # a recipe outside the project
+            meta["training"]["recipe"] = str(recipe)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

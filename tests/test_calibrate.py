@@ -42,3 +42,11 @@ def test_sweep_scores_each_language_against_its_post_edits():
     assert choose(table) == 0.9  # every threshold in (0.4, 0.9] ties: the highest wins
     card = render_card({"min_confidence": choose(table), "dev": {"at_threshold": at[0.9], "segments": 2}}, "test")
     assert "| ro-en |" in card and "-" in card
+
+
+def test_card_names_the_recipe_and_what_its_corpus_holds():
+    meta = {"training": {"recipe": "corpora/mlqe.toml", "corpus_by_kind": {"copy": 12, "mlqe": 40},
+                         "config": {"corpus": "corpora/build/mlqe"}}}
+    card = render_card(meta, "test")
+    assert "recipe `corpora/mlqe.toml`: unchanged sentences (12), MLQE-PE train post-edits (40)." in card
+    assert "Apertium" not in card  # kinds the corpus does not hold are not claimed

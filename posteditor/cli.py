@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"posteditor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("correct", help="correct files in batch, applying only confident edits")
+    p = sub.add_parser(
+        "correct", help="correct files in batch, applying only confident edits",
+        epilog="exit status: 0 every file corrected; 1 every file written, but some segments were too long "
+               "for the model and left unchanged (reported on stderr); 2 a file could not be read or written",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="text files to correct ('-' reads stdin)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="OUT", help="write here (a folder when several files are given)")

@@ -394,6 +394,7 @@ async def test_says_when_the_threshold_hides_suggestions(article):
         assert any("1 suggestion below the confidence threshold (0.50) hidden: c shows them" in m for m in shown)
         await pilot.press("c")
         assert screen.state.hidden_count() == 0
+        assert not any("below the confidence threshold" in n.message for n in app._notifications)
         await pilot.press("c", "q")
 
     reopened = make_app(article, factory=broken_factory())  # everything comes from the journal

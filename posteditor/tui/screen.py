@@ -325,6 +325,8 @@ class ReviewScreen(Screen):
 
     def action_toggle_low(self) -> None:
         self.state.set_threshold(show_low=not self.state.show_low)
+        if self.state.show_low:  # the "hidden: c shows them" hint is out of date, and covers the panel
+            self.app.clear_notifications()
         self.list.refresh_segments()
         shown = "shown" if self.state.show_low else "hidden"
         self._go(self.state.settle(self.cursor), f"Edits below {self.state.min_confidence:.2f} {shown}")

@@ -44,7 +44,7 @@ from typing import Callable, Sequence
 
 from posteditor import paths, versions
 from posteditor.card import finetune_card
-from posteditor.finetune_data import base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
+from posteditor.finetune_data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
 from posteditor.textio import InputError, atomic_write
 Scorer = Callable[[Path, dict[str, list[dict]]], dict[str, float]]
 
@@ -152,6 +152,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
                          f"out, too few to choose the new model's own threshold, and the base model applies no "
                          f"edit at its threshold ({base_meta.get('min_confidence')}); collect at least about 30")
     corpus = base_corpus(base_meta)
+    build_base_corpus(base_meta, corpus, _log)
     replay = replay_sample(corpus, round(cfg.replay_ratio * len(train_rows)), cfg.seed)
     if not replay:
         where = corpus / "train.jsonl" if corpus else "(the model's posteditor.json names no corpus)"

@@ -91,16 +91,40 @@ def split_calibration(heldout: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def _resolve(path: str) -> Path:
+    """A path from a model's posteditor.json: relative ones are the project's (where training
+    records them) unless they exist from the current folder."""
     p = Path(path)
     if p.is_absolute():
         return p
-    return p if p.exists() or not (paths.PROJECT_ROOT / p).exists() else paths.PROJECT_ROOT / p
+    return p if p.exists() else paths.PROJECT_ROOT / p
 
 
 def base_corpus(base_meta: dict) -> Path | None:
     """The folder of the corpus the base model was trained on, from its training config."""
     corpus = ((base_meta.get("training") or {}).get("config") or {}).get("corpus")
     return _resolve(str(corpus)) if corpus else None
+
+
+def build_base_corpus(base_meta: dict, corpus: Path | None, log) -> None:
+    """Build the base model's corpus from the recipe it names when the folder is missing.
+
+    Built corpora are never committed, so on a fresh clone the shipped model's corpus is not
+    there to replay; its recipe and the shared data are. A failed build only means
+    fine-tuning without replay, which the caller reports.
+    """
+    recipe = (base_meta.get("training") or {}).get("recipe")
+    if corpus is None or (corpus / "train.jsonl").is_file() or not recipe:
+        return
+    recipe_path, data = _resolve(str(recipe)), paths.data_root()
+    if not recipe_path.is_file() or not data.is_dir():
+        return
+    from posteditor.corpus import build_corpus
+
+    log(f"building the base model's corpus {corpus} from {recipe} (once), to replay it")
+    try:
+        build_corpus(recipe_path, data, corpus)
+    except Exception as exc:  # noqa: BLE001 - a missing tool or odd data: fine-tune without replay
+        log(f"note: could not build {corpus} ({exc})")
 
 
 def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:

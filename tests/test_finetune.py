@@ -336,3 +336,29 @@ def test_no_corrections_is_a_one_line_error(home, monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("posteditor: no corrections yet")
     assert cli.main(["finetune", "--corrections", str(home / "missing.jsonl")]) == 2
     assert "no such corrections log" in capsys.readouterr().err
+
+
+def test_a_missing_base_corpus_is_built_from_the_recipe_its_model_names(tmp_path, monkeypatch):
+    """A fresh clone has no corpora/build: the corpus to replay is built from the model's recipe."""
+    data = tmp_path / "data"
+    folder = data / "mlqe-pe" / "ro-en"
+    folder.mkdir(parents=True)
+    for split in ("train", "dev"):
+        for ext, lines in MLQE.items():
+            (folder / f"{split}.{ext}").write_text("\n".join(lines) + "\n")
+    recipe = tmp_path / "posts.toml"
+    recipe.write_text('[mlqe]\nlangs = ["ro-en"]\n[dev]\nlangs = ["ro-en"]\n[wmt]\nenabled = false\n'
+                      "[apertium]\nenabled = false\n[clean]\nwmt_references = false\n[copy]\nshare = 0.0\n")
+    monkeypatch.setenv("POSTEDITOR_DATA", str(data))
+    corpus, notes = tmp_path / "build" / "posts", []
+    meta = {"training": {"recipe": str(recipe), "config": {"corpus": str(corpus)}}}
+    finetune_data.build_base_corpus(meta, finetune_data.base_corpus(meta), notes.append)
+    assert len(finetune_data.replay_sample(corpus, 10, seed=1)) == 4 and "building" in notes[0]
+
+    # A corpus that is there is left alone; a model that names no recipe gets nothing built.
+    (corpus / "train.jsonl").write_text("")
+    finetune_data.build_base_corpus(meta, corpus, notes.append)
+    assert (corpus / "train.jsonl").read_text() == "" and len(notes) == 1
+    other = tmp_path / "build" / "other"
+    finetune_data.build_base_corpus({"training": {"config": {"corpus": str(other)}}}, other, notes.append)
+    assert not other.exists() and len(notes) == 1

@@ -29,7 +29,7 @@ def render_card(meta: dict, name: str) -> str:
         f"- Input up to {meta.get('max_source_tokens')} tokens, output up to {meta.get('max_target_tokens')}.",
         "",
         "## Training",
-        f"- Corpus `{_relative(cfg.get('corpus', ''))}` (signature `{training.get('corpus_signature')}`), "
+        f"- Corpus `{paths.in_project(cfg.get('corpus', ''))}` (signature `{training.get('corpus_signature')}`), "
         f"{training.get('pairs')} pairs, built by the recipe `{training.get('recipe', 'corpora/default.toml')}`: "
         f"{_composition(training.get('corpus_by_kind'))}.",
         f"- {cfg.get('max_steps')} steps of {cfg.get('batch_size')} examples, AdamW, peak learning rate "
@@ -93,13 +93,6 @@ def _composition(by_kind: dict | None) -> str:
     if not by_kind:  # a model trained before the counts were recorded: the default recipe's kinds
         return ", ".join(_KINDS.values())
     return ", ".join(f"{_KINDS.get(kind, kind)} ({count:,})" for kind, count in by_kind.items())
-
-
-def _relative(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(paths.PROJECT_ROOT))
-    except ValueError:
-        return path
 
 
 def write_card(model_dir: str | Path) -> Path:

@@ -9,6 +9,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def in_project(path: str | os.PathLike) -> str:
+    """``path`` relative to the project when it lies inside it (as model cards and
+    posteditor.json record paths), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def models_dir() -> Path:
     """The folder of model versions (``POSTEDITOR_MODELS`` overrides ``models/``)."""
     return Path(os.environ.get("POSTEDITOR_MODELS", PROJECT_ROOT / "models"))

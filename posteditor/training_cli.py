@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from posteditor.paths import PROJECT_ROOT
+from posteditor.paths import PROJECT_ROOT, in_project
 from posteditor.textio import InputError
 
 BUILD = PROJECT_ROOT / "corpora" / "build"
@@ -67,8 +67,5 @@ def record_command(model_dir: Path, command: str, recipe: Path | None = None) ->
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta.setdefault("training", {})["command"] = command
     if recipe is not None:
-        try:
-            meta["training"]["recipe"] = str(recipe.resolve().relative_to(PROJECT_ROOT))
-        except ValueError:  # a recipe outside the project
-            meta["training"]["recipe"] = str(recipe)
+        meta["training"]["recipe"] = in_project(recipe)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -6,7 +6,11 @@ edits themselves: how many are right at each confidence, and the most confident 
 or wrong, so that a change to the model or to its confidence can be judged edit by edit.
 
     .venv/bin/python benchmarks/edit_precision.py [--model DIR] [--langs ro-en et-en ru-en] [--limit 1000]
-        [--no-source] [--show 30] [--json edits.json]
+        [--no-source] [--own-confidence] [--show 30] [--json edits.json]
+
+Confidences are the edit scorer's when the model has one (fitted on this dev set, so the
+figures are in-sample; the model card's sweep is out of fold); ``--own-confidence`` shows the
+model's own.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor import paths  # noqa: E402
 from posteditor.corpus import mlqe_pairs  # noqa: E402
-from posteditor.edits import apply_edits, extract_edits, tokenize  # noqa: E402
+from posteditor.edits import tokenize  # noqa: E402
 from posteditor.evaluate import suggest_all  # noqa: E402
 from posteditor.model import Corrector  # noqa: E402
+from posteditor.scorer import is_right  # noqa: E402
 
 LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 
@@ -32,14 +37,12 @@ def judged_edits(corrector: Corrector, pairs, use_source: bool) -> list[dict]:
     proposals = suggest_all(corrector, [p.mt for p in pairs], [p.src if use_source else None for p in pairs])
     rows = []
     for pair, edits in zip(pairs, proposals):
-        wanted = {e.key() for e in extract_edits(pair.mt, pair.pe)}
         tokens = tokenize(pair.mt)
         for edit in edits:
-            alone = apply_edits(pair.mt, [edit])
             rows.append({
                 "lang": pair.origin.split(":")[-1],
                 "confidence": edit.confidence,
-                "right": all(e.key() in wanted for e in extract_edits(pair.mt, alone)),
+                "right": is_right(pair.mt, pair.pe, edit),
                 "old": edit.removed(tokens),
                 "new": edit.inserted,
                 "mt": pair.mt,
@@ -55,11 +58,12 @@ def main() -> None:
     parser.add_argument("--langs", nargs="+", default=["ro-en", "et-en", "ru-en"])
     parser.add_argument("--limit", type=int, default=1000, help="dev segments per language")
     parser.add_argument("--no-source", action="store_true", help="do not give the model the source sentence")
+    parser.add_argument("--own-confidence", action="store_true", help="the model's own confidence, not its edit scorer's")
     parser.add_argument("--show", type=int, default=30, help="list this many of the most confident edits")
     parser.add_argument("--json", metavar="F", help="write every judged edit here")
     args = parser.parse_args()
     pairs = [p for lang in args.langs for p in mlqe_pairs(Path(args.data), "dev", [lang])[: args.limit]]
-    rows = judged_edits(Corrector(args.model), pairs, not args.no_source)
+    rows = judged_edits(Corrector(args.model, rescore=not args.own_confidence), pairs, not args.no_source)
     print(f"{args.model}: {len(pairs)} MLQE-PE dev segments ({', '.join(args.langs)}), "
           f"source {'not ' if args.no_source else ''}given")
     for level in LEVELS:

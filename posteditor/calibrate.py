@@ -1,9 +1,11 @@
 """Choose a model's confidence threshold on dev data and write its card.
 
-The model proposes edits once per dev segment (with and without the source sentence); each
-candidate threshold then only filters those edits, so the sweep is cheap. The threshold kept
-is the one with the largest mean TER gain such that **no** dev language gets worse and
-applied-edit precision stays >= 0.5: over-correcting good MT is the failure to avoid.
+The model proposes edits once per dev segment (with and without the source sentence). An
+edit scorer (``posteditor.scorer``) is fitted on those edits, judged against the
+post-edits, and re-scores them out of fold; each candidate threshold then only filters the
+re-scored edits, so the sweep is cheap. The threshold kept is the one with the largest mean
+TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.5:
+over-correcting good MT is the failure to avoid.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from posteditor import paths
 from posteditor.edits import Edit
 
 
@@ -71,39 +74,48 @@ def choose(table: list[dict]) -> float:
 
 def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = None) -> dict:
     """Sweep thresholds with and without sources, keep the best, update posteditor.json."""
+    from posteditor import scorer
     from posteditor.evaluate import suggest_all
     from posteditor.model import Corrector
     from posteditor.train import read_jsonl
 
     model_dir = Path(model_dir)
     rows = read_jsonl(dev_path)[:limit]
-    corrector = Corrector(model_dir)
+    corrector = Corrector(model_dir, rescore=False)
+    pieces = lambda word: len(corrector.sp.encode(word))  # noqa: E731
     results = {}
     for use_source in (True, False):
         started = time.time()
         sources = [r.get("src") if use_source else None for r in rows]
         proposals = suggest_all(corrector, [r["mt"] for r in rows], sources)
         seconds = time.time() - started
-        table = sweep(rows, proposals)
+        own = sweep(rows, proposals)
+        params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals, pieces)
+        table = sweep(rows, rescored) if params else own
         threshold = choose(table)
         gain = _mean_gain(table, threshold)
-        results[use_source] = {"threshold": threshold, "gain": gain, "table": table,
+        results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params,
+                               "own_confidence": {"threshold": choose(own), "table": own},
                                "sentences_per_second": round(len(rows) / seconds, 1)}
-        print(f"source={use_source}: threshold {threshold}, mean TER gain {gain:.3f}, "
-              f"{len(rows) / seconds:.1f} segments/s")
+        print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
+              f"(on the model's own confidence: {choose(own)}), {len(rows) / seconds:.1f} segments/s")
     use_source = results[True]["gain"] >= results[False]["gain"]
     chosen = results[use_source]
     meta_path = model_dir / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    meta.pop("edit_scorer", None)
+    if chosen["scorer"]:
+        meta["edit_scorer"] = chosen["scorer"]
     meta.update({
         "min_confidence": chosen["threshold"],
         "use_source": use_source,
         "dev": {
-            "data": str(dev_path),
+            "data": paths.in_project(dev_path),
             "segments": len(rows),
             "at_threshold": next((r for r in chosen["table"] if r["threshold"] == chosen["threshold"]), None),
             "sweep_with_source": results[True]["table"],
             "sweep_without_source": results[False]["table"],
+            "own_confidence": chosen["own_confidence"],
         },
     })
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -43,6 +43,7 @@ def render_card(meta: dict, name: str) -> str:
         f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
         f"worse and precision >= 0.5); source sentence {'used' if meta.get('use_source') else 'not used'}.",
         "",
+        *_scorer_lines(meta),
         "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
         "|---|---|---|---|---|---|",
     ]
@@ -78,6 +79,22 @@ def render_card(meta: dict, name: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _scorer_lines(meta: dict) -> list[str]:
+    """What the confidence is: the edit scorer's probability, or the model's own."""
+    fitted = meta.get("edit_scorer")
+    own = (meta.get("dev") or {}).get("own_confidence") or {}
+    if not fitted:
+        return ["Confidence is the model's own (its least sure token): too few dev edits to fit an edit scorer.", ""]
+    return [
+        f"Confidence is the edit scorer's (`posteditor/scorer.py`): the probability that the post-editor made "
+        f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "
+        f"model's {fitted['edits']} dev edits ({fitted['right']} right). The figures below are **out of fold** "
+        f"(each segment's edits scored by a scorer fitted on the other four fifths of dev); on the model's own confidence "
+        f"the same rule would choose {own.get('threshold', '?')}.",
+        "",
+    ]
 
 
 _KINDS = {

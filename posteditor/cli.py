@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
     p.add_argument("--init", metavar="DIR", help="continue training this model (its weights and tokenizer) instead of a new one")
 
+    p = sub.add_parser("calibrate", help="fit a model's edit scorer and choose its confidence threshold on dev data")
+    p.add_argument("--dev", metavar="F", help="dev pairs as JSON lines with mt, pe, src, origin "
+                   "(default: the dev split of the model's training corpus)")
+    p.add_argument("--limit", type=int, metavar="N", help="use only the first N dev pairs")
+    _add_model(p)
+
     p = sub.add_parser("corpus", help="build the training corpus of a recipe (train does this when needed)")
     p.add_argument("--recipe", default=str(paths.PROJECT_ROOT / "corpora" / "default.toml"), help="corpus recipe")
     p.add_argument("--data", default=str(paths.data_root()), help="shared data folder (default: ../shared/data)")
@@ -110,6 +116,7 @@ COMMANDS = {
     "evaluate": "posteditor.evaluate:main",
     "train": "posteditor.training_cli:main",
     "corpus": "posteditor.training_cli:build",
+    "calibrate": "posteditor.training_cli:recalibrate",
     "review": "posteditor.tui.app:main",
     "finetune": "posteditor.finetune:main",
     "models": "posteditor.versions:main",

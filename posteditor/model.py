@@ -29,6 +29,7 @@ import sentencepiece as spm
 from filelock import FileLock
 
 from posteditor.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
+from posteditor.scorer import EditScorer
 from posteditor.suggest import Item
 from posteditor.textio import InputError
 
@@ -73,7 +74,7 @@ def encode(sp: spm.SentencePieceProcessor, mt: str, source: str | None, max_toke
 class Corrector:
     """A loaded model that proposes edits for MT segments (a ``Suggester``)."""
 
-    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 32):
+    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 32, rescore: bool = True):
         self.dir = Path(model_dir)
         weights = self.dir / "model.safetensors"
         if not weights.is_file() or not (self.dir / "spm.model").is_file():
@@ -86,6 +87,13 @@ class Corrector:
         self.runtime = Runtime(self.dir, threads)
         self.batch_size = batch_size
         self.pieces = [self.sp.id_to_piece(i).replace("▁", " ") for i in range(self.sp.get_piece_size())]
+        # Calibration asks for the model's own confidences (rescore=False) to fit the scorer on.
+        self.scorer = None
+        if rescore and raw.get("edit_scorer"):
+            try:
+                self.scorer = EditScorer(raw["edit_scorer"], lambda word: len(self.sp.encode(word)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelError(f"{meta}: unusable edit_scorer ({exc})") from None
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         """Edits for each item, each with the model's confidence in it."""
@@ -147,7 +155,11 @@ class Corrector:
                 continue
             steps = probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
-        return join_moves(tokenize(item.text), edits)
+        tokens = tokenize(item.text)
+        edits = join_moves(tokens, edits)
+        if self.scorer is not None:
+            edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
+        return edits
 
 
 class Runtime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -38,14 +39,16 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
     """Which model (folder and weights) suggestions come from; None when there is none.
 
     The editor's journal keeps it, so suggestions cached from another model (say before a
-    fine-tune became current) are asked for again rather than shown as the current model's.
+    fine-tune became current, or before its edit scorer was refitted, which changes every
+    confidence) are asked for again rather than shown as the current model's.
     """
     folder = Path(model_dir) if model_dir else default_model()
     try:
         weights = (folder / "model.safetensors").stat()
     except OSError:
         return None
-    return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}"
+    scorer = json.dumps(model_meta(folder).get("edit_scorer"), sort_keys=True)
+    return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"
 
 
 def model_meta(model_dir: str | os.PathLike | None = None) -> dict:

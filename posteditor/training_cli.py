@@ -59,6 +59,31 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def recalibrate(args: argparse.Namespace) -> int:
+    """``posteditor calibrate``: fit the edit scorer and choose the threshold of a trained model again."""
+    from posteditor import paths
+    from posteditor.calibrate import calibrate
+    from posteditor.card import write_card
+    from posteditor.finetune_data import base_corpus, build_base_corpus
+
+    model = Path(args.model) if args.model else paths.default_model()
+    if not (model / "model.safetensors").is_file():
+        raise InputError(f"{model}: not a posteditor model (model.safetensors expected)")
+    if args.dev:
+        dev = Path(args.dev)
+    else:  # the dev split of the corpus the model was trained on, built from its recipe when missing
+        meta = paths.model_meta(model)
+        corpus = base_corpus(meta)
+        build_base_corpus(meta, corpus, lambda line: print(line, file=sys.stderr))
+        dev = corpus / "dev.jsonl" if corpus else Path("(the model's posteditor.json names no corpus)")
+    if not dev.is_file():
+        raise InputError(f"{dev}: no dev set (give --dev, a JSON-lines file of mt, pe, src and origin)")
+    calibrate(model, dev, args.limit)
+    write_card(model)
+    print(f"{model}: threshold {paths.model_meta(model).get('min_confidence')}; card rewritten", file=sys.stderr)
+    return 0
+
+
 def record_command(model_dir: Path, command: str, recipe: Path | None = None) -> None:
     """Note in posteditor.json the command that trained the model and its recipe, for its card."""
     import json

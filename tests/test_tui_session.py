@@ -271,7 +271,12 @@ def test_model_signature_follows_the_weights(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"one")
     first = model_signature(tmp_path)
     (tmp_path / "model.safetensors").write_bytes(b"three")
-    assert first is not None and model_signature(tmp_path) != first
+    second = model_signature(tmp_path)
+    assert first is not None and second != first
+    (tmp_path / "posteditor.json").write_text(json.dumps({"min_confidence": 0.4}))
+    assert model_signature(tmp_path) == second  # a new threshold changes no suggestion
+    (tmp_path / "posteditor.json").write_text(json.dumps({"min_confidence": 0.4, "edit_scorer": {"coef": [1.0]}}))
+    assert model_signature(tmp_path) != second  # a new scorer changes every confidence
 
 
 def test_threshold_is_the_models_own_from_the_start(article, tmp_path):

@@ -1,0 +1,134 @@
+"""The edit scorer: its features, its labels, fitting out of fold, and the model using it."""
+
+import json
+import random
+import shutil
+
+import pytest
+
+from posteditor.edits import Edit, extract_edits, tokenize
+from posteditor.scorer import FEATURES, EditScorer, features, fit, is_right
+
+
+def feature(mt, edit, source=None, name="confidence"):
+    return features(tokenize(mt), edit, source, len)[FEATURES.index(name)]
+
+
+def test_features_describe_the_edit():
+    mt = "Mr Muski said the king would come."
+    name = Edit(1, 2, (" Musk",), 0.9)
+    assert feature(mt, name, "Muski ütles", "inserted_in_source") == 1.0  # "Musk" is in "muski"
+    assert feature(mt, name, "Muski ütles", "removed_capitalised") == 1.0
+    assert feature(mt, name, None, "inserted_in_source") == 0.0
+    assert feature(mt, name, None, "similarity") == pytest.approx(2 * 4 / 9)
+    assert feature(mt, Edit(4, 5, (" King",), 0.5), None, "case_only") == 1.0
+    assert feature(mt, Edit(0, 1, (), 0.5), None, "deletion") == 1.0
+    assert feature(mt, Edit(2, 2, (" on",), 0.5), None, "insertion") == 1.0
+    assert feature(mt, Edit(7, 8, ("!",), 0.5), None, "punctuation_only") == 1.0
+    assert feature(mt, name, "Маск сказал", "source_non_latin") == 1.0
+    assert feature(mt, name, "Muski ütles", "source_non_latin") == 0.0
+    assert feature(mt, Edit(0, 0, ("x ",), 1.0), None, "log_doubt") == pytest.approx(-9.21, abs=0.01)
+
+
+def test_an_edit_is_right_when_the_post_editor_made_it_too():
+    mt, pe = "People fled the world of Idlib in the last week.", "People fled the region of Idlib last week."
+    wanted = extract_edits(mt, pe)
+    assert all(is_right(mt, pe, e) for e in wanted)
+    assert not is_right(mt, pe, Edit(0, 1, ("Persons",), 0.9))
+    assert not is_right(mt, mt, wanted[0])  # nothing to fix: every edit is wrong
+
+
+def synthetic(n=400, seed=3):
+    """Segments whose case-only edits are right and whose deletions are wrong, at random confidences.
+
+    Half the segments need "king" capitalised, and only there is that edit proposed; a
+    deletion of "today" is proposed everywhere and is never what the post-editor did.
+    """
+    rng = random.Random(seed)
+    mts, pes, sources, proposals = [], [], [], []
+    for _ in range(n):
+        mt = "the king spoke to the people of the city today ."
+        fix = rng.random() < 0.5
+        pe = mt.replace("the king", "the King") if fix else mt
+        edits = [Edit(1, 2, (" King",), rng.random())] * fix + [Edit(9, 10, (), rng.random())]
+        mts.append(mt), pes.append(pe), sources.append(None), proposals.append(edits)
+    return mts, pes, sources, proposals
+
+
+def test_fit_learns_which_edits_are_right_and_rescores_out_of_fold():
+    mts, pes, sources, proposals = synthetic()
+    params, rescored, summary = fit(mts, pes, sources, proposals, len)
+    right = sum(len(edits) == 2 for edits in proposals)
+    assert params["edits"] == sum(map(len, proposals)) and params["right"] == right
+    assert f"{params['edits']} dev edits, {right} right" == summary
+    assert [len(e) for e in rescored] == [len(e) for e in proposals]
+    case = [edits[0].confidence for edits in rescored if len(edits) == 2]
+    dropped = [edits[-1].confidence for edits in rescored]
+    assert min(case) > max(dropped)  # the scorer, not the model's random confidence, decides
+    assert all(0 < p < 1 for p in case + dropped)
+    # The saved parameters score new edits the same way.
+    both = next(edits for edits in proposals if len(edits) == 2)
+    again = EditScorer(json.loads(json.dumps(params)), len).rescore(tokenize(mts[0]), both, None)
+    assert again[0].confidence > 0.5 > again[1].confidence
+    assert [(e.start, e.end, e.replacement) for e in again] == [(e.start, e.end, e.replacement) for e in both]
+
+
+def test_too_few_right_edits_fit_no_scorer():
+    mts, pes, sources, proposals = synthetic(n=10)
+    params, rescored, summary = fit(mts, mts, sources, proposals, len)  # the post-editor changed nothing
+    assert params is None and "too few" in summary
+    assert rescored == [list(e) for e in proposals]  # the model's own confidences stand
+
+
+def test_a_scorer_of_other_features_is_refused():
+    mts, pes, sources, proposals = synthetic()
+    params, _, _ = fit(mts, pes, sources, proposals, len)
+    with pytest.raises(ValueError):
+        EditScorer(params | {"features": ["confidence"]}, len)
+
+
+def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path):
+    from posteditor.model import Corrector, ModelError
+    from posteditor.suggest import Item
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    items = [Item("the people said the world of the city is near.", None)] * 2
+    own = Corrector(model).suggest(items)
+    meta = json.loads((model / "posteditor.json").read_text())
+    # A scorer that only looks at the intercept: every edit gets the same probability.
+    zero = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
+            "coef": [0.0] * len(FEATURES), "intercept": 0.0}
+    (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero}))
+    rescored = Corrector(model).suggest(items)
+    assert [[(e.start, e.end, e.replacement) for e in s] for s in rescored] == \
+        [[(e.start, e.end, e.replacement) for e in s] for s in own]
+    assert all(e.confidence == 0.5 for s in rescored for e in s)
+    assert Corrector(model, rescore=False).suggest(items) == own
+    (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": {"features": ["x"]}}))
+    with pytest.raises(ModelError, match="edit_scorer"):
+        Corrector(model)
+
+
+def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path, monkeypatch):
+    from posteditor.calibrate import calibrate
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    mts, pes, sources, proposals = synthetic(n=60)
+
+    def fake_suggest_all(corrector, lines, srcs):
+        assert corrector.scorer is None  # calibration sees the model's own confidences
+        return [list(p) for p in proposals[: len(lines)]]
+
+    monkeypatch.setattr("posteditor.evaluate.suggest_all", fake_suggest_all)
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": f"mlqe:{'ro' if i % 2 else 'et'}-en"}) + "\n"
+                           for i, (m, p) in enumerate(zip(mts, pes))))
+    meta = calibrate(model, dev)
+    assert meta["edit_scorer"]["edits"] == sum(map(len, proposals))
+    assert meta["min_confidence"] < 1.01  # the right edits, re-scored, are worth applying
+    at = meta["dev"]["at_threshold"]
+    assert at["precision"] == 1.0 and all(lang["delta_ter"] < 0 for lang in at["langs"].values())
+    assert meta["dev"]["own_confidence"]["threshold"] == 1.01  # on the model's random confidence, nothing
+

@@ -132,3 +132,22 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
     assert at["precision"] == 1.0 and all(lang["delta_ter"] < 0 for lang in at["langs"].values())
     assert meta["dev"]["own_confidence"]["threshold"] == 1.01  # on the model's random confidence, nothing
 
+
+
+def test_calibrate_command(tiny_model, tmp_path, capsys):
+    from conftest import tiny_pairs
+
+    from posteditor.cli import main
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(r | {"origin": "mlqe:ro-en"}) + "\n" for r in tiny_pairs(30, seed=5)))
+    assert main(["calibrate", "--model", str(model), "--dev", str(dev)]) == 0
+    meta = json.loads((model / "posteditor.json").read_text())
+    assert meta["dev"]["segments"] == 30 and "min_confidence" in meta
+    assert "Confidence is" in (model / "README.md").read_text()
+    assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--dev", str(dev)]) == 2
+    assert main(["calibrate", "--model", str(model), "--dev", str(tmp_path / "missing.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "not a posteditor model" in err and "no dev set" in err

@@ -39,3 +39,18 @@ def test_shipped_model_leaves_clean_english_mostly_alone():
     (edits,) = corrector.suggest([Item(clean)])
     confident = [e for e in edits if e.confidence >= threshold_of(corrector)]
     assert len(confident) <= 2
+
+
+def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
+    """What posteditor.json records: every dev pair no worse and applied edits at least half right,
+    re-scored by an edit scorer the model loads (or, at 1.01, nothing applied)."""
+    from posteditor.evaluate import MIN_PRECISION, NOTHING
+    from posteditor.model import Corrector
+
+    meta = paths.model_meta(SHIPPED)
+    at = meta["dev"]["at_threshold"]
+    assert at["threshold"] == meta["min_confidence"]
+    assert all(lang["delta_ter"] <= 0 for lang in at["langs"].values())
+    if meta["min_confidence"] < NOTHING:
+        assert at["applied"] > 0 and at["precision"] >= MIN_PRECISION
+        assert Corrector(SHIPPED).scorer is not None

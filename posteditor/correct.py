@@ -51,16 +51,26 @@ def merge(*edit_lists: Sequence[Edit]) -> list[Edit]:
 
 
 class Combined:
-    """Several suggesters as one: the model's edits and the memory's, merged per segment."""
+    """Several suggesters as one: the model's edits and the memory's, merged per segment.
+
+    A suggester with a ``demote`` method (the correction memory) also lowers the confidence
+    of the others' edits that the editor has rejected before.
+    """
 
     def __init__(self, suggesters: Sequence[Suggester]):
         self.suggesters = list(suggesters)
         # The model's metadata (threshold, input limits) stays visible through the wrapper.
         self.info = next((s.info for s in self.suggesters if hasattr(s, "info")), None)
+        self.memory = next((s for s in self.suggesters if hasattr(s, "demote")), None)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         results = [s.suggest(items) for s in self.suggesters]
-        return [merge(*per_item) for per_item in zip(*results)]
+        merged = []
+        for item, per_item in zip(items, zip(*results)):
+            lists = [edits if self.memory is None or s is self.memory else self.memory.demote(item.text, edits)
+                     for s, edits in zip(self.suggesters, per_item)]
+            merged.append(merge(*lists))
+        return merged
 
     def fits(self, text: str) -> bool:
         return all(fits(s, text) for s in self.suggesters)

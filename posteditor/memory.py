@@ -19,10 +19,17 @@ e.g. "actions" -> "shares", a misspelt place name), never for short words ("the"
 punctuation, and an insertion only where both neighbours agree. One acceptance thus gives
 0.67 in the same context and 0.5 in a new one; each rejection lowers it.
 
+The memory also remembers what the editor turned down: when the model proposes a change the
+editor has rejected before (the same MT words to the same words, anywhere), its confidence
+is multiplied by ``min(1, 2 * (accepted + 1) / (accepted + rejected + 2))``: 0.67 after one
+rejection, 0.5 after two, unchanged once acceptances match rejections (``demote``, applied
+by ``correct.Combined``). So a suggestion rejected once drops below the threshold it was
+shown at, unless the model was far surer of it than that.
+
 Usage (``review`` and ``correct``)::
 
     memory = Memory.load(paths.corrections_log())   # missing log: an empty memory
-    memory = load_memory()                           # the same, or None when it has no fix
+    memory = load_memory()                           # the same, or None when it holds nothing
     edits = memory.suggest(items)                    # the Suggester protocol
     memory.entry_for(item.text, edit).describe()     # 'remembered from "a.txt" (accepted 2x)'
     memory.learn(correction)                         # a fix made now is proposed at once
@@ -35,7 +42,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -75,9 +82,12 @@ class Entry:
     def distinctive(self) -> bool:
         return any(len(w) >= MIN_DISTINCTIVE and any(c.isalpha() for c in w) for w in self.old)
 
+    @property
+    def prior(self) -> float:
+        return (self.accepted + 1) / (self.accepted + self.rejected + 2)
+
     def confidence(self, level: int) -> float:
-        prior = (self.accepted + 1) / (self.accepted + self.rejected + 2)
-        return round(prior * CONTEXT_WEIGHT[level], 4)
+        return round(self.prior * CONTEXT_WEIGHT[level], 4)
 
     def level(self, context: Context) -> int | None:
         """How well a place's neighbours agree with the fix's (None: do not propose there)."""
@@ -232,6 +242,18 @@ class Memory:
         """The ``Suggester`` protocol: remembered fixes as edits."""
         return [[m.edit for m in row] for row in self.matches(items)]
 
+    def demote(self, text: str, edits: Sequence[Edit]) -> list[Edit]:
+        """Another suggester's edits of ``text``, those the editor has rejected before made less sure."""
+        tokens = tokenize(text)
+        out = []
+        with self._lock:
+            for edit in edits:
+                entry = self.entries.get((tuple(words(tokens[edit.start : edit.end])), tuple(words(edit.replacement))))
+                if entry is not None and entry.rejected:
+                    edit = replace(edit, confidence=round(edit.confidence * min(1.0, 2 * entry.prior), 4))
+                out.append(edit)
+        return out
+
     def entry_for(self, text: str, edit: Edit) -> Entry | None:
         """The entry behind a memory edit of ``text`` (to show where a fix came from)."""
         tokens = tokenize(text)
@@ -242,6 +264,6 @@ MemorySuggester = Memory
 
 
 def load_memory(path: str | os.PathLike | None = None) -> Memory | None:
-    """The memory of the corrections log, or None when it holds no fix yet (``correct``)."""
+    """The memory of the corrections log, or None when it holds no fix or rejection yet (``correct``)."""
     memory = Memory.load(path)
-    return memory if len(memory) else None
+    return memory if memory.entries else None

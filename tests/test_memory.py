@@ -141,15 +141,39 @@ def test_loading_a_large_log_is_quick(tmp_path):
     assert memory.entries[(("actions",), ("shares",))].accepted == 3000
 
 
-def test_load_memory_is_none_until_there_is_a_fix(tmp_path):
+def test_load_memory_is_none_until_there_is_a_fix_or_a_rejection(tmp_path):
     from posteditor.memory import load_memory
 
     log = tmp_path / "corrections.jsonl"
     assert load_memory(log) is None
     corrections.append([fix("The actions rose.", "The actions rose.", rejected=[("actions", "shares")])], log)
-    assert load_memory(log) is None  # only a rejection: nothing to propose
+    memory = load_memory(log)  # only a rejection: nothing to propose, something to demote
+    assert len(memory) == 0 and corrected(memory, "Apple's actions fell.") == "Apple's actions fell."
     corrections.append([ACTIONS], log)
     assert corrected(load_memory(log), "Apple's actions fell.") == "Apple's shares fell."
+
+
+def test_a_model_edit_the_editor_rejected_before_is_proposed_less_surely(fake_suggester):
+    text = "In the world of Idlib, informations were scarce."
+    turned_down = fix("The world of Gaza.", "The world of Gaza.", rejected=[("world", "region")])
+
+    def confidences(records):
+        [edits] = Combined([fake_suggester, Memory(records)]).suggest([Item(text)])
+        return {e.inserted: e.confidence for e in edits}
+
+    assert confidences([]) == {"region": 0.9, "information": 0.8}
+    assert confidences([turned_down]) == {"region": 0.6, "information": 0.8}  # 0.9 * 2/3; other edits untouched
+    assert confidences([turned_down, turned_down.__class__(**{**turned_down.__dict__, "segment": 1})]) == \
+        {"region": 0.45, "information": 0.8}  # rejected twice: halved
+    accepted = fix("The world of Gaza.", "The region of Gaza.")
+    assert confidences([turned_down, accepted])["region"] == 0.9  # accepted as often as rejected: as the model says
+    # At a threshold the model's edit passed, the rejected one is no longer applied.
+    from posteditor.evaluate import apply_threshold
+
+    before = apply_threshold([text], Combined([fake_suggester, Memory([])]).suggest([Item(text)]), 0.7)
+    after = apply_threshold([text], Combined([fake_suggester, Memory([turned_down])]).suggest([Item(text)]), 0.7)
+    assert before == ["In the region of Idlib, information were scarce."]
+    assert after == ["In the world of Idlib, information were scarce."]
 
 
 def test_records_written_by_the_editor(fake_suggester):

@@ -102,7 +102,6 @@ _KINDS = {
     "wmt": "WMT21/22 system outputs filtered by TER against references",
     "apertium": "Apertium round trips of clean English",
     "copy": "unchanged sentences",
-    "names": "clean English with a name damaged, restored from the source",
 }
 
 

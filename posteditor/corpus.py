@@ -338,51 +338,6 @@ def apertium_pairs(
     return pairs
 
 
-# ---------------------------------------------------------------- names restored from the source
-
-_NAME = re.compile(r"[A-Z][a-z]{3,}")
-_ENDINGS = ("i", "s", "a", "e", "u", "ga", "st", "le", "ul", "ului", "ist", "sse")
-
-
-def name_pairs(clean: Sequence[tuple[str, str | None]], rng: random.Random) -> list[Pair]:
-    """Synthetic MT errors in names the source spells out: learn to restore them from it.
-
-    MT garbles proper names that the source writes in the same alphabet ("Claston" for
-    Clapton, "Viljanda" for Viljandi) or keeps the source's case ending ("Muski" for Musk,
-    from Estonian "Muski"). For each clean English sentence whose source holds a capitalised
-    word of it (as the start of a source word: "Musk" in "Muski"), that word is damaged in
-    the "MT" and the clean sentence is the target: half the time it takes the source's form
-    (or a case ending), otherwise one letter after the first is dropped, doubled, swapped
-    with the next or replaced. The source always goes with the pair: the fix is only
-    knowable from it.
-    """
-    pairs = []
-    for english, src in clean:
-        if not src:
-            continue
-        source_words = re.findall(r"\w+", src.lower())
-        names = [m for m in _NAME.finditer(english) if m.start() > 0
-                 and any(w.startswith(m.group().lower()) for w in source_words)]
-        if not names:
-            continue
-        m = rng.choice(names)
-        name = m.group()
-        longer = sorted({w for w in source_words if w.startswith(name.lower()) and w != name.lower()})
-        if rng.random() < 0.5:
-            damaged = name + (longer[0][len(name):] if longer and rng.random() < 0.7 else rng.choice(_ENDINGS))
-        else:
-            k = rng.randrange(1, len(name) - 1)
-            damaged = rng.choice([
-                name[:k] + name[k + 1:],  # dropped
-                name[:k] + name[k] + name[k:],  # doubled
-                name[:k] + name[k + 1] + name[k] + name[k + 2:],  # swapped
-                name[:k] + rng.choice("aeioulnrst".replace(name[k], "")) + name[k + 1:],  # replaced
-            ])
-        if damaged != name:
-            pairs.append(Pair(english[: m.start()] + damaged + english[m.end():], english, src, "names"))
-    return pairs
-
-
 # ---------------------------------------------------------------- the recipe
 
 @dataclass(frozen=True)
@@ -395,14 +350,13 @@ class Recipe:
     clean: dict
     apertium: dict
     copy: dict
-    names: dict
     text: str  # the file itself, for the signature
 
     @classmethod
     def load(cls, path: Path) -> Recipe:
         text = Path(path).read_text(encoding="utf-8")
         raw = tomllib.loads(text)
-        sections = {name: raw.get(name, {}) for name in ("dev", "mlqe", "wmt", "clean", "apertium", "copy", "names")}
+        sections = {name: raw.get(name, {}) for name in ("dev", "mlqe", "wmt", "clean", "apertium", "copy")}
         return cls(seed=int(raw.get("seed", 0)), text=text, **sections)
 
 
@@ -463,12 +417,6 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
         train += _with_sources(_sample(trips, a.get("max_pairs"), rng("apertium")), a.get("src_rate", 0.3),
                                rng("apertium-src"))
         log(f"apertium: {len(trips)} usable round trips of {len(pool)} sentences")
-
-    n = recipe.names
-    if n.get("enabled", False):
-        named = _sample(name_pairs(clean, rng("names")), n.get("max_pairs"), rng("names-sample"))
-        train += named
-        log(f"names: {len(named)} sentences with a name damaged")
 
     c = recipe.copy
     share = c.get("share", 0.0)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from posteditor.corpus import (
-    Pair, Recipe, _match_quotes, _ter_bounds, apertium_pairs, build_corpus, detokenize, mlqe_pairs, name_pairs,
-    ter, wmt_pairs,
+    Pair, Recipe, _match_quotes, _ter_bounds, apertium_pairs, build_corpus, detokenize, mlqe_pairs, ter,
+    wmt_pairs,
 )
 
 MLQE = {  # (src, mt, pe, hter)
@@ -168,35 +168,6 @@ def test_build_corpus_is_deterministic(data, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     recipe.write_text(RECIPE.replace("seed = 3", "seed = 4"), encoding="utf-8")
     assert build_corpus(recipe, data, tmp_path / "c")["signature"] != a["signature"]
-
-
-def test_name_pairs_damage_a_name_the_source_spells():
-    import random
-
-    from rapidfuzz.distance import Levenshtein
-
-    clean = [
-        ("The talks with Musk ended on Monday.", "Läbirääkimised Muskiga lõppesid esmaspäeval."),
-        ("Guitarist Peter Green has died.", "Der Gitarrist Peter Green ist gestorben."),
-        ("The talks ended on Monday.", "Läbirääkimised lõppesid esmaspäeval."),  # no name in the source
-        ("Москва is far.", "Москва далеко."),  # nothing in the Latin alphabet to match
-        ("Peter Green has died.", None),  # no source: nothing to restore from
-    ]
-    pairs = [p for seed in range(40) for p in name_pairs(clean, random.Random(seed))]
-    assert {p.pe for p in pairs} == {clean[0][0], clean[1][0]}
-    assert all(p.origin == "names" and p.src and p.mt != p.pe for p in pairs)
-    for p in pairs:  # one word damaged, the rest of the sentence as it was
-        changed = [(a, b) for a, b in zip(p.mt.split(), p.pe.split()) if a != b]
-        assert len(p.mt.split()) == len(p.pe.split()) and len(changed) == 1
-        damaged, name = changed[0]
-        assert damaged.startswith(name) or Levenshtein.distance(damaged, name) <= 2
-    assert "The talks with Muskiga ended on Monday." in {p.mt for p in pairs}  # the source's own form
-
-
-def test_names_recipe_parses():
-    recipe = Recipe.load(Path(__file__).resolve().parent.parent / "corpora" / "names.toml")
-    assert recipe.names["enabled"] and recipe.names["max_pairs"] > 0
-    assert recipe.mlqe == Recipe.load(Path(__file__).resolve().parent.parent / "corpora" / "mlqe.toml").mlqe
 
 
 def test_default_recipe_parses():

@@ -31,7 +31,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from posteditor import paths
 from posteditor.corpus import mlqe_pairs
 from posteditor.edits import Edit, apply_edits, extract_edits, tokenize
-from posteditor.evaluate import SegmentTer
+from posteditor.evaluate import SegmentMetric
 from posteditor.model import Corrector
 from posteditor.suggest import Item
 
@@ -98,7 +98,7 @@ def gains(lm: LM, mt: str, edits: list[Edit]) -> list[float]:
 
 def table(pairs, rows) -> None:
     """rows: (gain, segment index, edit); the best-gaining edit per place is what counts."""
-    ter = SegmentTer([p.mt for p in pairs], [p.pe for p in pairs])
+    ter = SegmentMetric([p.mt for p in pairs], [p.pe for p in pairs])
     base = ter.corpus([p.mt for p in pairs])
     for g in GAINS:
         kept: dict[int, dict[int, tuple[float, Edit]]] = {}

@@ -96,11 +96,12 @@ def edit_precision_recall(mts: Sequence[str], hyps: Sequence[str], refs: Sequenc
     }
 
 
-class SegmentTer:
-    """Corpus TER from cached per-segment statistics: rescoring a few changed segments is cheap."""
+class SegmentMetric:
+    """A corpus metric (TER unless given another sacrebleu metric) from cached per-segment
+    statistics: rescoring hypotheses that differ from the MT in a few segments is cheap."""
 
-    def __init__(self, mts: Sequence[str], refs: Sequence[str]):
-        self.metric = _metrics()[0]
+    def __init__(self, mts: Sequence[str], refs: Sequence[str], metric=None):
+        self.metric = metric if metric is not None else _metrics()[0]
         self.refs = list(refs)
         self.base = self.metric._extract_corpus_statistics(list(mts), [self.refs])
         self.mts = list(mts)
@@ -196,7 +197,7 @@ def choose_threshold(
     threshold. When none qualifies, ``NOTHING``: apply no edit. ``sources`` is accepted so
     callers pass the same data everywhere; the edits were proposed with them already.
     """
-    ter = SegmentTer(mts, refs)
+    ter = SegmentMetric(mts, refs)
     base = ter.corpus(mts)
     table = []
     for t in sorted(set(thresholds)) + [NOTHING]:

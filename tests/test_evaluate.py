@@ -20,10 +20,12 @@ def test_score_perfect_and_case_sensitive():
     assert ev.score(["the family left."], ["The family left."])["ter"] > 0
 
 
-def test_segment_ter_matches_sacrebleu():
-    cache = ev.SegmentTer(MTS, REFS)
+def test_segment_metrics_match_sacrebleu():
+    ter, chrf, bleu = ev._metrics()
+    caches = {"ter": ev.SegmentMetric(MTS, REFS), "chrf": ev.SegmentMetric(MTS, REFS, chrf),
+              "bleu": ev.SegmentMetric(MTS, REFS, bleu)}
     for hyps in (MTS, REFS, [MTS[0], REFS[1], "Totally different words", ""]):
-        assert round(cache.corpus(hyps), 3) == ev.score(hyps, REFS)["ter"]
+        assert {k: round(c.corpus(hyps), 3) for k, c in caches.items()} == ev.score(hyps, REFS)
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,6 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     model_dir = Path(model_dir)
     rows = read_jsonl(dev_path)[:limit]
     corrector = Corrector(model_dir, rescore=False)
-    pieces = lambda word: len(corrector.sp.encode(word))  # noqa: E731
     results = {}
     for use_source in (True, False):
         started = time.time()
@@ -92,15 +91,16 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         proposals = suggest_all(corrector, [r["mt"] for r in rows], sources)
         seconds = time.time() - started
         own = sweep(rows, proposals)
-        params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals, pieces)
+        params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals,
+                                                 corrector.piece_count)
         table = sweep(rows, rescored) if params else own
-        threshold = choose(table)
+        threshold, own_threshold = choose(table), choose(own)
         gain = _mean_gain(table, threshold)
         results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params,
-                               "own_confidence": {"threshold": choose(own), "table": own},
+                               "own_confidence": {"threshold": own_threshold, "table": own},
                                "sentences_per_second": round(len(rows) / seconds, 1)}
         print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
-              f"(on the model's own confidence: {choose(own)}), {len(rows) / seconds:.1f} segments/s")
+              f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s")
     use_source = results[True]["gain"] >= results[False]["gain"]
     chosen = results[use_source]
     meta_path = model_dir / "posteditor.json"

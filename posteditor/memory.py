@@ -248,7 +248,7 @@ class Memory:
         out = []
         with self._lock:
             for edit in edits:
-                entry = self.entries.get((tuple(words(tokens[edit.start : edit.end])), tuple(words(edit.replacement))))
+                entry = self._entry_at(tokens, edit)
                 if entry is not None and entry.rejected:
                     edit = replace(edit, confidence=round(edit.confidence * min(1.0, 2 * entry.prior), 4))
                 out.append(edit)
@@ -256,7 +256,9 @@ class Memory:
 
     def entry_for(self, text: str, edit: Edit) -> Entry | None:
         """The entry behind a memory edit of ``text`` (to show where a fix came from)."""
-        tokens = tokenize(text)
+        return self._entry_at(tokenize(text), edit)
+
+    def _entry_at(self, tokens: Sequence[str], edit: Edit) -> Entry | None:
         return self.entries.get((tuple(words(tokens[edit.start : edit.end])), tuple(words(edit.replacement))))
 
 

@@ -91,9 +91,13 @@ class Corrector:
         self.scorer = None
         if rescore and raw.get("edit_scorer"):
             try:
-                self.scorer = EditScorer(raw["edit_scorer"], lambda word: len(self.sp.encode(word)))
+                self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ModelError(f"{meta}: unusable edit_scorer ({exc})") from None
+
+    def piece_count(self, word: str) -> int:
+        """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
+        return len(self.sp.encode(word))
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         """Edits for each item, each with the model's confidence in it."""
@@ -132,8 +136,8 @@ class Corrector:
         n = ids.index(EOS)
         ids, probs = ids[: n + 1], probs[: n + 1]
         text = self.sp.decode(ids[:n])
-        mt_words = len(tokenize(item.text))
-        if not text.strip() or len(tokenize(text)) < mt_words / 2:
+        tokens = tokenize(item.text)
+        if not text.strip() or len(tokenize(text)) < len(tokens) / 2:
             return []
         # Character span of each generated piece in the decoded text (EOS sits at the end).
         spans, pos = [], 0
@@ -155,7 +159,6 @@ class Corrector:
                 continue
             steps = probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
-        tokens = tokenize(item.text)
         edits = join_moves(tokens, edits)
         if self.scorer is not None:
             edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)

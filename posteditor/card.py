@@ -125,7 +125,12 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
     from posteditor.evaluate import MIN_PRECISION, NOTHING
 
     d, t = plan["data"], calibration["threshold"]
-    if calibration.get("inherited"):
+    if sc := calibration.get("scorer"):
+        how = (f"the new model keeps the base's, {t}: its edit scorer was refitted on the base model's {sc['editor_edits']} "
+               f"edits in the training corrections ({sc['editor_right']} of them the editor made too), each counting "
+               f"{sc['weight']:g} times, with the {sc['dev_edits']} dev edits it was fitted on before, so its confidence "
+               f"follows this editor's choices" + ("" if sc["refitted"] else " (not refitted: the base scorer keeps no data)"))
+    elif calibration.get("inherited"):
         how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
     else:
         at = next(r for r in calibration["table"] if r["threshold"] == t)
@@ -136,8 +141,9 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         f"# Model version `{name}`", "",
         f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
         f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
-        f"leave-alone segments in all; {d.get('calibration', 0)} held out to choose its threshold, "
-        f"{d['heldout']} to judge it), {d['replay']} replayed base training pairs, "
+        f"leave-alone segments in all; "
+        + (f"{d.get('calibration', 0)} held out to choose its threshold, " if d.get("calibration") else "")
+        + f"{d['heldout']} held out to judge it), {d['replay']} replayed base training pairs, "
         f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
         f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
         *[f"- {r}" for r in reasons],

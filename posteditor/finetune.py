@@ -11,8 +11,11 @@ and 2 is chosen in ``posteditor.finetune_data``):
    source) logged twice counts once, the latest final text winning. Corrupt log lines are
    skipped with a warning and counted.
 2. **Hold out** 15% of the pairs (at least one), chosen by a hash of the MT so the choice is
-   stable as the log grows, and halve them by a second hash: one half chooses the new model's
-   confidence threshold, the other judges it. Pick the base dev set: a fixed sample of MLQE-PE
+   stable as the log grows, to judge the new model. Where the base model's edit scorer keeps
+   the dev edits it was fitted on (``posteditor.scorer``), the base model proposes edits in
+   the training corrections and each is labelled right when the editor made it: the scorer
+   learns from them in phase 4. Otherwise the held-out pairs are halved by a second hash and
+   one half chooses the new model's confidence threshold. Pick the base dev set: a fixed sample of MLQE-PE
    dev (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
    Score the base model on the judging half and dev, as ``correct`` would apply it.
 3. **Train** with transformers' Seq2SeqTrainer in ``models/.work/<name>/`` (the same
@@ -20,7 +23,9 @@ and 2 is chosen in ``posteditor.finetune_data``):
    ``accelerate launch`` spread it over several GPUs), the training corrections mixed with
    as many pairs replayed from the base model's own corpus so it does not forget.
    Checkpoints let ``--out NAME`` resume an interrupted run with the data saved at its start.
-4. **Gate**: the new model gets its own confidence threshold, chosen on the first held-out
+4. **Gate**: the new model's edit scorer is refitted on its base's dev edits plus the
+   editor's (each of those counting ``scorer_weight`` times) and keeps the base threshold; or,
+   without such a scorer, it gets its own confidence threshold, chosen on the first held-out
    half (inheriting a base threshold of "apply nothing" it could never help). It becomes
    current only if its TER on the second half is lower than the base model's and its TER on
    the base dev set is not higher by more than a small tolerance (0.2). Either way the
@@ -69,6 +74,9 @@ class FinetuneConfig:
     """Base dev segments the new model must not get worse on."""
     tolerance: float = 0.2
     """How much worse (TER points) the base dev set may get."""
+    scorer_weight: float = 4.0
+    """How many dev edits each edit in the training corrections counts as when the edit scorer
+    is refitted: the editor's own judgement weighs more than the post-editors' of dev."""
     save_steps: int = 50
     """Checkpoint every this many steps (an interrupted run resumes from the last one)."""
     seed: int = 13
@@ -113,6 +121,27 @@ def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
     return {"threshold": threshold, "segments": len(rows), "table": table}
 
 
+def editor_edits(model_dir: Path, rows: list[dict]) -> dict:
+    """Every edit ``model_dir`` proposes in the corrections ``rows``, as the edit scorer sees it,
+    and whether the editor made it: the labels a refit of the scorer learns from."""
+    from posteditor import scorer
+    from posteditor.evaluate import suggest_all
+    from posteditor.model import Corrector
+
+    corrector = Corrector(model_dir, rescore=False)
+    mts, finals, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
+    x, y, _ = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
+    return {"x": x.round(4).tolist(), "y": [int(v) for v in y]}
+
+
+def refittable(meta: dict) -> bool:
+    """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)."""
+    from posteditor.scorer import FEATURES
+
+    params = meta.get("edit_scorer") or {}
+    return bool(params.get("data")) and tuple(params.get("features", ())) == FEATURES
+
+
 def mt_ter(rows: list[dict]) -> float | None:
     """TER of leaving the MT as it is: what any correction has to beat."""
     from posteditor.evaluate import score
@@ -139,14 +168,18 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if stats["corrupt"]:
         _log(f"warning: {stats['corrupt']} corrupt corrections line(s) skipped")
     train_rows, heldout = split_heldout(rows, cfg.heldout_fraction)
-    calibration, heldout = split_calibration(heldout)
-    if not calibration:
-        _log(f"note: only {len(heldout)} correction(s) held out, too few to halve; "
-             "the new model keeps the base model's confidence threshold")
     from posteditor.evaluate import NOTHING
 
     base_meta = paths.model_meta(base)
-    if not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:
+    refit = refittable(base_meta)
+    if refit:  # the scorer learns from the training corrections; the threshold stays; all held out judge
+        calibration = []
+    else:
+        calibration, heldout = split_calibration(heldout)
+        if not calibration:
+            _log(f"note: only {len(heldout)} correction(s) held out, too few to halve; "
+                 "the new model keeps the base model's confidence threshold")
+    if not refit and not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:
         # The new model would inherit "apply nothing" too, tie the base, and be refused anyway.
         raise InputError(f"too few corrections to judge a fine-tune: {len(rows)} in all, so {len(heldout)} held "
                          f"out, too few to choose the new model's own threshold, and the base model applies no "
@@ -161,11 +194,14 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if not dev:
         _log("note: no base dev set found (MLQE-PE dev or the corpus dev.jsonl); the gate judges the held-out corrections only")
     _log(f"{len(train_rows)} training corrections ({stats['fixes']} fixes, {stats['leave_alone']} leave-alone in all), "
-         f"{len(calibration)} held out to choose its threshold, {len(heldout)} to judge it, "
-         f"{len(replay)} replayed base pairs, {len(dev)} base dev segments")
+         + (f"{len(calibration)} held out to choose its threshold, " if not refit else "")
+         + f"{len(heldout)} held out to judge it, {len(replay)} replayed base pairs, {len(dev)} base dev segments")
     _log(f"scoring the base model {base} ...")
     base_scores = scorer(base, {"heldout": heldout, "dev": dev})
     work.mkdir(parents=True, exist_ok=True)
+    labels = editor_edits(base, train_rows) if refit else None
+    if labels is not None:  # the base model never saw these corrections: its edits there are honest labels
+        atomic_write(work / "editor_edits.json", json.dumps(labels) + "\n")
     for name, data in dict(train=train_rows, calibration=calibration, heldout=heldout, replay=replay, dev=dev).items():
         _write_jsonl(work / f"{name}.jsonl", data)
     signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
@@ -174,6 +210,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
         "config": asdict(cfg),
         "data": {**stats, "train": len(train_rows), "calibration": len(calibration), "heldout": len(heldout),
                  "replay": len(replay), "replay_from": str(corpus / "train.jsonl") if replay else None, "dev": len(dev),
+                 "editor_edits": len(labels["y"]) if labels else None, "editor_right": sum(labels["y"]) if labels else None,
                  "dev_from": dev_from, "logs": [str(p) for p in logs], "signature": signature},
         "base_scores": base_scores,
         "mt_scores": {"heldout": mt_ter(heldout), "dev": mt_ter(dev)},
@@ -234,6 +271,24 @@ def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
     return out
 
 
+def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
+    """Refit the new model's edit scorer (``meta``, updated in place) with the editor's labels.
+
+    The base model's threshold stays: the scorer's output is the probability that an edit is
+    right, so the same threshold keeps meaning the same thing while what counts as right moves
+    towards what this editor does.
+    """
+    from posteditor import scorer
+
+    base = meta["edit_scorer"]
+    params = scorer.refit(base, labels["x"], labels["y"], weight)
+    if params is not None:
+        meta["edit_scorer"] = params
+    return {"threshold": meta.get("min_confidence"), "segments": 0, "inherited": True,
+            "scorer": {"dev_edits": base.get("edits"), "editor_edits": len(labels["y"]),
+                       "editor_right": int(sum(labels["y"])), "weight": weight, "refitted": params is not None}}
+
+
 def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
     """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
     base, reasons, passed = plan["base_scores"], [], True
@@ -255,9 +310,12 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     cfg = FinetuneConfig(**plan["config"])
     meta_path = trained_dir / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    cal_file = work / "calibration.jsonl"  # absent in a run started before thresholds were chosen
-    calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
-        "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
+    cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
+    if labels_file.is_file():
+        calibration = refit_scorer(meta, json.loads(labels_file.read_text(encoding="utf-8")), cfg.scorer_weight)
+    else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
+        calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
+            "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
     meta["min_confidence"] = calibration["threshold"]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")

@@ -121,19 +121,12 @@ def fit(
     other folds, so that a threshold chosen on them is chosen on edits the scorer never saw),
     and a line saying what it was fitted on.
     """
-    rows, labels, segment = [], [], []
-    for i, (mt, pe, src, edits) in enumerate(zip(mts, post_edits, sources, proposals)):
-        tokens = tokenize(mt)
-        for edit in edits:
-            rows.append(features(tokens, edit, src, pieces))
-            labels.append(is_right(mt, pe, edit))
-            segment.append(i)
-    x, y = np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(labels, dtype=bool)
+    x, y, segment = labelled(mts, post_edits, sources, proposals, pieces)
     right = int(y.sum())
     summary = f"{len(y)} dev edits, {right} right"
     if right < MIN_EACH or len(y) - right < MIN_EACH:
         return None, [list(e) for e in proposals], f"{summary}: too few to fit an edit scorer (at least {MIN_EACH} of each)"
-    fold = np.array(segment) % FOLDS
+    fold = segment % FOLDS
     out_of_fold = np.zeros(len(y))
     for k in range(FOLDS):
         held = fold == k
@@ -144,23 +137,75 @@ def fit(
     for edits in proposals:
         rescored.append([replace(e, confidence=round(float(out_of_fold[n + j]), 4)) for j, e in enumerate(edits)])
         n += len(edits)
-    params = final.params | {"edits": len(y), "right": right, "c": c}
+    params = final.params | {"edits": len(y), "right": right, "c": c, "data": _pack(x, y, np.ones(len(y)))}
     return params, rescored, summary
 
 
-def _fitted(x: np.ndarray, y: np.ndarray, c: float) -> EditScorer:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+def labelled(
+    mts: Sequence[str],
+    post_edits: Sequence[str],
+    sources: Sequence[str | None],
+    proposals: Sequence[Sequence[Edit]],
+    pieces: Callable[[str], int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, right or not, segment index) of every proposed edit, judged against the post-edits."""
+    rows, labels, segment = [], [], []
+    for i, (mt, pe, src, edits) in enumerate(zip(mts, post_edits, sources, proposals)):
+        tokens = tokenize(mt)
+        for edit in edits:
+            rows.append(features(tokens, edit, src, pieces))
+            labels.append(is_right(mt, pe, edit))
+            segment.append(i)
+    return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(labels, dtype=bool), np.array(segment, dtype=int)
 
-    scaler = StandardScaler().fit(x)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+
+def refit(params: dict, x: np.ndarray, y: np.ndarray, weight: float) -> dict | None:
+    """The scorer ``params`` refitted on the edits it was fitted on plus the editor's (``x``,
+    ``y``: one row per edit the model proposed in a corrected segment, right when the editor
+    made it), each of those counting ``weight`` times. The result keeps all of it, so the next
+    refit builds on this one. None when ``params`` keep no data to refit on."""
+    data = params.get("data")
+    if not data or tuple(params.get("features", ())) != FEATURES:
+        return None
+    old_x, old_y, old_w = _unpack(data)
+    x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
+    all_x, all_y = np.vstack([old_x, x]), np.concatenate([old_y, y])
+    all_w = np.concatenate([old_w, np.full(len(y), float(weight))])
+    c = float(params.get("c", 1.0))
+    final = _fitted(all_x, all_y, c, all_w)
+    return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
+                           "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
+                           "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
+                           "editor_weight": float(weight), "data": _pack(all_x, all_y, all_w)}
+
+
+def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
+    """Training rows as ``posteditor.json`` keeps them: one line of 4-decimal features per edit
+    (about 60 bytes), its label (1: right) and its weight."""
+    return {"x": [" ".join(f"{v:g}" for v in row) for row in np.round(x, 4)], "y": [int(v) for v in y],
+            "w": [round(float(v), 3) for v in w]}
+
+
+def _unpack(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.array([[float(v) for v in row.split()] if isinstance(row, str) else row for row in data["x"]], dtype=float)
+    x = x.reshape(-1, len(FEATURES))
+    return x, np.asarray(data["y"], dtype=bool), np.asarray(data.get("w") or [1.0] * len(x), dtype=float)
+
+
+def _fitted(x: np.ndarray, y: np.ndarray, c: float, weights: np.ndarray | None = None) -> EditScorer:
+    from sklearn.linear_model import LogisticRegression
+
+    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    mean = np.average(x, axis=0, weights=weights)
+    std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=weights))
+    scale = np.where(std > 1e-9, std, 1.0)  # a constant feature: left as it is
     if y.all() or not y.any():  # a fold with one class: predict its share
-        share = min(max(float(y.mean()), 1e-3), 1 - 1e-3)
+        share = min(max(float(np.average(y, weights=weights)), 1e-3), 1 - 1e-3)
         coef, intercept = np.zeros(x.shape[1]), math.log(share / (1 - share))
     else:
-        model = LogisticRegression(C=c, max_iter=5000).fit((x - scaler.mean_) / scale, y)
+        model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
         coef, intercept = model.coef_[0], float(model.intercept_[0])
-    params = {"features": list(FEATURES), "mean": scaler.mean_.round(6).tolist(), "scale": scale.round(6).tolist(),
+    params = {"features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
               "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
     return EditScorer(params, pieces=len)
 

@@ -233,6 +233,52 @@ def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, mo
     assert not set(gate_mts) & {r["mt"] for r in calibration}
 
 
+def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections(home, monkeypatch):
+    from posteditor.edits import tokenize
+    from posteditor.scorer import FEATURES, EditScorer
+    from posteditor.suggest import Item
+
+    log = home.parent / "sourced.jsonl"
+    rows = [dict(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
+    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in rows], log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    train_rows, heldout = split_heldout(collect([log])[0], FAST.heldout_fraction)
+    # A base scorer fitted on dev edits that say "an edit the model is 0.72 sure of is wrong,
+    # one it is 0.68 sure of is right": the opposite of this editor (see Proposer).
+    x = [[0.72] + [0.0] * (len(FEATURES) - 1)] * 20 + [[0.68] + [0.0] * (len(FEATURES) - 1)] * 20
+    y = [0] * 20 + [1] * 20
+    base_scorer = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
+                   "coef": [0.0] * len(FEATURES), "intercept": 0.0, "edits": 40, "right": 20, "c": 1.0,
+                   "data": {"x": x, "y": y, "w": [1.0] * 40}}
+    meta_path = home / "default" / "posteditor.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "edit_scorer": base_scorer,
+                                     "min_confidence": 0.5}))
+    proposer = Proposer({r["mt"]: r["pe"] for r in rows})
+    proposer.piece_count = len
+    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    seen = []
+    finetune.run(out="ft-taste", cfg=FAST, scorer=scores(28.0, 20.0, seen))
+    # the base model proposed in the training corrections (never the held-out ones), sources included
+    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in train_rows]
+    meta = json.loads((home / "ft-taste" / "posteditor.json").read_text())
+    ft, learnt = meta["finetune"], meta["edit_scorer"]
+    fixes = sum(r["mt"] != r["pe"] for r in train_rows)
+    assert learnt["editor_edits"] == ft["data"]["editor_edits"] == ft["calibration"]["scorer"]["editor_edits"]
+    assert learnt["editor_edits"] >= len(train_rows) + fixes and learnt["editor_right"] >= fixes > 0
+    assert learnt["edits"] == 40 and len(learnt["data"]["y"]) == 40 + learnt["editor_edits"]
+    # the new model keeps the base threshold; every held-out correction judges it
+    assert meta["min_confidence"] == 0.5 and ft["data"]["calibration"] == 0
+    assert seen[0][2] == seen[1][2] == [r["mt"] for r in heldout] and seen[1][1] == 0.5
+    # and its confidence now follows the editor: a fix like theirs is worth applying, the guess is not
+    row = next(r for r in train_rows if r["mt"] != r["pe"])
+    fix, guess = proposer.suggest([Item(row["mt"], row["src"])])[0][-2:]
+    tokens = tokenize(row["mt"])
+    assert EditScorer(base_scorer, len).rescore(tokens, [fix], None)[0].confidence == 0.5
+    rescored = EditScorer(learnt, len).rescore(tokens, [fix, guess], row["src"])
+    assert rescored[0].confidence > 0.5 > rescored[1].confidence
+    assert "its edit scorer was refitted on the base model's" in (home / "ft-taste" / "README.md").read_text()
+
+
 def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch, capsys):
     log = home.parent / "few.jsonl"
     corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from posteditor.edits import Edit, extract_edits, tokenize
-from posteditor.scorer import FEATURES, EditScorer, features, fit, is_right
+from posteditor.scorer import FEATURES, EditScorer, features, fit, is_right, labelled, refit
 
 
 def feature(mt, edit, source=None, name="confidence"):
@@ -71,6 +71,27 @@ def test_fit_learns_which_edits_are_right_and_rescores_out_of_fold():
     again = EditScorer(json.loads(json.dumps(params)), len).rescore(tokenize(mts[0]), both, None)
     assert again[0].confidence > 0.5 > again[1].confidence
     assert [(e.start, e.end, e.replacement) for e in again] == [(e.start, e.end, e.replacement) for e in both]
+
+
+def test_the_scorer_keeps_its_edits_and_learns_the_editors_taste_from_more():
+    mts, pes, sources, proposals = synthetic()
+    params, _, _ = fit(mts, pes, sources, proposals, len)
+    data = params["data"]
+    assert len(data["x"]) == len(data["y"]) == len(data["w"]) == params["edits"] and sum(data["y"]) == params["right"]
+    king = next(edits for edits in proposals if len(edits) == 2)
+    tokens = tokenize(mts[0])
+    assert EditScorer(params, len).rescore(tokens, king, None)[0].confidence > 0.5
+    # An editor who never capitalises "king": about 100 of its proposals, every one rejected.
+    x, y, segment = labelled(mts[:200], mts[:200], sources[:200], proposals[:200], len)
+    assert len(x) == sum(map(len, proposals[:200])) and not y.any() and segment.max() < 200
+    for weight, capitalised in ((0.05, True), (4.0, False)):  # barely heard, then heard
+        adapted = refit(params, x, y, weight)
+        assert adapted["editor_edits"] == len(y) and adapted["editor_right"] == 0 and adapted["edits"] == params["edits"]
+        assert len(adapted["data"]["y"]) == params["edits"] + len(y)
+        assert (EditScorer(adapted, len).rescore(tokens, king, None)[0].confidence > 0.5) is capitalised
+    again = refit(adapted, x, y, 4.0)  # the next refit builds on this one: its editor's edits stay
+    assert again["editor_edits"] == 2 * len(y) and len(again["data"]["y"]) == params["edits"] + 2 * len(y)
+    assert refit({k: v for k, v in params.items() if k != "data"}, x, y, 4.0) is None  # nothing kept to refit on
 
 
 def test_too_few_right_edits_fit_no_scorer():

@@ -12,11 +12,16 @@ What it does:
 1. Reads the MLQE-PE dev set of ``--pair`` (``../shared/data``, detokenized as the model reads
    text), shuffles it with a fixed seed and splits it into ``--n`` (500) "corrections" and
    ``--n`` test segments.
-2. Runs ``posteditor finetune`` (``finetune.run``, the same code as the command) on the
+2. Makes "the model before": a scratch copy of ``--model`` whose edit scorer and threshold are
+   fitted again (``posteditor calibrate``) on the dev split of its corpus **without** this
+   pair, since the shipped scorer was fitted on all of MLQE-PE dev, test half included, and a
+   baseline fitted on the test data is no baseline. ``--in-sample`` skips this and compares
+   with the model as it is.
+3. Runs ``posteditor finetune`` (``finetune.run``, the same code as the command) on the
    corrections given as plain parallel files (MT, post-edit, source), in a scratch models
    folder whose ``default`` links to ``--model``. The command holds out 15% of them for its
    gate and replays as many pairs of the base model's training corpus as it trains on.
-3. Scores the model before and after (TER of what ``correct`` would write: edits at or above
+4. Scores the model before and after (TER of what ``correct`` would write: edits at or above
    the model's confidence threshold; case-sensitive sacrebleu TER) on the test half and on the
    dev sets of the other MLQE-PE pairs (``--other-limit`` segments each, default all 1,000).
 
@@ -82,6 +87,28 @@ def scratch_models(model: Path, where: Path) -> Path:
     return root
 
 
+def without_pair(model: Path, pair: str, where: Path) -> Path:
+    """A copy of ``model`` calibrated on its corpus dev split less ``pair``: a baseline that never saw the test."""
+    from posteditor import paths as ppaths
+    from posteditor.calibrate import calibrate
+    from posteditor.finetune_data import base_corpus, build_base_corpus
+
+    copy = where / "before"
+    shutil.copytree(model, copy, ignore=shutil.ignore_patterns("checkpoints", "*.lock"))
+    meta = ppaths.model_meta(copy)
+    corpus = base_corpus(meta)
+    build_base_corpus(meta, corpus, lambda line: print(line, file=sys.stderr))
+    dev = corpus / "dev.jsonl" if corpus else None
+    if not dev or not dev.is_file():
+        raise SystemExit(f"adaptation: {model} names no corpus with a dev split; use --in-sample")
+    kept = [line for line in dev.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not json.loads(line).get("origin", "").endswith(pair)]
+    (where / "dev-without.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    print(f"fitting the edit scorer of the model before on {len(kept)} dev segments without {pair} ...", file=sys.stderr)
+    calibrate(copy, where / "dev-without.jsonl")
+    return copy
+
+
 def write_parallel(rows: list[dict], where: Path) -> tuple[str, str, str]:
     files = []
     for key in ("mt", "pe", "src"):
@@ -143,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=str(paths.data_root()))
     p.add_argument("--json", metavar="F", help="write every number here")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder (the fine-tuned model)")
+    p.add_argument("--in-sample", action="store_true",
+                   help="compare with --model as it is, its edit scorer fitted on this pair's dev (test half included)")
     args = p.parse_args(argv)
 
     model = Path(args.model) if args.model else paths.default_model()
@@ -158,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             sets[other] = dev_rows(other, data)[: args.other_limit]
     where = Path(tempfile.mkdtemp(prefix="posteditor-adaptation-"))
     try:
+        if not args.in_sample:
+            model = without_pair(model, args.pair, where)
         knobs = {k: v for k, v in (("learning_rate", args.lr), ("replay_ratio", args.replay)) if v is not None}
         run = finetune_on(corrections, model, where, args.epochs, **knobs)
         print(f"scoring {model} and the fine-tuned model on {sum(map(len, sets.values()))} segments ...", file=sys.stderr)
@@ -181,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         f"no other pair worse by > {MAX_OTHER_LOSS} TER": all(r["delta"] <= MAX_OTHER_LOSS for r in rows[1:]),
         f"fine-tuning <= {MAX_MINUTES} min on {args.threads} threads": run["seconds"] <= MAX_MINUTES * 60,
     }
-    print(f"\nmodel {model}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
+    baseline = ("as it is (its scorer saw the test half)" if args.in_sample
+                else f"with its edit scorer fitted on dev without {args.pair}")
+    print(f"\nmodel {model} {baseline}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
           f"{run['data']['heldout']} held out by the gate, {run['data']['replay']} replayed pairs), "
           f"{run['steps']} steps, {args.epochs:g} epochs, learning rate {run['config']['learning_rate']}")
     print(f"fine-tuning command: {run['seconds']:.0f} s in all ({run['train_seconds']} s training) on {args.threads} threads")
@@ -200,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     for claim, ok in claims.items():
         print(f"{'PASS' if ok else 'FAIL'}  {claim}")
     if args.json:
-        result = {"model": str(model), "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
+        result = {"model": str(model), "in_sample": args.in_sample, "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
                   "thresholds": {"before": t_before, "after": t_after}, "finetune": run, "sets": rows,
                   "test_sweep": sweep, "claims": claims}
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -251,7 +251,7 @@ def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
     args = training_arguments(
         tcfg, work / "checkpoints", max_steps=steps, warmup_steps=math.ceil(cfg.warmup_ratio * steps),
         save_total_limit=1, logging_steps=max(1, min(50, steps // 10)), lr_scheduler_type="linear",
-        dataloader_pin_memory=torch.cuda.is_available(), use_cpu=not torch.cuda.is_available(),
+        use_cpu=not torch.cuda.is_available(),
         ddp_find_unused_parameters=False,
         train_sampling_strategy="group_by_length",  # similar lengths together: a third less padding
     )

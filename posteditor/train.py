@@ -171,6 +171,8 @@ def collate(batch: list[dict]) -> dict[str, torch.Tensor]:
 
 def training_arguments(cfg: TrainConfig, work: Path, **overrides) -> Seq2SeqTrainingArguments:
     """Trainer arguments shared by ``train`` and ``finetune``."""
+    import torch
+
     args = dict(
         output_dir=str(work),
         per_device_train_batch_size=cfg.batch_size,
@@ -185,6 +187,7 @@ def training_arguments(cfg: TrainConfig, work: Path, **overrides) -> Seq2SeqTrai
         seed=cfg.seed,
         report_to=[],
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinning helps only a copy to a GPU
         disable_tqdm=False,
         # Batches of like lengths: random batches of this corpus are 62% padding, grouped ones 20%.
         train_sampling_strategy="group_by_length",

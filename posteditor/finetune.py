@@ -281,7 +281,11 @@ def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
     from posteditor import scorer
 
     base = meta["edit_scorer"]
-    params = scorer.refit(base, labels["x"], labels["y"], weight)
+    try:
+        params = scorer.refit(base, labels["x"], labels["y"], weight)
+    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited posteditor.json: keep the base scorer
+        _log(f"note: the base model's edit scorer data is unusable ({exc}); the new model keeps that scorer")
+        params = None
     if params is not None:
         meta["edit_scorer"] = params
     return {"threshold": meta.get("min_confidence"), "segments": 0, "inherited": True,

@@ -279,6 +279,17 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     assert "its edit scorer was refitted on the base model's" in (home / "ft-taste" / "README.md").read_text()
 
 
+def test_unusable_scorer_data_keeps_the_base_scorer(capsys):
+    from posteditor.scorer import FEATURES
+
+    base = {"features": list(FEATURES), "coef": [0.0] * len(FEATURES), "edits": 2, "data": {"x": ["1 2"], "y": [1]}}
+    meta = {"edit_scorer": base, "min_confidence": 0.5}
+    row = [0.5] * len(FEATURES)
+    calibration = finetune.refit_scorer(meta, {"x": [row], "y": [1]}, 4.0)
+    assert meta["edit_scorer"] is base and calibration["threshold"] == 0.5 and not calibration["scorer"]["refitted"]
+    assert "edit scorer data is unusable" in capsys.readouterr().err
+
+
 def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch, capsys):
     log = home.parent / "few.jsonl"
     corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="compare with --model as it is, its edit scorer fitted on this pair's dev (test half included)")
     args = p.parse_args(argv)
 
-    model = Path(args.model) if args.model else paths.default_model()
+    given = model = Path(args.model) if args.model else paths.default_model()
     os.environ["POSTEDITOR_DATA"] = args.data  # the gate's base dev set comes from here too
     limit_cpus(args.threads)
     from posteditor.finetune import mt_ter
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     where = Path(tempfile.mkdtemp(prefix="posteditor-adaptation-"))
     try:
         if not args.in_sample:
-            model = without_pair(model, args.pair, where)
+            model = without_pair(given, args.pair, where)
         knobs = {k: v for k, v in (("learning_rate", args.lr), ("replay_ratio", args.replay)) if v is not None}
         run = finetune_on(corrections, model, where, args.epochs, **knobs)
         print(f"scoring {model} and the fine-tuned model on {sum(map(len, sets.values()))} segments ...", file=sys.stderr)
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     baseline = ("as it is (its scorer saw the test half)" if args.in_sample
                 else f"with its edit scorer fitted on dev without {args.pair}")
-    print(f"\nmodel {model} {baseline}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
+    print(f"\nmodel {given} {baseline}; {args.n} {args.pair} corrections ({run['data']['train']} trained on, "
           f"{run['data']['heldout']} held out by the gate, {run['data']['replay']} replayed pairs), "
           f"{run['steps']} steps, {args.epochs:g} epochs, learning rate {run['config']['learning_rate']}")
     print(f"fine-tuning command: {run['seconds']:.0f} s in all ({run['train_seconds']} s training) on {args.threads} threads")
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     for claim, ok in claims.items():
         print(f"{'PASS' if ok else 'FAIL'}  {claim}")
     if args.json:
-        result = {"model": str(model), "in_sample": args.in_sample, "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
+        result = {"model": str(given), "in_sample": args.in_sample, "pair": args.pair, "n": args.n, "seed": args.seed, "threads": args.threads,
                   "thresholds": {"before": t_before, "after": t_after}, "finetune": run, "sets": rows,
                   "test_sweep": sweep, "claims": claims}
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

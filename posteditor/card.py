@@ -126,10 +126,13 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
 
     d, t = plan["data"], calibration["threshold"]
     if sc := calibration.get("scorer"):
+        earlier = (f"; {sc['already_learnt']} corrections it had learnt from in an earlier fine-tune left out"
+                   if sc.get("already_learnt") else "")
         how = (f"the new model keeps the base's, {t}: its edit scorer was refitted on the base model's {sc['editor_edits']} "
-               f"edits in the training corrections ({sc['editor_right']} of them the editor made too), each counting "
-               f"{sc['weight']:g} times, with the {sc['dev_edits']} dev edits it was fitted on before, so its confidence "
-               f"follows this editor's choices" + ("" if sc["refitted"] else " (not refitted: the base scorer keeps no data)"))
+               f"edits in the training corrections ({sc['editor_right']} of them the editor made too{earlier}), each "
+               f"counting {sc['weight']:g} times, with the {sc['fitted_before']} edits it was fitted on before, so its "
+               f"confidence follows this editor's choices"
+               + ("" if sc["refitted"] else " (not refitted: the base scorer's data is unusable)"))
     elif calibration.get("inherited"):
         how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
     else:

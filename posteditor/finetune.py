@@ -12,25 +12,26 @@ and 2 is chosen in ``posteditor.finetune_data``):
    skipped with a warning and counted.
 2. **Hold out** 15% of the pairs (at least one), chosen by a hash of the MT so the choice is
    stable as the log grows, to judge the new model. Where the base model's edit scorer keeps
-   the dev edits it was fitted on (``posteditor.scorer``), the base model proposes edits in
-   the training corrections and each is labelled right when the editor made it: the scorer
-   learns from them in phase 4. Otherwise the held-out pairs are halved by a second hash and
-   one half chooses the new model's confidence threshold. Pick the base dev set: a fixed sample of MLQE-PE
-   dev (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
-   Score the base model on the judging half and dev, as ``correct`` would apply it.
+   the edits it was fitted on (``posteditor.scorer``) and its threshold applies edits, the
+   base model proposes edits in the training corrections it has not learnt from before, and
+   each is labelled right when the editor made it: the scorer learns from them in phase 4.
+   Otherwise the held-out pairs are halved by a second hash and one half chooses the new
+   model's confidence threshold. Pick the base dev set: a fixed sample of MLQE-PE dev
+   (detokenized, segments also in the corrections excluded) or the corpus ``dev.jsonl``.
+   Score the base model on the judging corrections and dev, as ``correct`` would apply it.
 3. **Train** with transformers' Seq2SeqTrainer in ``models/.work/<name>/`` (the same
    ``training_arguments``, ``PairDataset`` and ``collate`` as ``train``, so ``torchrun`` or
    ``accelerate launch`` spread it over several GPUs), the training corrections mixed with
    as many pairs replayed from the base model's own corpus so it does not forget.
    Checkpoints let ``--out NAME`` resume an interrupted run with the data saved at its start.
-4. **Gate**: the new model's edit scorer is refitted on its base's dev edits plus the
-   editor's (each of those counting ``scorer_weight`` times) and keeps the base threshold; or,
-   without such a scorer, it gets its own confidence threshold, chosen on the first held-out
-   half (inheriting a base threshold of "apply nothing" it could never help). It becomes
-   current only if its TER on the second half is lower than the base model's and its TER on
-   the base dev set is not higher by more than a small tolerance (0.2). Either way the
-   finished folder is renamed into ``models/<name>`` with its card and metrics; a refused one
-   stays there as a candidate.
+4. **Gate**: the new model's edit scorer is refitted on the edits its base's was fitted on
+   plus the editor's new ones (each counting ``scorer_weight`` times) and keeps the base
+   threshold; or, without such a scorer, it gets its own confidence threshold, chosen on the
+   first held-out half (inheriting a base threshold of "apply nothing" it could never help).
+   It becomes current only if its TER on the judging corrections is lower than the base
+   model's and its TER on the base dev set is not higher by more than a small tolerance
+   (0.2). Either way the finished folder is renamed into ``models/<name>`` with its card and
+   metrics; a refused one stays there as a candidate.
 """
 
 from __future__ import annotations
@@ -121,25 +122,37 @@ def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
     return {"threshold": threshold, "segments": len(rows), "table": table}
 
 
-def editor_edits(model_dir: Path, rows: list[dict]) -> dict:
+def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
     """Every edit ``model_dir`` proposes in the corrections ``rows``, as the edit scorer sees it,
-    and whether the editor made it: the labels a refit of the scorer learns from."""
+    whether the editor made it, and its segment: the labels a refit of the scorer learns from.
+
+    Corrections the scorer has learnt from already (``learnt``: an earlier fine-tune's, which
+    this model was trained on, so its edits there would be no test of it) are left out.
+    """
     from posteditor import scorer
     from posteditor.evaluate import suggest_all
     from posteditor.model import Corrector
 
     corrector = Corrector(model_dir, rescore=False)
-    mts, finals, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
-    x, y, _ = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
-    return {"x": x.round(4).tolist(), "y": [int(v) for v in y]}
+    use_source = getattr(getattr(corrector, "info", None), "use_source", True)
+    new = [r for r in rows if scorer.segment_key(r["mt"], r.get("src")) not in learnt]
+    skipped, rows = len(rows) - len(new), new
+    mts, finals = [r["mt"] for r in rows], [r["pe"] for r in rows]
+    sources = [r.get("src") if use_source else None for r in rows]  # as the scorer will see them
+    x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
+    keys = [scorer.segment_key(rows[i]["mt"], rows[i].get("src")) for i in segment]
+    return {"x": x.round(4).tolist(), "y": [int(v) for v in y], "k": keys, "segments": len(rows), "skipped": skipped}
 
 
 def refittable(meta: dict) -> bool:
-    """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)."""
+    """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)
+    and its threshold applies edits at all (a refit keeps it)."""
+    from posteditor.evaluate import NOTHING
     from posteditor.scorer import FEATURES
 
     params = meta.get("edit_scorer") or {}
-    return bool(params.get("data")) and tuple(params.get("features", ())) == FEATURES
+    return (bool((params.get("data") or {}).get("y")) and tuple(params.get("features", ())) == FEATURES
+            and float(meta.get("min_confidence") or 0) < NOTHING)
 
 
 def mt_ter(rows: list[dict]) -> float | None:
@@ -199,9 +212,16 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     _log(f"scoring the base model {base} ...")
     base_scores = scorer(base, {"heldout": heldout, "dev": dev})
     work.mkdir(parents=True, exist_ok=True)
-    labels = editor_edits(base, train_rows) if refit else None
-    if labels is not None:  # the base model never saw these corrections: its edits there are honest labels
-        atomic_write(work / "editor_edits.json", json.dumps(labels) + "\n")
+    labels_file = work / "editor_edits.json"
+    labels_file.unlink(missing_ok=True)  # left by a run stopped here before: the plan below decides
+    if refit:
+        from posteditor.scorer import learnt_from
+
+        # The base model was not trained on these corrections: its edits there are honest labels.
+        labels = editor_edits(base, train_rows, learnt_from(base_meta.get("edit_scorer")))
+        atomic_write(labels_file, json.dumps(labels) + "\n")
+    else:
+        labels = None
     for name, data in dict(train=train_rows, calibration=calibration, heldout=heldout, replay=replay, dev=dev).items():
         _write_jsonl(work / f"{name}.jsonl", data)
     signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
@@ -275,22 +295,24 @@ def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
     """Refit the new model's edit scorer (``meta``, updated in place) with the editor's labels.
 
     The base model's threshold stays: the scorer's output is the probability that an edit is
-    right, so the same threshold keeps meaning the same thing while what counts as right moves
-    towards what this editor does.
+    right, and the refit moves what counts as right towards what this editor does. (It learns
+    from the base model's confidences and is applied to the new model's, which fine-tuning
+    shifts a little; the gate judges the result.)
     """
     from posteditor import scorer
 
-    base = meta["edit_scorer"]
+    base = meta.get("edit_scorer") or {}
     try:
-        params = scorer.refit(base, labels["x"], labels["y"], weight)
-    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited posteditor.json: keep the base scorer
-        _log(f"note: the base model's edit scorer data is unusable ({exc}); the new model keeps that scorer")
+        params = scorer.refit(base, labels["x"], labels["y"], weight, labels.get("k"))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:  # a hand-edited posteditor.json
+        _log(f"note: the base model's edit scorer data is unusable ({exc!r}); the new model keeps that scorer")
         params = None
     if params is not None:
         meta["edit_scorer"] = params
     return {"threshold": meta.get("min_confidence"), "segments": 0, "inherited": True,
-            "scorer": {"dev_edits": base.get("edits"), "editor_edits": len(labels["y"]),
-                       "editor_right": int(sum(labels["y"])), "weight": weight, "refitted": params is not None}}
+            "scorer": {"fitted_before": len((base.get("data") or {}).get("y") or []), "editor_edits": len(labels["y"]),
+                       "editor_right": int(sum(labels["y"])), "weight": weight, "refitted": params is not None,
+                       "already_learnt": labels.get("skipped", 0)}}
 
 
 def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
@@ -315,7 +337,9 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta_path = trained_dir / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
-    if labels_file.is_file():
+    if plan["data"].get("editor_edits") is not None:
+        if not labels_file.is_file():
+            raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
         calibration = refit_scorer(meta, json.loads(labels_file.read_text(encoding="utf-8")), cfg.scorer_weight)
     else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
         calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {

@@ -16,6 +16,7 @@ loading a model for ``correct`` or the editor needs nothing more than numpy.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import unicodedata
 from dataclasses import replace
@@ -159,16 +160,19 @@ def labelled(
     return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(labels, dtype=bool), np.array(segment, dtype=int)
 
 
-def refit(params: dict, x: np.ndarray, y: np.ndarray, weight: float) -> dict | None:
+def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) -> dict | None:
     """The scorer ``params`` refitted on the edits it was fitted on plus the editor's (``x``,
     ``y``: one row per edit the model proposed in a corrected segment, right when the editor
-    made it), each of those counting ``weight`` times. The result keeps all of it, so the next
-    refit builds on this one. None when ``params`` keep no data to refit on."""
+    made it), each of those counting ``weight`` times. ``keys`` name each row's segment
+    (``segment_key``) so a later refit can tell which corrections it has learnt from. The
+    result keeps all of it, so the next refit builds on this one. None when ``params`` keep
+    no data to refit on."""
     data = params.get("data")
-    if not data or tuple(params.get("features", ())) != FEATURES:
+    if not data or not data.get("y") or tuple(params.get("features", ())) != FEATURES:
         return None
-    old_x, old_y, old_w = _unpack(data)
+    old_x, old_y, old_w, old_k = _unpack(data)
     x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
+    keys = list(keys) if keys is not None else [""] * len(y)
     all_x, all_y = np.vstack([old_x, x]), np.concatenate([old_y, y])
     all_w = np.concatenate([old_w, np.full(len(y), float(weight))])
     c = float(params.get("c", 1.0))
@@ -176,20 +180,37 @@ def refit(params: dict, x: np.ndarray, y: np.ndarray, weight: float) -> dict | N
     return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
                            "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
-                           "editor_weight": float(weight), "data": _pack(all_x, all_y, all_w)}
+                           "editor_weight": float(weight), "data": _pack(all_x, all_y, all_w, old_k + keys)}
 
 
-def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
+def segment_key(mt: str, source: str | None) -> str:
+    """A short name for a corrected segment (its MT and source), kept with its edits' rows."""
+    return hashlib.sha1(f"{mt}\x1f{source or ''}".encode()).hexdigest()[:12]
+
+
+def learnt_from(params: dict | None) -> set[str]:
+    """The segments (``segment_key``) whose editor's edits the scorer has been refitted on."""
+    keys = ((params or {}).get("data") or {}).get("k") or []
+    return {k for k in keys if k}
+
+
+def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str] | None = None) -> dict:
     """Training rows as ``posteditor.json`` keeps them: one line of 4-decimal features per edit
-    (about 60 bytes), its label (1: right) and its weight."""
-    return {"x": [" ".join(f"{v:g}" for v in row) for row in np.round(x, 4)], "y": [int(v) for v in y],
-            "w": [round(float(v), 3) for v in w]}
+    (about 60 bytes), its label (1: right), its weight and, for an editor's edit, its segment."""
+    packed = {"x": [" ".join(f"{v:g}" for v in row) for row in np.round(x, 4)], "y": [int(v) for v in y],
+              "w": [round(float(v), 3) for v in w]}
+    if keys and any(keys):
+        packed["k"] = list(keys)
+    return packed
 
 
-def _unpack(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unpack(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     x = np.array([[float(v) for v in row.split()] if isinstance(row, str) else row for row in data["x"]], dtype=float)
     x = x.reshape(-1, len(FEATURES))
-    return x, np.asarray(data["y"], dtype=bool), np.asarray(data.get("w") or [1.0] * len(x), dtype=float)
+    keys = list(data.get("k") or [""] * len(x))
+    if not len(x) == len(data["y"]) == len(keys):
+        raise ValueError("edit scorer data: rows, labels and keys differ in number")
+    return x, np.asarray(data["y"], dtype=bool), np.asarray(data.get("w") or [1.0] * len(x), dtype=float), keys
 
 
 def _fitted(x: np.ndarray, y: np.ndarray, c: float, weights: np.ndarray | None = None) -> EditScorer:

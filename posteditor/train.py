@@ -171,8 +171,6 @@ def collate(batch: list[dict]) -> dict[str, torch.Tensor]:
 
 def training_arguments(cfg: TrainConfig, work: Path, **overrides) -> Seq2SeqTrainingArguments:
     """Trainer arguments shared by ``train`` and ``finetune``."""
-    import torch
-
     args = dict(
         output_dir=str(work),
         per_device_train_batch_size=cfg.batch_size,

@@ -277,6 +277,42 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     rescored = EditScorer(learnt, len).rescore(tokens, [fix, guess], row["src"])
     assert rescored[0].confidence > 0.5 > rescored[1].confidence
     assert "its edit scorer was refitted on the base model's" in (home / "ft-taste" / "README.md").read_text()
+    # The next fine-tune starts from ft-taste, which was trained on those corrections: its edits
+    # there would be no test of it, and the scorer has them already. Only new corrections count.
+    assert versions.current_name(home) == "ft-taste"
+    later = [dict(r, src=f"later {i}") for i, r in enumerate(tiny_pairs(30, seed=8))]
+    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in later], log)
+    proposer.fixes.update({r["mt"]: r["pe"] for r in later})
+    proposer.asked.clear()
+    finetune.run(out="ft-later", cfg=FAST, scorer=scores(28.0, 20.0))
+    later_train, _ = split_heldout(collect([log])[0], FAST.heldout_fraction)
+    fresh = [r for r in later_train if r["src"].startswith("later")]
+    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in fresh]
+    again = json.loads((home / "ft-later" / "posteditor.json").read_text())
+    sc = again["finetune"]["calibration"]["scorer"]
+    assert sc["already_learnt"] == len(later_train) - len(fresh) and sc["fitted_before"] == len(learnt["data"]["y"])
+    assert len(again["edit_scorer"]["data"]["y"]) == len(learnt["data"]["y"]) + sc["editor_edits"]
+
+
+def test_a_scorer_refit_sees_sources_as_the_model_does_and_needs_a_threshold_that_applies(monkeypatch):
+    from posteditor.scorer import FEATURES
+
+    class NoSource(Proposer):
+        info = type("Info", (), {"use_source": False})()
+        piece_count = staticmethod(len)
+
+    rows = [{"mt": "the king came .", "pe": "the King came .", "src": "kuningas tuli"}]
+    proposer = NoSource({rows[0]["mt"]: rows[0]["pe"]})
+    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    labels = finetune.editor_edits("model", rows, learnt=set())
+    assert [it.source for it in proposer.asked] == [None] and sorted(labels["y"]) == [0, 1] and labels["skipped"] == 0
+    assert finetune.editor_edits("model", rows, learnt=set(labels["k"]))["segments"] == 0
+    data = {"x": ["0 " * len(FEATURES)], "y": [1], "w": [1]}
+    scorer = {"features": list(FEATURES), "data": data}
+    assert finetune.refittable({"edit_scorer": scorer, "min_confidence": 0.5})
+    assert not finetune.refittable({"edit_scorer": scorer, "min_confidence": 1.01})  # nothing applied: nothing to gain
+    assert not finetune.refittable({"edit_scorer": scorer | {"data": {"x": [], "y": []}}, "min_confidence": 0.5})
+    assert not finetune.refittable({"min_confidence": 0.5})
 
 
 def test_unusable_scorer_data_keeps_the_base_scorer(capsys):

@@ -92,7 +92,9 @@ def _scorer_lines(meta: dict) -> list[str]:
         f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "
         f"model's {fitted['edits']} dev edits ({fitted['right']} right). The figures below are **out of fold** "
         f"(each segment's edits scored by a scorer fitted on the other four fifths of dev); on the model's own confidence "
-        f"the same rule would choose {own.get('threshold', '?')}.",
+        f"the same rule would choose {own.get('threshold', '?')}."
+        + (" The scorer keeps these edits in `posteditor.json`, so `posteditor finetune` can refit it on the "
+           "editor's corrections as well." if fitted.get("data") else ""),
         "",
     ]
 

@@ -192,7 +192,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
         if not calibration:
             _log(f"note: only {len(heldout)} correction(s) held out, too few to halve; "
                  "the new model keeps the base model's confidence threshold")
-    if not refit and not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:
+    if not calibration and float(base_meta.get("min_confidence") or 0) >= NOTHING:  # (a refit needs a threshold below)
         # The new model would inherit "apply nothing" too, tie the base, and be refused anyway.
         raise InputError(f"too few corrections to judge a fine-tune: {len(rows)} in all, so {len(heldout)} held "
                          f"out, too few to choose the new model's own threshold, and the base model applies no "

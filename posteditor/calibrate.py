@@ -105,9 +105,9 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     chosen = results[use_source]
     meta_path = model_dir / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    meta.pop("edit_scorer", None)
+    learnt = meta.pop("edit_scorer", None)
     if chosen["scorer"]:
-        meta["edit_scorer"] = chosen["scorer"]
+        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
     meta.update({
         "min_confidence": chosen["threshold"],
         "use_source": use_source,
@@ -122,6 +122,21 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     })
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
+
+
+def editor_rows_kept(fitted: dict, old: dict | None) -> dict:
+    """The scorer just fitted on dev, refitted with the editor's edits the old one had learnt
+    from a fine-tune, so recalibrating a fine-tuned version keeps them (and the next
+    fine-tune still knows which corrections it has learnt from)."""
+    from posteditor import scorer
+
+    try:
+        x, y, keys = scorer.editor_rows(old)
+    except (KeyError, TypeError, ValueError):  # unreadable: the dev fit alone
+        return fitted
+    if not keys:
+        return fitted
+    return scorer.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys) or fitted
 
 
 def _mean_gain(table: list[dict], threshold: float) -> float:

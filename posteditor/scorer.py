@@ -194,6 +194,16 @@ def learnt_from(params: dict | None) -> set[str]:
     return {k for k in keys if k}
 
 
+def editor_rows(params: dict | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The editor's edits a refit added to the scorer ``params``: (features, right, segment keys)."""
+    data = (params or {}).get("data")
+    if not data or not data.get("k"):
+        return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool), []
+    x, y, _, keys = _unpack(data)
+    mine = [i for i, k in enumerate(keys) if k]
+    return x[mine], y[mine], [keys[i] for i in mine]
+
+
 def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str] | None = None) -> dict:
     """Training rows as ``posteditor.json`` keeps them: one line of 4-decimal features per edit
     (about 60 bytes), its label (1: right), its weight and, for an editor's edit, its segment."""

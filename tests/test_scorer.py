@@ -155,6 +155,29 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
 
 
 
+def test_recalibrating_keeps_the_editors_edits(tiny_model, tmp_path, monkeypatch):
+    from posteditor.calibrate import calibrate
+    from posteditor.scorer import editor_rows, learnt_from, segment_key
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    mts, pes, sources, proposals = synthetic(n=60)
+    params, _, _ = fit(mts, pes, sources, proposals, len)
+    x, y, segment = labelled(mts[:20], mts[:20], sources[:20], proposals[:20], len)
+    keys = [segment_key(mts[i], f"source {i}") for i in segment]
+    learnt = refit(params, x, y, 4.0, keys)
+    assert learnt_from(learnt) == set(keys) and len(editor_rows(learnt)[2]) == len(y)
+    assert editor_rows(params)[2] == []  # a dev fit alone has none
+    meta = json.loads((model / "posteditor.json").read_text())
+    (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": learnt}))
+    monkeypatch.setattr("posteditor.evaluate.suggest_all", lambda corrector, lines, srcs: [list(p) for p in proposals[: len(lines)]])
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": "mlqe:et-en"}) + "\n" for m, p in zip(mts, pes)))
+    again = calibrate(model, dev)["edit_scorer"]
+    assert again["edits"] == sum(map(len, proposals)) and again["editor_edits"] == len(y)
+    assert again["editor_weight"] == 4.0 and learnt_from(again) == set(keys)
+
+
 def test_calibrate_command(tiny_model, tmp_path, capsys):
     from conftest import tiny_pairs
 

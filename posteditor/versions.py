@@ -73,6 +73,9 @@ class Version:
             parts.append(f"threshold {calibrated.get('threshold')}")
             if calibrated.get("precision") is not None:
                 parts.append(f"edit precision {calibrated['precision']:.2f}")
+        learnt = (self.meta.get("edit_scorer") or {}).get("editor_edits")
+        if learnt:
+            parts.append(f"scorer learnt {learnt} editor's edits")
         return "; ".join(parts)
 
 

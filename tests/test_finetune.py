@@ -277,6 +277,8 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     rescored = EditScorer(learnt, len).rescore(tokens, [fix, guess], row["src"])
     assert rescored[0].confidence > 0.5 > rescored[1].confidence
     assert "its edit scorer was refitted on the base model's" in (home / "ft-taste" / "README.md").read_text()
+    listed = versions.Version("ft-taste", home / "ft-taste", meta).metrics()  # as `posteditor models list` shows it
+    assert f"scorer learnt {learnt['editor_edits']} editor's edits" in listed
     # The next fine-tune starts from ft-taste, which was trained on those corrections: its edits
     # there would be no test of it, and the scorer has them already. Only new corrections count.
     assert versions.current_name(home) == "ft-taste"

@@ -91,14 +91,11 @@ def without_pair(model: Path, pair: str, where: Path) -> Path:
     """A copy of ``model`` calibrated on its corpus dev split less ``pair``: a baseline that never saw the test."""
     from posteditor import paths as ppaths
     from posteditor.calibrate import calibrate
-    from posteditor.finetune_data import base_corpus, build_base_corpus
+    from posteditor.finetune_data import corpus_dev
 
     copy = where / "before"
     shutil.copytree(model, copy, ignore=shutil.ignore_patterns("checkpoints", "*.lock"))
-    meta = ppaths.model_meta(copy)
-    corpus = base_corpus(meta)
-    build_base_corpus(meta, corpus, lambda line: print(line, file=sys.stderr))
-    dev = corpus / "dev.jsonl" if corpus else None
+    dev = corpus_dev(ppaths.model_meta(copy), lambda line: print(line, file=sys.stderr))
     if not dev or not dev.is_file():
         raise SystemExit(f"adaptation: {model} names no corpus with a dev split; use --in-sample")
     kept = [line for line in dev.read_text(encoding="utf-8").splitlines()

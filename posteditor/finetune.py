@@ -134,11 +134,10 @@ def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
     from posteditor.model import Corrector
 
     corrector = Corrector(model_dir, rescore=False)
-    use_source = getattr(getattr(corrector, "info", None), "use_source", True)
     new = [r for r in rows if scorer.segment_key(r["mt"], r.get("src")) not in learnt]
     skipped, rows = len(rows) - len(new), new
     mts, finals = [r["mt"] for r in rows], [r["pe"] for r in rows]
-    sources = [r.get("src") if use_source else None for r in rows]  # as the scorer will see them
+    sources = [r.get("src") if corrector.info.use_source else None for r in rows]  # as the scorer will see them
     x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
     keys = [scorer.segment_key(rows[i]["mt"], rows[i].get("src")) for i in segment]
     return {"x": x.round(4).tolist(), "y": [int(v) for v in y], "k": keys, "segments": len(rows), "skipped": skipped}
@@ -148,11 +147,9 @@ def refittable(meta: dict) -> bool:
     """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)
     and its threshold applies edits at all (a refit keeps it)."""
     from posteditor.evaluate import NOTHING
-    from posteditor.scorer import FEATURES
+    from posteditor.scorer import keeps_data
 
-    params = meta.get("edit_scorer") or {}
-    return (bool((params.get("data") or {}).get("y")) and tuple(params.get("features", ())) == FEATURES
-            and float(meta.get("min_confidence") or 0) < NOTHING)
+    return keeps_data(meta.get("edit_scorer")) and float(meta.get("min_confidence") or 0) < NOTHING
 
 
 def mt_ter(rows: list[dict]) -> float | None:

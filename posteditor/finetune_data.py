@@ -148,6 +148,14 @@ def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:
     return rows
 
 
+def corpus_dev(base_meta: dict, log) -> Path | None:
+    """The dev split of the corpus the model was trained on (built from its recipe when
+    missing), or None when its ``posteditor.json`` names no corpus."""
+    corpus = base_corpus(base_meta)
+    build_base_corpus(base_meta, corpus, log)
+    return corpus / "dev.jsonl" if corpus else None
+
+
 def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[dict], str]:
     """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``."""
     langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]

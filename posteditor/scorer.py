@@ -167,10 +167,9 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     (``segment_key``) so a later refit can tell which corrections it has learnt from. The
     result keeps all of it, so the next refit builds on this one. None when ``params`` keep
     no data to refit on."""
-    data = params.get("data")
-    if not data or not data.get("y") or tuple(params.get("features", ())) != FEATURES:
+    if not keeps_data(params):
         return None
-    old_x, old_y, old_w, old_k = _unpack(data)
+    old_x, old_y, old_w, old_k = _unpack(params["data"])
     x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
     keys = list(keys) if keys is not None else [""] * len(y)
     all_x, all_y = np.vstack([old_x, x]), np.concatenate([old_y, y])
@@ -181,6 +180,12 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
                            "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
                            "editor_weight": float(weight), "data": _pack(all_x, all_y, all_w, old_k + keys)}
+
+
+def keeps_data(params: dict | None) -> bool:
+    """Whether the scorer ``params`` keep edits of the current features that a refit can build on."""
+    params = params or {}
+    return bool((params.get("data") or {}).get("y")) and tuple(params.get("features", ())) == FEATURES
 
 
 def segment_key(mt: str, source: str | None) -> str:

@@ -64,18 +64,16 @@ def recalibrate(args: argparse.Namespace) -> int:
     from posteditor import paths
     from posteditor.calibrate import calibrate
     from posteditor.card import write_card
-    from posteditor.finetune_data import base_corpus, build_base_corpus
+    from posteditor.finetune_data import corpus_dev
 
     model = Path(args.model) if args.model else paths.default_model()
     if not (model / "model.safetensors").is_file():
         raise InputError(f"{model}: not a posteditor model (model.safetensors expected)")
     if args.dev:
         dev = Path(args.dev)
-    else:  # the dev split of the corpus the model was trained on, built from its recipe when missing
-        meta = paths.model_meta(model)
-        corpus = base_corpus(meta)
-        build_base_corpus(meta, corpus, lambda line: print(line, file=sys.stderr))
-        dev = corpus / "dev.jsonl" if corpus else Path("(the model's posteditor.json names no corpus)")
+    else:
+        dev = corpus_dev(paths.model_meta(model), lambda line: print(line, file=sys.stderr)) or Path(
+            "(the model's posteditor.json names no corpus)")
     if not dev.is_file():
         raise InputError(f"{dev}: no dev set (give --dev, a JSON-lines file of mt, pe, src and origin)")
     calibrate(model, dev, args.limit)

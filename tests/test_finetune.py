@@ -199,6 +199,8 @@ class Proposer:
     """The new model, as the threshold choice sees it: each post-editor fix proposed at 0.72 and a
     wrong first word at 0.68, so 0.7 is the one threshold that applies right edits only."""
 
+    info = type("Info", (), {"use_source": True})()
+
     def __init__(self, fixes):
         self.fixes, self.asked = fixes, []
 

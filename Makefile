@@ -4,8 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ARTICLE ?= examples/idlib.txt
+# Apertium (Debian packages) translates Romanian sources, so segments whose MT strays from the
+# source can be retranslated (posteditor/retranslate.py). Optional: without it the model alone
+# corrects. Installed here where apt-get can run (as root), else a note says how.
+APERTIUM := apertium apertium-es-ro apertium-eng-spa
+MODES := /usr/share/apertium/modes
 
-.PHONY: demo test correct-demo bench clean
+.PHONY: demo test correct-demo bench clean apertium
 
 $(BIN)/posteditor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +20,22 @@ $(BIN)/posteditor: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/posteditor
+apertium:
+	@if [ -f $(MODES)/ro-es.mode ] && [ -f $(MODES)/spa-eng.mode ] && command -v apertium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Apertium for retranslation: $(APERTIUM)"; \
+	  { apt-get install -y -q $(APERTIUM) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q $(APERTIUM) >/dev/null; }; } || \
+	  echo "note: Apertium could not be installed; Romanian sources will not be retranslated"; \
+	else echo "note: Apertium is not installed (sudo apt-get install $(APERTIUM)); Romanian sources will not be retranslated"; fi
+
+demo: $(BIN)/posteditor apertium
 	$(BIN)/posteditor review $(ARTICLE)
 
-correct-demo: $(BIN)/posteditor
+correct-demo: $(BIN)/posteditor apertium
 	$(BIN)/posteditor correct --diff $(ARTICLE)
 
-test: $(BIN)/posteditor
+test: $(BIN)/posteditor apertium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

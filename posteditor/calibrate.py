@@ -25,7 +25,8 @@ def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
     TER, chrF and BLEU come from cached per-segment statistics, so a threshold costs only the
     segments it changes: a sweep over 5,000 segments takes seconds, not minutes.
     """
-    from posteditor.evaluate import GRID, NOTHING, SegmentMetric, _metrics, apply_threshold, edit_precision_recall
+    from posteditor.evaluate import (GRID, NOTHING, SegmentMetric, _metrics, apply_threshold, edit_precision_recall,
+                                     retranslated)
 
     by_lang: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
@@ -51,7 +52,7 @@ def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
             langs[lang] = {"mt_ter": before["ter"], "ter": after["ter"]} | {
                 f"delta_{k}": round(after[k] - before[k], 3) for k in before
             }
-        table.append({"threshold": t, "langs": langs, **edit_precision_recall(mts, hyps, refs)})
+        table.append({"threshold": t, "langs": langs, **edit_precision_recall(mts, hyps, refs, retranslated(proposals, t))})
     return table
 
 
@@ -76,7 +77,8 @@ def choose(table: list[dict]) -> float:
 
 def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = None) -> dict:
     """Sweep thresholds with and without sources, keep the best, update posteditor.json."""
-    from posteditor import scorer
+    from posteditor import retranslate, scorer
+    from posteditor.correct import merge
     from posteditor.evaluate import suggest_all
     from posteditor.model import Corrector
     from posteditor.train import read_jsonl
@@ -93,10 +95,17 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         own = sweep(rows, proposals)
         params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals,
                                                  corrector.piece_count)
-        table = sweep(rows, rescored) if params else own
+        chosen_edits = rescored if params else proposals
+        again = None
+        if use_source:  # segments that stray from their source: retranslated, scored out of fold too
+            again, retranslations, note = retranslate.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources)
+            print(note)
+            if again:
+                chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
+        table = sweep(rows, chosen_edits) if params or again else own
         threshold, own_threshold = choose(table), choose(own)
         gain = _mean_gain(table, threshold)
-        results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params,
+        results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,
                                "own_confidence": {"threshold": own_threshold, "table": own},
                                "sentences_per_second": round(len(rows) / seconds, 1)}
         print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
@@ -108,6 +117,9 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     learnt = meta.pop("edit_scorer", None)
     if chosen["scorer"]:
         meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
+    meta.pop("retranslation", None)
+    if chosen["retranslation"]:
+        meta["retranslation"] = chosen["retranslation"]
     meta.update({
         "min_confidence": chosen["threshold"],
         "use_source": use_source,

@@ -44,6 +44,7 @@ def render_card(meta: dict, name: str) -> str:
         f"worse and precision >= 0.5); source sentence {'used' if meta.get('use_source') else 'not used'}.",
         "",
         *_scorer_lines(meta),
+        *_retranslation_lines(meta),
         "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
         "|---|---|---|---|---|---|",
     ]
@@ -55,7 +56,10 @@ def render_card(meta: dict, name: str) -> str:
         lines += [
             "",
             f"Edits applied: {at['applied']}; precision {at['precision']:.2f} "
-            f"(applied edits the post-editor also made), recall {at['recall']:.3f}.",
+            f"(applied edits the post-editor also made), recall {at['recall']:.3f}."
+            + (f" Of these, {at['retranslated']} are segments retranslated from the source, {at['retranslated_closer']} "
+               f"of them closer to the post-edit (one change each), and {at['word_edits']} word edits, "
+               f"{at['word_edits_matched']} of them the post-editor's." if at.get("retranslated") else ""),
         ]
     else:
         lines += ["", "**No threshold met the bar** (every language no worse, precision >= 0.5): "
@@ -95,6 +99,23 @@ def _scorer_lines(meta: dict) -> list[str]:
         f"the same rule would choose {own.get('threshold', '?')}."
         + (" The scorer keeps these edits in `posteditor.json`, so `posteditor finetune` can refit it on the "
            "editor's corrections as well." if fitted.get("data") else ""),
+        "",
+    ]
+
+
+def _retranslation_lines(meta: dict) -> list[str]:
+    """What retranslation adds, when calibration fitted it."""
+    fitted = meta.get("retranslation")
+    if not fitted:
+        return []
+    return [
+        f"Segments given with a source in a language Apertium translates into English "
+        f"({', '.join(fitted.get('chains', []))}) may also be **retranslated** (`posteditor/retranslate.py`): where "
+        f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
+        f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
+        f"over their character F-score, the share of source words Apertium knew and the lengths, fitted on "
+        f"{fitted.get('translations', '?')} dev translations, {fitted.get('closer', '?')} closer than the MT; "
+        f"out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
         "",
     ]
 

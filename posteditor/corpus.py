@@ -14,7 +14,6 @@ import hashlib
 import json
 import random
 import re
-import subprocess
 import sys
 import time
 import tomllib
@@ -29,6 +28,8 @@ from rapidfuzz.distance import Levenshtein
 from sacrebleu.metrics import TER
 from sacrebleu.tokenizers.tokenizer_ter import TercomTokenizer
 from sacremoses import MosesDetokenizer
+
+from posteditor.retranslate import apertium
 
 # Case matters to a post-editor, and punctuation is split off so "worse." vs "worse" is one edit.
 _TER = TER(case_sensitive=True, normalized=True)
@@ -243,26 +244,6 @@ def wmt_pairs(
 
 # ---------------------------------------------------------------- Apertium round trips
 
-def _apertium(lines: list[str], mode: str) -> list[str]:
-    """Translate lines with one Apertium mode, keeping line N of the output for line N of the input.
-
-    Apertium sometimes joins or splits lines; a batch whose line count comes back wrong is
-    halved until it does not, and a single line's output is joined into one.
-    """
-    if not lines:
-        return []
-    out = subprocess.run(["apertium", "-u", mode], input="\n".join(lines) + "\n",
-                         capture_output=True, text=True, check=True).stdout.split("\n")
-    if out and out[-1] == "":
-        out.pop()
-    if len(out) == len(lines):
-        return out
-    if len(lines) == 1:
-        return [" ".join(out)]
-    half = len(lines) // 2
-    return _apertium(lines[:half], mode) + _apertium(lines[half:], mode)
-
-
 def _modes_digest(pivot: str) -> str:
     """A digest of the installed Apertium modes of a pivot: an update invalidates the caches."""
     modes = Path("/usr/share/apertium/modes")
@@ -288,8 +269,8 @@ def _round_trip(sentences: list[str], pivot: str, cache_dir: Path | None, batch:
     started = time.time()
     for i in range(0, len(todo), batch):
         chunk = todo[i:i + batch]
-        mid = [_normalize_space(x) for x in _apertium(chunk, forward)]
-        back = [_normalize_space(x) for x in _apertium(mid, backward)]
+        mid = [_normalize_space(x) for x in apertium(chunk, forward)]
+        back = [_normalize_space(x) for x in apertium(mid, backward)]
         known.update(zip(chunk, zip(mid, back)))
         if cache:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -84,15 +84,31 @@ def load_memory() -> Suggester | None:
 
 
 def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
-    """The model in ``model_dir`` (default: the current model), plus the correction memory."""
+    """The model in ``model_dir`` (default: the current model), plus its retranslation of
+    segments that stray from their source and the correction memory."""
     folder = Path(model_dir) if model_dir else paths.default_model()
     if not folder.is_dir():
         raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
     from posteditor.model import Corrector  # onnxruntime and sentencepiece load here, not before
 
     model = Corrector(folder)
-    found = load_memory() if use_memory else None
-    return Combined([model, found]) if found is not None else model
+    suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]
+    suggesters = [s for s in suggesters if s is not None]
+    return Combined(suggesters) if len(suggesters) > 1 else model
+
+
+def load_retranslator(meta: dict) -> Suggester | None:
+    """The model's retranslation of segments that stray from their source, when calibration
+    fitted one (it proposes only for segments given with a source)."""
+    if not meta.get("retranslation"):
+        return None
+    from posteditor.retranslate import Retranslator
+
+    try:
+        return Retranslator(meta["retranslation"])
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"posteditor: the model's retranslation settings are unusable ({exc}); left out", file=sys.stderr)
+        return None
 
 
 def threshold_of(suggester: Suggester) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from posteditor.correct import CHUNK, fits, load_suggester, merge, progress_bar, threshold_of
 from posteditor.edits import Edit, apply_edits, extract_edits
@@ -76,24 +76,46 @@ def score(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, float]:
     }
 
 
-def edit_precision_recall(mts: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> dict:
+def edit_precision_recall(mts: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
+                          whole: Collection[int] = ()) -> dict:
     """Word edits the corrector made (MT -> hyp) that the post-editor also made (MT -> ref).
 
-    Precision is None when the corrector made no edit; recall is None when the post-editor
-    made none.
+    The segments in ``whole`` were retranslated (``posteditor.retranslate``): a new sentence
+    shares no word edit with a post-editor's, so each counts as one change, right when it
+    brings the segment closer to the post-edit (lower sentence TER). Precision is None when
+    the corrector made no change; recall is None when the post-editor made none.
     """
-    applied = reference = matched = 0
-    for mt, hyp, ref in zip(mts, hyps, refs):
-        made = {e.key() for e in extract_edits(mt, hyp)} if hyp != mt else set()
+    ter = _metrics()[0]
+    applied = reference = matched = retranslated = closer = 0
+    for i, (mt, hyp, ref) in enumerate(zip(mts, hyps, refs)):
         wanted = {e.key() for e in extract_edits(mt, ref)} if ref != mt else set()
-        applied, reference, matched = applied + len(made), reference + len(wanted), matched + len(made & wanted)
+        reference += len(wanted)
+        if i in whole and hyp != mt:
+            better = ter.sentence_score(hyp, [ref]).score < ter.sentence_score(mt, [ref]).score
+            retranslated, closer = retranslated + 1, closer + better
+            continue
+        made = {e.key() for e in extract_edits(mt, hyp)} if hyp != mt else set()
+        applied, matched = applied + len(made), matched + len(made & wanted)
+    changes, right = applied + retranslated, matched + closer
     return {
-        "applied": applied,
+        "applied": changes,
         "reference": reference,
-        "matched": matched,
-        "precision": round(matched / applied, 4) if applied else None,
+        "matched": right,
+        "precision": round(right / changes, 4) if changes else None,
         "recall": round(matched / reference, 4) if reference else None,
+        "word_edits": applied,
+        "word_edits_matched": matched,
+        "retranslated": retranslated,
+        "retranslated_closer": closer,
     }
+
+
+def retranslated(proposed: Sequence[Sequence[Edit]], min_confidence: float) -> set[int]:
+    """The segments whose retranslation is applied at ``min_confidence``."""
+    from posteditor.retranslate import CATEGORY
+
+    return {i for i, edits in enumerate(proposed)
+            if any(e.category == CATEGORY and e.confidence >= min_confidence for e in edits)}
 
 
 class SegmentMetric:
@@ -155,7 +177,7 @@ def report(mts: Sequence[str], refs: Sequence[str], proposed: Sequence[Sequence[
     """Scores of the raw MT and of the corrected MT, their deltas and the edit precision."""
     hyps = apply_threshold(mts, proposed, min_confidence)
     before, after = score(mts, refs), score(hyps, refs)
-    edits = edit_precision_recall(mts, hyps, refs)
+    edits = edit_precision_recall(mts, hyps, refs, retranslated(proposed, min_confidence))
     edits["proposed"] = sum(len(e) for e in proposed)
     return {
         "segments": len(mts),
@@ -202,7 +224,7 @@ def choose_threshold(
     table = []
     for t in sorted(set(thresholds)) + [NOTHING]:
         hyps = apply_threshold(mts, proposed_edits, t)
-        pr = edit_precision_recall(mts, hyps, refs)
+        pr = edit_precision_recall(mts, hyps, refs, retranslated(proposed_edits, t))
         table.append({
             "threshold": t,
             "delta_ter": round(ter.corpus(hyps) - base, 3),
@@ -232,7 +254,10 @@ def _format(result: dict, table: list[dict], chosen: float) -> str:
     e = result["edits"]
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     rows.append(f"edits: {e['applied']} applied ({e['proposed']} proposed); precision {fmt(e['precision'])}, "
-                f"recall {fmt(e['recall'])} ({e['matched']} of {e['reference']} post-editor edits matched)")
+                f"recall {fmt(e['recall'])} ({e['word_edits_matched']} of {e['reference']} post-editor edits matched)")
+    if e["retranslated"]:
+        rows.append(f"  of which {e['retranslated']} segments retranslated from the source, {e['retranslated_closer']} "
+                    f"closer to the post-edit; {e['word_edits']} word edits, {e['word_edits_matched']} matched")
     if result.get("too_long"):
         rows.append(f"too long for the model: {result['too_long']} segments, left unchanged")
     rows.append(f"threshold sweep (best {chosen:.2f}; thresholds applying the same edits shown once):")

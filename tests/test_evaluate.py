@@ -111,7 +111,31 @@ def test_evaluate_items_reports_before_after_and_edits():
     assert result["segments"] == 4 and result["changed_segments"] == 2
     assert result["delta"]["ter"] < 0 and result["delta"]["bleu"] > 0
     assert result["edits"] == {"applied": 2, "reference": 3, "matched": 2, "precision": 1.0,
-                               "recall": 0.6667, "proposed": 3}
+                               "recall": 0.6667, "proposed": 3, "word_edits": 2, "word_edits_matched": 2,
+                               "retranslated": 0, "retranslated_closer": 0}
+
+
+def test_a_retranslated_segment_is_one_change_right_when_closer():
+    mts = ["The Commission concludes that the aid was compatible.", "It is fine.", "They lack informations."]
+    refs = ["British analysts believed the Luftwaffe attacked with 150 planes.", "It is fine.",
+            "They lack information."]
+    closer = "British analysts considered that Luftwaffe attacked with 150 aeroplanes."
+    further = "Something else entirely, and at much greater length than before."
+    got = ev.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs, whole={0})
+    assert (got["retranslated"], got["retranslated_closer"], got["word_edits"], got["word_edits_matched"]) == (1, 1, 1, 1)
+    assert (got["applied"], got["matched"], got["precision"]) == (2, 2, 1.0)
+    # Counted as word edits, the same retranslation would be many wrong ones.
+    assert ev.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs)["precision"] < 0.5
+    worse = ev.edit_precision_recall(["A cat sat on the mat.", "It is fine.", mts[2]], [further, mts[1], mts[2]],
+                                     ["A cat sat on the mat.", "It is fine.", refs[2]], whole={0})
+    assert (worse["retranslated"], worse["retranslated_closer"], worse["precision"]) == (1, 0, 0.0)
+
+
+def test_retranslated_finds_the_segments_whose_retranslation_is_applied():
+    proposed = [[Edit(0, 3, ("New",), 0.8, "retranslation")], [Edit(0, 1, ("x",), 0.9, "model")],
+                [Edit(0, 2, ("y",), 0.3, "retranslation")], []]
+    assert ev.retranslated(proposed, 0.5) == {0}
+    assert ev.retranslated(proposed, 0.2) == {0, 2}
 
 
 def test_suggest_all_once_and_skips_too_long():

@@ -54,3 +54,20 @@ def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
     if meta["min_confidence"] < NOTHING:
         assert at["applied"] > 0 and at["precision"] >= MIN_PRECISION
         assert Corrector(SHIPPED).scorer is not None
+
+
+@pytest.mark.skipif(not __import__("posteditor.retranslate").retranslate.installed(),
+                    reason="Apertium and its Romanian chain are not installed")
+def test_shipped_model_retranslates_mt_that_strays_from_a_romanian_source():
+    from posteditor.correct import load_suggester, threshold_of
+    from posteditor.suggest import Item
+
+    corrector = load_suggester(SHIPPED, use_memory=False)
+    source = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
+    stray = "Case C-280/00 Altmark Trans GmbH v Nahverkehrsgesellschaft Altmark GmbH [2003] ECR I-7747."
+    good = "The city hall announced that the bridge in the city centre will be closed for two weeks for repairs."
+    (edits,), (kept,) = corrector.suggest([Item(stray, source)]), corrector.suggest([Item(good, source)])
+    [whole] = [e for e in edits if e.category == "retranslation"]
+    assert whole.confidence >= threshold_of(corrector)
+    assert "bridge" in apply_edits(stray, [whole])
+    assert not any(e.category == "retranslation" and e.confidence >= threshold_of(corrector) for e in kept)

@@ -1,0 +1,250 @@
+"""Retranslation: where the MT has nothing to do with its source, a rule-based translation.
+
+Neural MT sometimes writes fluent English about something else entirely (a hallucination:
+"In the light of the above, the Commission concludes ..." for a sentence about the
+Luftwaffe's raids). No word edit repairs that. Apertium, a rule-based MT system (Debian
+packages, offline), translates the source word by word and rule by rule: rough English, but
+about the right things. Where Apertium knows the source's words and its translation shares
+little with the MT, that translation is proposed in place of the segment, as one edit of
+category ``retranslation`` whose confidence is the probability, fitted on dev data by
+``posteditor calibrate``, that it is closer to what a post-editor would write.
+
+``Retranslator`` is a ``Suggester``: it proposes only for segments that come with a source, in
+a language one of ``CHAINS`` translates (Romanian, through Spanish), picked per segment by how
+many of its words Apertium knows.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from posteditor.edits import Edit, tokenize
+from posteditor.suggest import Item
+
+CHAINS = {"ro": ("ro-es", "spa-eng")}
+"""Source language: the Apertium modes that take it into English, in order."""
+PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa")
+"""The Debian packages those chains need (``make`` installs them where it can)."""
+MODES = Path("/usr/share/apertium/modes")
+FEATURES = ("similarity", "unknown", "words", "length_ratio")
+MAX_UNKNOWN = 0.5
+"""A translation with more of its words unknown to Apertium than this is not proposed."""
+MIN_WORDS = 3
+"""Nor is one of fewer words: too little to tell the language by, or to judge the MT."""
+MIN_PROBABILITY = 0.1
+"""Translations less likely than this to be closer than the MT are not proposed at all: in
+``review`` they would only be noise beside every segment."""
+CATEGORY = "retranslation"
+_MARKS = "*#@"  # Apertium's marks: unknown word, generation error, transfer error
+
+
+def apertium(lines: Sequence[str], mode: str, marks: bool = False) -> list[str]:
+    """Translate lines with one Apertium mode, line N of the output for line N of the input.
+
+    Apertium sometimes joins or splits lines; a batch whose line count comes back wrong is
+    halved until it does not, and a single line's output is joined into one. ``marks`` keeps
+    Apertium's marks on the words it did not know ("*word").
+    """
+    if not lines:
+        return []
+    command = ["apertium", mode] if marks else ["apertium", "-u", mode]
+    out = subprocess.run(command, input="\n".join(line.replace("\n", " ") for line in lines) + "\n",
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    if len(out) == len(lines):
+        return out
+    if len(lines) == 1:
+        return [" ".join(out)]
+    half = len(lines) // 2
+    return apertium(lines[:half], mode, marks) + apertium(lines[half:], mode, marks)
+
+
+def installed(modes: Path = MODES) -> dict[str, tuple[str, ...]]:
+    """The chains of ``CHAINS`` this machine can run."""
+    if shutil.which("apertium") is None:
+        return {}
+    return {lang: chain for lang, chain in CHAINS.items() if all((modes / f"{m}.mode").is_file() for m in chain)}
+
+
+def translate(sources: Sequence[str], chain: Sequence[str]) -> list[str]:
+    """Each source through the chain's modes, with the marks on unknown words kept."""
+    out = list(sources)
+    for mode in chain:
+        out = apertium(out, mode, marks=True)
+    return out
+
+
+def unknown_share(marked: str) -> float:
+    """The share of a marked translation's words Apertium did not know: marked ones, and words
+    in a script it does not read (which it passes through unmarked, as it does punctuation)."""
+    words = [t for t in marked.split() if any(c.isalpha() for c in t)]
+    if len(words) < MIN_WORDS:
+        return 1.0
+    return sum(t[0] in _MARKS or not _latin(t) for t in words) / len(words)
+
+
+def _latin(word: str) -> bool:
+    return all(unicodedata.name(c, "LATIN").startswith("LATIN") for c in word if c.isalpha())
+
+
+def clean(marked: str) -> str:
+    """A marked translation as a reader sees it: marks dropped, spacing normalised."""
+    return " ".join(t.lstrip(_MARKS) for t in marked.split() if t.lstrip(_MARKS))
+
+
+def features(mt: str, marked: str) -> list[float]:
+    """What the fitted model weighs: how much the MT and the translation share (chrF), how
+    much of the source Apertium knew, and the lengths."""
+    from sacrebleu.metrics import CHRF
+
+    text = clean(marked)
+    mt_words, words = len(mt.split()), len(text.split())
+    similarity = CHRF().sentence_score(mt, [text]).score / 100 if text and mt.strip() else 0.0
+    return [similarity, unknown_share(marked), math.log1p(mt_words), math.log((1 + words) / (1 + mt_words))]
+
+
+def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
+    """One edit turning ``text`` into ``replacement`` (the tokens both share at either end kept),
+    with the segment's own leading and trailing whitespace; None when they are the same."""
+    a = tokenize(text)
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()):]
+    b = tokenize(lead + " ".join(replacement.split()) + trail)
+    if a == b:
+        return None
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < min(len(a), len(b)) - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return Edit(p, len(a) - s, b[p : len(b) - s], round(float(confidence), 4), CATEGORY)
+
+
+class Retranslator:
+    """Proposes a rule-based translation for segments whose MT strays from their source."""
+
+    def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] = translate):
+        self.params = params
+        self.mean = np.asarray(params["mean"], dtype=float)
+        self.scale = np.asarray(params["scale"], dtype=float)
+        self.coef = np.asarray(params["coef"], dtype=float)
+        self.intercept = float(params["intercept"])
+        if list(params.get("features", FEATURES)) != list(FEATURES) or len(self.coef) != len(FEATURES):
+            raise ValueError("retranslation: the features differ from this version's")
+        self.chains = installed() if chains is None else chains
+        self.run = run
+        self.warned = False
+
+    def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+        z = ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1 / (1 + np.exp(-z))
+
+    def translations(self, sources: Sequence[str]) -> list[str | None]:
+        """The marked translation of each source by the chain that knows most of its words
+        (None where every chain knows too few)."""
+        best: list[str | None] = [None] * len(sources)
+        share = [MAX_UNKNOWN] * len(sources)
+        for chain in self.chains.values():
+            for i, marked in enumerate(self.run(sources, chain)):
+                if unknown_share(marked) <= share[i] and clean(marked):
+                    best[i], share[i] = marked, unknown_share(marked)
+        return best
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        results: list[list[Edit]] = [[] for _ in items]
+        todo = [i for i, it in enumerate(items) if it.source and it.source.strip() and it.text.strip()]
+        if not todo:
+            return results
+        if not self.chains:
+            if not self.warned:
+                print("posteditor: Apertium is not installed, so segments whose MT strays from the source are "
+                      f"not retranslated (apt-get install {' '.join(PACKAGES)})", file=sys.stderr)
+                self.warned = True
+            return results
+        try:
+            marked = self.translations([items[i].source for i in todo])
+        except (OSError, subprocess.CalledProcessError) as exc:
+            if not self.warned:
+                print(f"posteditor: Apertium failed ({exc}); no retranslation", file=sys.stderr)
+                self.warned = True
+            return results
+        rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
+        if not rows:
+            return results
+        probs = self.probability([features(items[i].text, m) for i, m in rows])
+        for (i, m), p in zip(rows, probs):
+            edit = whole_edit(items[i].text, clean(m), p) if p >= MIN_PROBABILITY else None
+            if edit is not None:
+                results[i] = [edit]
+        return results
+
+    def fits(self, text: str) -> bool:
+        return True
+
+
+# --- fitting (posteditor calibrate) -----------------------------------------------------
+
+FOLDS = 5
+
+
+def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
+        chains: dict[str, tuple[str, ...]] | None = None,
+        run: Callable[[Sequence[str], Sequence[str]], list[str]] = translate) -> tuple[dict | None, list[list[Edit]], str]:
+    """Fit the retranslation model on dev data: (params, out-of-fold proposals, a summary).
+
+    A segment's translation is labelled right when its TER against the post-edit is lower
+    than the MT's. The proposals of each fifth of the segments are scored by a model fitted
+    on the other four fifths, so a sweep over them measures what the model does on new data.
+    ``params`` is None when no chain is installed or dev offers too few of either label.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from posteditor.corpus import ter
+
+    chains = installed() if chains is None else chains
+    proposals: list[list[Edit]] = [[] for _ in mts]
+    todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
+    if not chains or not todo:
+        return None, proposals, "retranslation: no Apertium chain installed or no sources"
+    probe = Retranslator({"mean": [0.0] * 4, "scale": [1.0] * 4, "coef": [0.0] * 4, "intercept": 0.0}, chains, run)
+    marked = probe.translations([sources[i] for i in todo])
+    rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
+    if not rows:
+        return None, proposals, "retranslation: Apertium knows too few words of the sources"
+    x = np.array([features(mts[i], m) for i, m in rows])
+    y = np.array([ter(clean(m), refs[i]) < ter(mts[i], refs[i]) for i, m in rows])
+    if y.sum() < 10 or (~y).sum() < 10:
+        return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} translations closer; too few to learn from"
+
+    def fitted(xs: np.ndarray, ys: np.ndarray) -> dict:
+        mean, std = xs.mean(axis=0), xs.std(axis=0)
+        scale = np.where(std > 1e-9, std, 1.0)
+        if ys.all() or not ys.any():
+            share = min(max(float(ys.mean()), 1e-3), 1 - 1e-3)
+            coef, intercept = np.zeros(xs.shape[1]), math.log(share / (1 - share))
+        else:
+            model = LogisticRegression(max_iter=5000).fit((xs - mean) / scale, ys)
+            coef, intercept = model.coef_[0], float(model.intercept_[0])
+        return {"features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
+                "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
+
+    fold = np.arange(len(rows)) % FOLDS
+    for k in range(FOLDS):
+        held = fold == k
+        scorer = Retranslator(fitted(x[~held], y[~held]), chains, run)
+        for (i, m), p in zip([r for r, h in zip(rows, held) if h], scorer.probability(x[held])):
+            edit = whole_edit(mts[i], clean(m), p)
+            proposals[i] = [edit] if edit is not None else []
+    params = fitted(x, y) | {"chains": sorted(chains), "translations": len(rows), "closer": int(y.sum())}
+    return params, proposals, f"retranslation: {len(rows)} dev translations, {int(y.sum())} closer than the MT"

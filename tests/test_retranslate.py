@@ -1,0 +1,162 @@
+"""Retranslation of segments whose MT strays from their source (posteditor.retranslate)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from posteditor import retranslate as rt
+from posteditor.correct import Combined, merge
+from posteditor.edits import Edit, apply_edits
+from posteditor.suggest import Item
+
+ROMANIAN = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
+GOOD_MT = "The city hall announced that the bridge in the city centre will be closed for two weeks for repairs."
+HALLUCINATION = "The Commission shall adopt implementing acts laying down the detailed rules for the procedure."
+ROUGH = "The city council announced that the bridge of the centre of the city will be enclosed two weeks for reparations."
+CHAINS = {"ro": ("ro-es", "spa-eng")}
+
+
+def fake_run(table: dict[str, str]):
+    """A chain that translates by lookup (sources it does not know come back all unknown)."""
+    calls = []
+
+    def run(sources, chain):
+        calls.append((tuple(sources), tuple(chain)))
+        return [table.get(s, " ".join("*" + w for w in s.split())) for s in sources]
+
+    run.calls = calls
+    return run
+
+
+def fitted_params() -> dict:
+    """A model that believes a translation more the less it shares with the MT."""
+    return {"features": list(rt.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
+            "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0}
+
+
+def test_whole_edit_rewrites_the_segment_and_keeps_its_spacing():
+    text = "  The Commission concludes that the aid was compatible.\n"
+    edit = rt.whole_edit(text, "British analysts  considered that the Luftwaffe attacked. ", 0.8)
+    assert edit.category == "retranslation" and edit.confidence == 0.8
+    assert apply_edits(text, [edit]) == "  British analysts considered that the Luftwaffe attacked.\n"
+    assert rt.whole_edit("It is fine.", "It is fine.", 0.9) is None
+    shared = rt.whole_edit("The cat sat on the mat.", "The dog sat on the mat.", 0.5)
+    assert (shared.start, shared.end, shared.inserted) == (1, 2, "dog")  # the shared ends stay out of the edit
+
+
+def test_unknown_share_counts_marked_words_and_other_scripts():
+    assert rt.unknown_share("The operation began on 10 May 1940.") == 0.0
+    assert rt.unknown_share("It tried **sǎ **revinǎ to the understanding") == pytest.approx(2 / 7)
+    # Apertium passes words of a script it does not read through unmarked.
+    assert rt.unknown_share("20: 46 - Травматическая память о 1991") == 1.0
+    assert rt.unknown_share("Source (English)") == 1.0  # too few words to judge
+    assert rt.clean("It tried **sǎ @*Moș to the  *aldea") == "It tried sǎ Moș to the aldea"
+
+
+def test_a_hallucination_is_retranslated_and_good_mt_is_not():
+    run = fake_run({ROMANIAN: ROUGH})
+    retranslator = rt.Retranslator(fitted_params(), CHAINS, run)
+    items = [Item(HALLUCINATION, ROMANIAN), Item(GOOD_MT, ROMANIAN), Item(HALLUCINATION, None)]
+    bad, good, no_source = retranslator.suggest(items)
+    assert len(bad) == 1 and bad[0].category == "retranslation" and bad[0].confidence > 0.5
+    assert apply_edits(HALLUCINATION, bad) == ROUGH
+    assert good == []  # the MT agrees with the source: not worth proposing
+    assert no_source == []
+    assert len(run.calls) == 1 and len(run.calls[0][0]) == 2  # one batch, only the segments with a source
+
+
+def test_sources_in_a_language_no_chain_knows_are_left_alone():
+    estonian = "Linnavalitsus teatas, et kesklinna sild suletakse kaheks nädalaks remondiks."
+    retranslator = rt.Retranslator(fitted_params(), CHAINS, fake_run({}))
+    assert retranslator.suggest([Item(HALLUCINATION, estonian)]) == [[]]
+
+
+def test_without_apertium_it_says_so_once_and_proposes_nothing(capsys):
+    retranslator = rt.Retranslator(fitted_params(), chains={})
+    assert retranslator.suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
+    assert retranslator.suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
+    err = capsys.readouterr().err
+    assert err.count("Apertium is not installed") == 1 and "apertium-es-ro" in err
+
+
+def test_a_failing_apertium_is_reported_not_raised(capsys):
+    def broken(sources, chain):
+        raise OSError("apertium: mode not found")
+
+    assert rt.Retranslator(fitted_params(), CHAINS, broken).suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
+    assert "Apertium failed" in capsys.readouterr().err
+
+
+def test_unusable_params_are_refused():
+    with pytest.raises(ValueError):
+        rt.Retranslator(fitted_params() | {"coef": [1.0]}, CHAINS)
+    with pytest.raises(KeyError):
+        rt.Retranslator({"coef": [0, 0, 0, 0]}, CHAINS)
+
+
+def test_the_more_confident_of_overlapping_proposals_wins():
+    model = [Edit(1, 2, (" Council",), 0.3, "model")]
+    whole = rt.whole_edit(HALLUCINATION, ROUGH, 0.9)
+    assert merge(model, [whole]) == [whole]
+    assert merge([Edit(1, 2, (" Council",), 0.95, "model")], [whole])[0].category == "model"
+
+
+def test_combined_with_a_model_the_retranslation_replaces_its_edits():
+    class Model:
+        info = None
+
+        def suggest(self, items):
+            return [[Edit(1, 2, (" Council",), 0.4, "model")] for _ in items]
+
+    combined = Combined([Model(), rt.Retranslator(fitted_params(), CHAINS, fake_run({ROMANIAN: ROUGH}))])
+    [edits] = combined.suggest([Item(HALLUCINATION, ROMANIAN)])
+    assert [e.category for e in edits] == ["retranslation"]
+    [edits] = combined.suggest([Item(HALLUCINATION, None)])
+    assert [e.category for e in edits] == ["model"]
+
+
+def test_fit_learns_from_dev_and_scores_out_of_fold():
+    # 60 segments: half hallucinations whose translation is the post-edit, half good MT.
+    mts, refs, sources, table = [], [], [], {}
+    for k in range(30):
+        src = f"Sursa numărul {k} spune ceva despre orașul {k}."
+        table[src] = f"The source number {k} says something about the city {k}."
+        mts.append(f"Unrelated words about the Commission and its regulation number {k} apply.")
+        refs.append(f"Source number {k} says something about the city {k}.")
+        sources.append(src)
+        src = f"Textul bun numărul {k} este tradus bine."
+        table[src] = f"The good text number {k} is translated well."
+        mts.append(f"The good text number {k} is translated well.")
+        refs.append(f"The good text number {k} is translated well.")
+        sources.append(src)
+    params, proposals, note = rt.fit(mts, refs, sources, CHAINS, fake_run(table))
+    assert params is not None and params["translations"] == 60 and params["closer"] == 30 and "60 dev" in note
+    strays = [p[0].confidence for p in proposals[0::2]]
+    assert min(strays) > 0.5  # each scored by a model fitted without it
+    assert all(not p for p in proposals[1::2])  # identical translations propose nothing
+    # Too few of either label: nothing fitted.
+    assert rt.fit(mts[1::2], refs[1::2], sources[1::2], CHAINS, fake_run(table))[0] is None
+    assert rt.fit(mts, refs, sources, {}, fake_run(table))[0] is None
+
+
+@pytest.mark.skipif(not rt.installed(), reason="Apertium and its Romanian-Spanish-English chain are not installed")
+def test_apertium_translates_romanian_and_knows_it_from_estonian():
+    [marked] = rt.translate([ROMANIAN], rt.CHAINS["ro"])
+    assert rt.unknown_share(marked) < 0.2 and "bridge" in rt.clean(marked)
+    [marked] = rt.translate(["Linnavalitsus teatas, et kesklinna sild suletakse kaheks nädalaks remondiks."],
+                            rt.CHAINS["ro"])
+    assert rt.unknown_share(marked) > rt.MAX_UNKNOWN
+    # Line N of the output is line N of the input, whatever Apertium does with lines.
+    assert len(rt.translate([ROMANIAN, "", "Bună ziua.", ROMANIAN], rt.CHAINS["ro"])) == 4
+
+
+def test_installed_needs_the_program_and_every_mode(tmp_path, monkeypatch):
+    (tmp_path / "ro-es.mode").write_text("")
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/apertium")
+    assert rt.installed(tmp_path) == {}
+    (tmp_path / "spa-eng.mode").write_text("")
+    assert rt.installed(tmp_path) == {"ro": ("ro-es", "spa-eng")}
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert rt.installed(tmp_path) == {}

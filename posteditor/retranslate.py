@@ -143,6 +143,8 @@ class Retranslator:
         if list(params.get("features", FEATURES)) != list(FEATURES) or len(self.coef) != len(FEATURES):
             raise ValueError("retranslation: the features differ from this version's")
         self.chains = installed() if chains is None else chains
+        if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
+            self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
         self.run = run
         self.warned = False
 

@@ -89,6 +89,12 @@ def test_a_failing_apertium_is_reported_not_raised(capsys):
     assert "Apertium failed" in capsys.readouterr().err
 
 
+def test_only_the_chains_it_was_fitted_on_are_used():
+    chains = CHAINS | {"is": ("isl-eng",)}
+    assert rt.Retranslator(fitted_params() | {"chains": ["ro"]}, chains).chains == CHAINS
+    assert rt.Retranslator(fitted_params(), chains).chains == chains
+
+
 def test_unusable_params_are_refused():
     with pytest.raises(ValueError):
         rt.Retranslator(fitted_params() | {"coef": [1.0]}, CHAINS)

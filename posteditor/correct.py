@@ -375,6 +375,7 @@ class Tally:
     segments: int = 0
     applied: int = 0
     proposed: int = 0
+    retranslated: int = 0
     long: int = 0
     rows: list[dict] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
@@ -385,12 +386,15 @@ class Tally:
         self.segments += len(segments)
         self.applied += sum(len(s.accepted()) for s in segments)
         self.proposed += sum(len(s.edits) for s in segments)
+        self.retranslated += sum(e.category == "retranslation" for s in segments for e in s.accepted())
         self.long += len(long)
         self.messages += job.warnings
 
     def summary(self, threshold: float) -> str:
         line = (f"{self.files} file{'s' * (self.files != 1)}, {self.segments} segments, "
                 f"{self.applied} edits applied of {self.proposed} proposed (min confidence {threshold:.2f})")
+        if self.retranslated:
+            line += f", {self.retranslated} of them segments retranslated from the source"
         if self.long:
             line += f"; {self.long} too long, left unchanged"
         if self.failed:

@@ -387,3 +387,20 @@ def test_tiny_model_skips_what_it_cannot_read_whole(tiny_model, tmp_path, capsys
     assert run(f, "--model", tiny_model, "--no-memory", "-o", tmp_path / "out.txt") == 1
     assert (tmp_path / "out.txt").read_text() == long + "\n"
     assert f"{f}:1: segment too long for the model (100 words)" in capsys.readouterr().err
+
+
+def test_a_retranslated_segment_is_written_whole_and_counted(monkeypatch, tmp_path, capsys):
+    from posteditor.retranslate import Retranslator
+
+    source = "Primăria a anunțat că podul va fi închis.\nGuvernul a aprobat ieri programul.\n"
+    translations = {"Primăria a anunțat că podul va fi închis.": "The city hall announced that the bridge will be closed."}
+    params = {"mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2], "coef": [-2.0, 0.0, 0.0, 0.0],
+              "intercept": -2.0}
+    retranslator = Retranslator(params, {"ro": ("ro-es", "spa-eng")},
+                                lambda sources, chain: [translations.get(s, "*x *y *z") for s in sources])
+    monkeypatch.setattr(correct_mod, "load_suggester", lambda *a, **k: retranslator)
+    f = write(tmp_path / "a.txt", "Case C-280/00 Altmark GmbH v Nahverkehrsgesellschaft.\nThe government approved the programme.\n")
+    assert run(f, "--format", "lines", "--source", write(tmp_path / "a.src", source)) == 0
+    out = capsys.readouterr()
+    assert out.out == "The city hall announced that the bridge will be closed.\nThe government approved the programme.\n"
+    assert "1 edits applied of 1 proposed (min confidence 0.50), 1 of them segments retranslated" in out.err

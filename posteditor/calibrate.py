@@ -117,9 +117,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     learnt = meta.pop("edit_scorer", None)
     if chosen["scorer"]:
         meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
-    meta.pop("retranslation", None)
-    if chosen["retranslation"]:
-        meta["retranslation"] = chosen["retranslation"]
+    if retranslation := retranslation_kept(chosen["retranslation"], meta.pop("retranslation", None)):
+        meta["retranslation"] = retranslation
     meta.update({
         "min_confidence": chosen["threshold"],
         "use_source": use_source,
@@ -149,6 +148,21 @@ def editor_rows_kept(fitted: dict, old: dict | None) -> dict:
     if not keys:
         return fitted
     return scorer.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys) or fitted
+
+
+def retranslation_kept(fitted: dict | None, old: dict | None) -> dict | None:
+    """Retranslation just fitted on dev (or None), refitted with the editor's corrections the old
+    one had learnt from in a fine-tune, as ``editor_rows_kept`` does for the edit scorer."""
+    from posteditor import retranslate, scorer
+
+    try:
+        x, y, keys = scorer.editor_rows(old, len(retranslate.FEATURES))
+    except (KeyError, TypeError, ValueError):
+        return fitted
+    if not keys:
+        return fitted
+    chains = set((old or {}).get("chains", [])) | set((fitted or {}).get("chains", []))
+    return retranslate.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys, chains) or fitted
 
 
 def _mean_gain(table: list[dict], threshold: float) -> float:

@@ -163,6 +163,13 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         how = (f"the new model's, {t}, was chosen on {calibration['segments']} held-out corrections the gate does "
                f"not judge (the largest TER gain with applied edits at least {MIN_PRECISION} precise and TER no "
                f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
+    if rt := calibration.get("retranslation"):
+        how += (f". Retranslation of segments that stray from their source "
+                + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
+                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, with the "
+                   f"{rt['fitted_before']} translations it was fitted on before" if rt["refitted"] else
+                   f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
+                   f"{rt['closer']} are nearer the editor's version than the MT, too few to learn from"))
     lines = [
         f"# Model version `{name}`", "",
         f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "

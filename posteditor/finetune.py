@@ -91,16 +91,16 @@ def _log(msg: str) -> None:
 
 
 def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]:
-    """TER of what ``correct`` would write with the model alone, per set.
+    """TER of what ``correct`` would write with the model alone (no correction memory), per set.
 
     ``posteditor.evaluate`` does the measuring, as ``posteditor evaluate`` does: segments
     too long for the model are left alone, edits below its confidence threshold are not
     applied, TER is sacrebleu's, case-sensitive.
     """
+    from posteditor.correct import load_suggester
     from posteditor.evaluate import evaluate_items
-    from posteditor.model import Corrector
 
-    corrector = Corrector(model_dir)
+    corrector = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
     return {
         name: round(evaluate_items(corrector, [r["mt"] for r in rows], [r["pe"] for r in rows],
                                    [r.get("src") for r in rows])["corrected"]["ter"], 2)
@@ -312,6 +312,35 @@ def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
                        "already_learnt": labels.get("skipped", 0)}}
 
 
+def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | None:
+    """Teach retranslation (``meta``, updated in place) from the training corrections given with
+    a source Apertium translates: each says whether Apertium's translation is nearer the
+    editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
+    out. A summary for the card, or None when there was nothing to learn from."""
+    from posteditor import retranslate
+    from posteditor.scorer import learnt_from, segment_key
+
+    chains, base = retranslate.installed(), meta.get("retranslation")
+    seen = learnt_from(base)
+    todo = [r for r in rows if r.get("src") and segment_key(r["mt"], r["src"]) not in seen]
+    if not chains or not todo:
+        return None
+    x, y, index, _ = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo], [r["src"] for r in todo], chains)
+    if not len(y):
+        return None
+    try:
+        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], chains)
+    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited posteditor.json
+        _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
+        params = None
+    if params is not None:
+        meta["retranslation"] = params
+    _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
+         f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
+    return {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": params is not None,
+            "fitted_before": int((base or {}).get("translations", 0))}
+
+
 def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
     """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
     base, reasons, passed = plan["base_scores"], [], True
@@ -342,6 +371,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
         calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
             "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
     meta["min_confidence"] = calibration["threshold"]
+    if learnt := refit_retranslation(meta, _read_jsonl(work / "train.jsonl"), cfg.scorer_weight):
+        calibration["retranslation"] = learnt
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
     sets = {k: _read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}

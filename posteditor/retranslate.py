@@ -134,7 +134,7 @@ class Retranslator:
     """Proposes a rule-based translation for segments whose MT strays from their source."""
 
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
-                 run: Callable[[Sequence[str], Sequence[str]], list[str]] = translate):
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
         self.mean = np.asarray(params["mean"], dtype=float)
         self.scale = np.asarray(params["scale"], dtype=float)
@@ -145,7 +145,7 @@ class Retranslator:
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
             self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
-        self.run = run
+        self.run = run or translate
         self.warned = False
 
     def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
@@ -195,58 +195,88 @@ class Retranslator:
         return True
 
 
-# --- fitting (posteditor calibrate) -----------------------------------------------------
+# --- fitting (posteditor calibrate, posteditor finetune) ---------------------------------
 
 FOLDS = 5
+MIN_EACH = 10
+"""Fewer translations closer (or not closer) than the MT than this: too few to learn from."""
+
+
+def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
+             chains: dict[str, tuple[str, ...]] | None = None,
+             run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, list[int], list[str]]:
+    """(features, closer, segment index, marked translation) of each segment with a source that a
+    chain translates; a translation is closer when its TER against the post-edit is lower than
+    the MT's."""
+    from posteditor.corpus import ter
+
+    todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
+    probe = Retranslator({"mean": [0.0] * 4, "scale": [1.0] * 4, "coef": [0.0] * 4, "intercept": 0.0},
+                         installed() if chains is None else chains, run)
+    marked = probe.translations([sources[i] for i in todo]) if todo and probe.chains else []
+    rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
+    x = np.array([features(mts[i], m) for i, m in rows], dtype=float).reshape(-1, len(FEATURES))
+    y = np.array([ter(clean(m), refs[i]) < ter(mts[i], refs[i]) for i, m in rows], dtype=bool)
+    return x, y, [i for i, _ in rows], [m for _, m in rows]
+
+
+def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
+    from posteditor.scorer import logistic, pack_rows
+
+    return {"features": list(FEATURES), **logistic(x, y, 1.0, w), "chains": sorted(chains),
+            "translations": int(len(y)), "closer": int(y.sum()), **extra, "data": pack_rows(x, y, w, keys)}
 
 
 def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
         chains: dict[str, tuple[str, ...]] | None = None,
-        run: Callable[[Sequence[str], Sequence[str]], list[str]] = translate) -> tuple[dict | None, list[list[Edit]], str]:
+        run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> tuple[dict | None, list[list[Edit]], str]:
     """Fit the retranslation model on dev data: (params, out-of-fold proposals, a summary).
 
-    A segment's translation is labelled right when its TER against the post-edit is lower
-    than the MT's. The proposals of each fifth of the segments are scored by a model fitted
-    on the other four fifths, so a sweep over them measures what the model does on new data.
-    ``params`` is None when no chain is installed or dev offers too few of either label.
+    The proposals of each fifth of the segments are scored by a model fitted on the other four
+    fifths, so a sweep over them measures what the model does on new data. ``params`` keep the
+    rows they were fitted on (as the edit scorer does), so ``refit`` can add the editor's; they
+    are None when no chain is installed or dev offers too few of either label.
     """
-    from sklearn.linear_model import LogisticRegression
-
-    from posteditor.corpus import ter
+    from posteditor.scorer import logistic
 
     chains = installed() if chains is None else chains
     proposals: list[list[Edit]] = [[] for _ in mts]
-    todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
-    if not chains or not todo:
-        return None, proposals, "retranslation: no Apertium chain installed or no sources"
-    probe = Retranslator({"mean": [0.0] * 4, "scale": [1.0] * 4, "coef": [0.0] * 4, "intercept": 0.0}, chains, run)
-    marked = probe.translations([sources[i] for i in todo])
-    rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
-    if not rows:
-        return None, proposals, "retranslation: Apertium knows too few words of the sources"
-    x = np.array([features(mts[i], m) for i, m in rows])
-    y = np.array([ter(clean(m), refs[i]) < ter(mts[i], refs[i]) for i, m in rows])
-    if y.sum() < 10 or (~y).sum() < 10:
-        return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} translations closer; too few to learn from"
-
-    def fitted(xs: np.ndarray, ys: np.ndarray) -> dict:
-        mean, std = xs.mean(axis=0), xs.std(axis=0)
-        scale = np.where(std > 1e-9, std, 1.0)
-        if ys.all() or not ys.any():
-            share = min(max(float(ys.mean()), 1e-3), 1 - 1e-3)
-            coef, intercept = np.zeros(xs.shape[1]), math.log(share / (1 - share))
-        else:
-            model = LogisticRegression(max_iter=5000).fit((xs - mean) / scale, ys)
-            coef, intercept = model.coef_[0], float(model.intercept_[0])
-        return {"features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-                "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
-
-    fold = np.arange(len(rows)) % FOLDS
+    if not chains:
+        return None, proposals, "retranslation: no Apertium chain installed"
+    x, y, index, marked = labelled(mts, refs, sources, chains, run)
+    if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:
+        return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} dev translations closer than the MT; too few to learn from"
+    fold = np.arange(len(y)) % FOLDS
     for k in range(FOLDS):
-        held = fold == k
-        scorer = Retranslator(fitted(x[~held], y[~held]), chains, run)
-        for (i, m), p in zip([r for r, h in zip(rows, held) if h], scorer.probability(x[held])):
-            edit = whole_edit(mts[i], clean(m), p)
-            proposals[i] = [edit] if edit is not None else []
-    params = fitted(x, y) | {"chains": sorted(chains), "translations": len(rows), "closer": int(y.sum())}
-    return params, proposals, f"retranslation: {len(rows)} dev translations, {int(y.sum())} closer than the MT"
+        held = np.flatnonzero(fold == k)
+        train = fold != k
+        model = Retranslator({"features": list(FEATURES), **logistic(x[train], y[train])}, chains, run)
+        for j, p in zip(held, model.probability(x[held])):
+            edit = whole_edit(mts[index[j]], clean(marked[j]), p)
+            proposals[index[j]] = [edit] if edit is not None else []
+    params = _params(x, y, np.ones(len(y)), [""] * len(y), chains)
+    return params, proposals, f"retranslation: {len(y)} dev translations, {int(y.sum())} closer than the MT"
+
+
+def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Sequence[str]) -> dict | None:
+    """The retranslation model refitted on the rows ``params`` keep plus the editor's (``x``,
+    ``y``: one per corrected segment Apertium translates, closer when nearer the editor's
+    version than the MT), each counting ``weight`` times; ``keys`` name their segments
+    (``scorer.segment_key``). A base without retranslation learns from the editor's alone.
+    None when, all told, too few of either label."""
+    from posteditor.scorer import unpack_rows
+
+    old = (params or {}).get("data")
+    if old and tuple((params or {}).get("features", ())) == FEATURES:
+        old_x, old_y, old_w, old_k = unpack_rows(old, len(FEATURES))
+    else:
+        old_x, old_y, old_w, old_k = np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool), np.zeros(0), []
+    x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
+    all_y = np.concatenate([old_y, y])
+    if all_y.sum() < MIN_EACH or (~all_y).sum() < MIN_EACH:
+        return None
+    return _params(np.vstack([old_x, x]), all_y, np.concatenate([old_w, np.full(len(y), float(weight))]),
+                   old_k + list(keys), set((params or {}).get("chains", [])) | set(chains),
+                   editor_translations=int((params or {}).get("editor_translations", 0)) + len(y),
+                   editor_weight=float(weight))

@@ -138,7 +138,7 @@ def fit(
     for edits in proposals:
         rescored.append([replace(e, confidence=round(float(out_of_fold[n + j]), 4)) for j, e in enumerate(edits)])
         n += len(edits)
-    params = final.params | {"edits": len(y), "right": right, "c": c, "data": _pack(x, y, np.ones(len(y)))}
+    params = final.params | {"edits": len(y), "right": right, "c": c, "data": pack_rows(x, y, np.ones(len(y)))}
     return params, rescored, summary
 
 
@@ -169,7 +169,7 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     no data to refit on."""
     if not keeps_data(params):
         return None
-    old_x, old_y, old_w, old_k = _unpack(params["data"])
+    old_x, old_y, old_w, old_k = unpack_rows(params["data"])
     x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
     keys = list(keys) if keys is not None else [""] * len(y)
     all_x, all_y = np.vstack([old_x, x]), np.concatenate([old_y, y])
@@ -179,7 +179,7 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
                            "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
-                           "editor_weight": float(weight), "data": _pack(all_x, all_y, all_w, old_k + keys)}
+                           "editor_weight": float(weight), "data": pack_rows(all_x, all_y, all_w, old_k + keys)}
 
 
 def keeps_data(params: dict | None) -> bool:
@@ -194,22 +194,24 @@ def segment_key(mt: str, source: str | None) -> str:
 
 
 def learnt_from(params: dict | None) -> set[str]:
-    """The segments (``segment_key``) whose editor's edits the scorer has been refitted on."""
+    """The segments (``segment_key``) whose editor's rows ``params`` (the edit scorer's, or
+    retranslation's) have been refitted on."""
     keys = ((params or {}).get("data") or {}).get("k") or []
     return {k for k in keys if k}
 
 
-def editor_rows(params: dict | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The editor's edits a refit added to the scorer ``params``: (features, right, segment keys)."""
+def editor_rows(params: dict | None, width: int = len(FEATURES)) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The editor's rows a refit added to ``params`` (the edit scorer's, or retranslation's, with
+    its ``width`` features): (features, labels, segment keys)."""
     data = (params or {}).get("data")
     if not data or not data.get("k"):
-        return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool), []
-    x, y, _, keys = _unpack(data)
+        return np.zeros((0, width)), np.zeros(0, dtype=bool), []
+    x, y, _, keys = unpack_rows(data, width)
     mine = [i for i, k in enumerate(keys) if k]
     return x[mine], y[mine], [keys[i] for i in mine]
 
 
-def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str] | None = None) -> dict:
+def pack_rows(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str] | None = None) -> dict:
     """Training rows as ``posteditor.json`` keeps them: one line of 4-decimal features per edit
     (about 60 bytes), its label (1: right), its weight and, for an editor's edit, its segment."""
     packed = {"x": [" ".join(f"{v:g}" for v in row) for row in np.round(x, 4)], "y": [int(v) for v in y],
@@ -219,16 +221,22 @@ def _pack(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str] | Non
     return packed
 
 
-def _unpack(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def unpack_rows(data: dict, width: int = len(FEATURES)) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     x = np.array([[float(v) for v in row.split()] if isinstance(row, str) else row for row in data["x"]], dtype=float)
-    x = x.reshape(-1, len(FEATURES))
+    x = x.reshape(-1, width)
     keys = list(data.get("k") or [""] * len(x))
     if not len(x) == len(data["y"]) == len(keys):
-        raise ValueError("edit scorer data: rows, labels and keys differ in number")
+        raise ValueError("kept training rows: rows, labels and keys differ in number")
     return x, np.asarray(data["y"], dtype=bool), np.asarray(data.get("w") or [1.0] * len(x), dtype=float), keys
 
 
 def _fitted(x: np.ndarray, y: np.ndarray, c: float, weights: np.ndarray | None = None) -> EditScorer:
+    return EditScorer({"features": list(FEATURES), **logistic(x, y, c, weights)}, pieces=len)
+
+
+def logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0, weights: np.ndarray | None = None) -> dict:
+    """A weighted logistic regression on standardised features (scikit-learn), as plain numbers:
+    ``mean``, ``scale``, ``coef``, ``intercept`` (the edit scorer's and retranslation's)."""
     from sklearn.linear_model import LogisticRegression
 
     weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
@@ -241,9 +249,8 @@ def _fitted(x: np.ndarray, y: np.ndarray, c: float, weights: np.ndarray | None =
     else:
         model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
         coef, intercept = model.coef_[0], float(model.intercept_[0])
-    params = {"features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-              "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
-    return EditScorer(params, pieces=len)
+    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
+            "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
 
 
 def _similarity(a: str, b: str) -> float:

@@ -166,3 +166,55 @@ def test_installed_needs_the_program_and_every_mode(tmp_path, monkeypatch):
     assert rt.installed(tmp_path) == {"ro": ("ro-es", "spa-eng")}
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert rt.installed(tmp_path) == {}
+
+
+def _corrections(n: int, strays: int) -> tuple[list[dict], dict[str, str]]:
+    """``n`` corrections with Romanian-looking sources, the first ``strays`` of them MT that
+    strays (the editor wrote what Apertium says); the rest good MT the editor kept."""
+    rows, table = [], {}
+    for k in range(n):
+        src = f"Sursa numărul {k} spune ceva despre orașul {k}."
+        table[src] = f"The source number {k} says something about the city {k}."
+        if k < strays:
+            rows.append({"mt": f"Unrelated words about the Commission and its regulation number {k} apply.",
+                         "pe": f"Source number {k} says something about the city {k}.", "src": src})
+        else:
+            rows.append({"mt": table[src], "pe": table[src], "src": src})
+    return rows, table
+
+
+def test_refit_learns_the_editor_rows_and_keeps_them():
+    rows, table = _corrections(40, 15)
+    x, y, index, _ = rt.labelled([r["mt"] for r in rows], [r["pe"] for r in rows], [r["src"] for r in rows],
+                                 CHAINS, fake_run(table))
+    assert len(y) == 40 and y.sum() == 15 and index == list(range(40))
+    keys = [f"k{i}" for i in index]
+    alone = rt.refit(None, x, y, 4.0, keys, ["ro"])  # a base without retranslation learns from the editor alone
+    assert alone is not None and alone["translations"] == 40 and alone["closer"] == 15 and alone["chains"] == ["ro"]
+    assert alone["data"]["k"] == keys and alone["data"]["w"] == [4.0] * 40
+    scored = rt.Retranslator(alone, CHAINS, fake_run(table)).suggest([Item(r["mt"], r["src"]) for r in rows[:1]])
+    assert scored[0][0].confidence > 0.5
+    more = rt.refit(alone, x[:5], y[:5], 1.0, ["m"] * 5, ["ro"])
+    assert more["translations"] == 45 and more["editor_translations"] == 45 and more["data"]["k"][:40] == keys
+    assert rt.refit(None, x[:12], y[:12], 4.0, keys[:12], ["ro"]) is None  # 12 closer, none not closer
+
+
+def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatch):
+    from posteditor import finetune
+
+    rows, table = _corrections(40, 15)
+    monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: CHAINS)
+    monkeypatch.setattr(rt, "translate", fake_run(table))
+    meta: dict = {}
+    summary = finetune.refit_retranslation(meta, rows + [{"mt": "No source.", "pe": "No source!", "src": None}], 4.0)
+    assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0}
+    assert meta["retranslation"]["translations"] == 40
+    # The same corrections again (a later fine-tune on the same log): nothing new to learn.
+    assert finetune.refit_retranslation(meta, rows, 4.0) is None
+    assert meta["retranslation"]["translations"] == 40
+    # Recalibrating the version keeps what it learnt from the editor.
+    from posteditor.calibrate import retranslation_kept
+
+    kept = retranslation_kept(None, meta["retranslation"])
+    assert kept["translations"] == 40 and len(kept["data"]["k"]) == 40
+    assert retranslation_kept(None, None) is None

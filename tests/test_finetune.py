@@ -459,3 +459,33 @@ def test_a_missing_base_corpus_is_built_from_the_recipe_its_model_names(tmp_path
     other = tmp_path / "build" / "other"
     finetune_data.build_base_corpus({"training": {"config": {"corpus": str(other)}}}, other, notes.append)
     assert not other.exists() and len(notes) == 1
+
+
+def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
+    """Corrections with sources Apertium translates: where the editor wrote (about) what Apertium
+    says, the MT had strayed; the new version learns when to retranslate, and its card says so."""
+    from posteditor import retranslate as rt
+
+    rows, table = [], {}
+    for k in range(60):
+        src = f"Sursa numărul {k} spune ceva despre orașul {k}."
+        table[src] = f"The source number {k} says something about the city {k}."
+        stray = k % 3 == 0
+        mt = f"Unrelated words about the Commission and its regulation number {k} apply." if stray else table[src]
+        # A segment left alone teaches only with a rejected suggestion in it (here, say, a retranslation).
+        rejected = () if stray else ({"start": 0, "end": 1, "old": "x", "new": "y", "decision": "rejected"},)
+        rows.append(Correction(mt, f"Source number {k} says something about the city {k}." if stray else mt, source=src,
+                               document="doc.txt", segment=k, edits=rejected))
+    log = home.parent / "romanian.jsonl"
+    corrections.append(rows, log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: {"ro": ("ro-es", "spa-eng")})
+    monkeypatch.setattr(rt, "translate", lambda sources, chain: [table[s] for s in sources])
+    finetune.run(out="ft-rt", cfg=FAST, scorer=scores(28.0, 20.0))
+    meta = json.loads((home / "ft-rt" / "posteditor.json").read_text())
+    learnt = meta["finetune"]["calibration"]["retranslation"]
+    train_rows = split_heldout(collect([log])[0], FAST.heldout_fraction)[0]
+    assert learnt["refitted"] and learnt["translations"] == len(train_rows) == meta["retranslation"]["translations"]
+    assert learnt["closer"] == sum(r["mt"] != r["pe"] for r in train_rows) >= 10
+    card = (home / "ft-rt" / "README.md").read_text()
+    assert f"was refitted on the {learnt['translations']} training corrections Apertium translates" in card

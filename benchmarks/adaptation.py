@@ -134,12 +134,13 @@ SWEEP = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[str, list]]:
-    """The model's threshold and every edit it proposes for each set (run once, then filtered)."""
+    """The model's threshold and every edit it proposes for each set (run once, then filtered):
+    the model with its retranslation, as ``correct`` uses it (the correction memory left out)."""
+    from posteditor.correct import load_suggester, threshold_of
     from posteditor.evaluate import suggest_all
-    from posteditor.model import Corrector
 
-    corrector = Corrector(model_dir)
-    return corrector.info.min_confidence, {
+    corrector = load_suggester(model_dir, use_memory=False)
+    return threshold_of(corrector), {
         k: suggest_all(corrector, [r["mt"] for r in rows], [r["src"] for r in rows]) for k, rows in sets.items()
     }
 

@@ -130,6 +130,19 @@ def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
     return Edit(p, len(a) - s, b[p : len(b) - s], round(float(confidence), 4), CATEGORY)
 
 
+def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> list[str | None]:
+    """The marked translation of each source by the chain that knows most of its words (None
+    where every chain knows too few: a language none of them reads)."""
+    best: list[str | None] = [None] * len(sources)
+    share = [MAX_UNKNOWN] * len(sources)
+    for chain in chains.values():
+        for i, marked in enumerate((run or translate)(sources, chain)):
+            if unknown_share(marked) <= share[i] and clean(marked):
+                best[i], share[i] = marked, unknown_share(marked)
+    return best
+
+
 class Retranslator:
     """Proposes a rule-based translation for segments whose MT strays from their source."""
 
@@ -152,17 +165,6 @@ class Retranslator:
         z = ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
         return 1 / (1 + np.exp(-z))
 
-    def translations(self, sources: Sequence[str]) -> list[str | None]:
-        """The marked translation of each source by the chain that knows most of its words
-        (None where every chain knows too few)."""
-        best: list[str | None] = [None] * len(sources)
-        share = [MAX_UNKNOWN] * len(sources)
-        for chain in self.chains.values():
-            for i, marked in enumerate(self.run(sources, chain)):
-                if unknown_share(marked) <= share[i] and clean(marked):
-                    best[i], share[i] = marked, unknown_share(marked)
-        return best
-
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in items]
         todo = [i for i, it in enumerate(items) if it.source and it.source.strip() and it.text.strip()]
@@ -175,7 +177,7 @@ class Retranslator:
                 self.warned = True
             return results
         try:
-            marked = self.translations([items[i].source for i in todo])
+            marked = translations([items[i].source for i in todo], self.chains, self.run)
         except (OSError, subprocess.CalledProcessError) as exc:
             if not self.warned:
                 print(f"posteditor: Apertium failed ({exc}); no retranslation", file=sys.stderr)
@@ -212,9 +214,8 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
     from posteditor.corpus import ter
 
     todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
-    probe = Retranslator({"mean": [0.0] * 4, "scale": [1.0] * 4, "coef": [0.0] * 4, "intercept": 0.0},
-                         installed() if chains is None else chains, run)
-    marked = probe.translations([sources[i] for i in todo]) if todo and probe.chains else []
+    chains = installed() if chains is None else chains
+    marked = translations([sources[i] for i in todo], chains, run) if todo and chains else []
     rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
     x = np.array([features(mts[i], m) for i, m in rows], dtype=float).reshape(-1, len(FEATURES))
     y = np.array([ter(clean(m), refs[i]) < ter(mts[i], refs[i]) for i, m in rows], dtype=bool)

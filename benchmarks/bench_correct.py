@@ -6,6 +6,10 @@ first and timed apart; the throughput is that of the whole ``correct`` command a
 (segmenting, suggesting, filtering, rendering, writing). Aim: >= 30 sentences/s, <= 1.5 GiB.
 
     .venv/bin/python benchmarks/bench_correct.py [--data DIR] [--model DIR] [-n 1000] [--threads N]
+    .venv/bin/python benchmarks/bench_correct.py --mlqe ro-en    # MLQE-PE dev with its sources
+
+``--mlqe PAIR`` corrects that MLQE-PE dev set instead, with its source sentences: for ro-en
+that includes Apertium's retranslation of the segments that stray from their source.
 """
 
 from __future__ import annotations
@@ -42,6 +46,18 @@ def sample_sentences(wmt: Path, n: int, seed: int = 13) -> list[str]:
     return rng.sample(sorted(pool), min(n, len(pool)))
 
 
+def mlqe_dev(data: Path, pair: str, n: int) -> tuple[list[str], list[str]]:
+    """The first ``n`` segments of an MLQE-PE dev set (under ``data``, ../shared/data) and their
+    sources, detokenized."""
+    from posteditor.evaluate import prepare
+
+    folder = data / "mlqe-pe" / pair
+    if not (folder / "dev.mt").is_file():
+        raise SystemExit(f"bench: no MLQE-PE dev set in {folder} (give --data)")
+    mts, srcs = ((folder / f"dev.{ext}").read_text(encoding="utf-8").splitlines()[:n] for ext in ("mt", "src"))
+    return prepare(mts), prepare(srcs)
+
+
 def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
@@ -52,15 +68,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=paths.default_model(), help="model folder (default: the shipped model)")
     p.add_argument("-n", "--sentences", type=int, default=1000)
     p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice, all cores)")
+    p.add_argument("--mlqe", metavar="PAIR", help="correct this MLQE-PE dev set, with its sources, instead")
     args = p.parse_args(argv)
     if not (args.model / "model.safetensors").is_file():
         print(f"bench: no model in {args.model} yet; train one first (posteditor train)", file=sys.stderr)
         return 1
 
-    sentences = sample_sentences(args.data, args.sentences)
+    if args.mlqe:
+        sentences, sources = mlqe_dev(paths.data_root(), args.mlqe, args.sentences)
+    else:
+        sentences, sources = sample_sentences(args.data, args.sentences), None
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "wmt.txt"
+        src = Path(tmp) / "mt.txt"
         src.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+        extra = []
+        if sources is not None:
+            (Path(tmp) / "src.txt").write_text("\n".join(sources) + "\n", encoding="utf-8")
+            extra = ["--source", str(Path(tmp) / "src.txt")]
         started = time.perf_counter()
         if args.threads:
             os.environ["OMP_NUM_THREADS"] = str(args.threads)  # Corrector's thread count when none is given
@@ -68,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         loaded = time.perf_counter()
         correct_mod.load_suggester = lambda *a, **k: suggester
         code = cli.main(["correct", str(src), "--format", "lines", "-o", str(Path(tmp) / "out.txt"),
-                         "--report", str(Path(tmp) / "edits.jsonl")])
+                         "--report", str(Path(tmp) / "edits.jsonl"), *extra])
         finished = time.perf_counter()
         edits = sum(1 for line in (Path(tmp) / "edits.jsonl").open() if '"applied": true' in line)
 
     rate = len(sentences) / (finished - loaded)
     gib = peak_rss_gib()
     words = sum(len(s.split()) for s in sentences)
-    print(f"sentences      {len(sentences)} ({words} words, from {args.data})")
+    print(f"sentences      {len(sentences)} ({words} words, from {args.mlqe + ' dev, with sources' if args.mlqe else args.data})")
     print(f"model          {args.model}")
     print(f"cores          {os.cpu_count()} (onnxruntime threads: {args.threads or 'all'})")
     print(f"load           {loaded - started:.1f} s")

@@ -46,14 +46,14 @@ def sample_sentences(wmt: Path, n: int, seed: int = 13) -> list[str]:
     return rng.sample(sorted(pool), min(n, len(pool)))
 
 
-def mlqe_dev(data: Path, pair: str, n: int) -> tuple[list[str], list[str]]:
-    """The first ``n`` segments of an MLQE-PE dev set (under ``data``, ../shared/data) and their
-    sources, detokenized."""
+def mlqe_dev(mlqe: Path, pair: str, n: int) -> tuple[list[str], list[str]]:
+    """The first ``n`` segments of an MLQE-PE dev set (``mlqe``/PAIR/dev.*) and their sources,
+    detokenized."""
     from posteditor.evaluate import prepare
 
-    folder = data / "mlqe-pe" / pair
+    folder = mlqe / pair
     if not (folder / "dev.mt").is_file():
-        raise SystemExit(f"bench: no MLQE-PE dev set in {folder} (give --data)")
+        raise SystemExit(f"bench: no MLQE-PE dev set in {folder} (give --mlqe-data)")
     mts, srcs = ((folder / f"dev.{ext}").read_text(encoding="utf-8").splitlines()[:n] for ext in ("mt", "src"))
     return prepare(mts), prepare(srcs)
 
@@ -69,13 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", "--sentences", type=int, default=1000)
     p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice, all cores)")
     p.add_argument("--mlqe", metavar="PAIR", help="correct this MLQE-PE dev set, with its sources, instead")
+    p.add_argument("--mlqe-data", type=Path, default=paths.data_root() / "mlqe-pe",
+                   help="the MLQE-PE folder (default: ../shared/data/mlqe-pe)")
     args = p.parse_args(argv)
     if not (args.model / "model.safetensors").is_file():
         print(f"bench: no model in {args.model} yet; train one first (posteditor train)", file=sys.stderr)
         return 1
 
     if args.mlqe:
-        sentences, sources = mlqe_dev(paths.data_root(), args.mlqe, args.sentences)
+        sentences, sources = mlqe_dev(args.mlqe_data, args.mlqe, args.sentences)
     else:
         sentences, sources = sample_sentences(args.data, args.sentences), None
     with tempfile.TemporaryDirectory() as tmp:

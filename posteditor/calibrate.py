@@ -157,12 +157,12 @@ def retranslation_kept(fitted: dict | None, old: dict | None) -> dict | None:
 
     try:
         x, y, keys = scorer.editor_rows(old, len(retranslate.FEATURES))
-    except (KeyError, TypeError, ValueError):
+        if not keys:
+            return fitted
+        chains = set(old.get("chains") or []) | set((fitted or {}).get("chains") or [])
+        return retranslate.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys, chains) or fitted
+    except (KeyError, TypeError, ValueError, AttributeError):  # unreadable (hand-edited): the dev fit alone
         return fitted
-    if not keys:
-        return fitted
-    chains = set((old or {}).get("chains", [])) | set((fitted or {}).get("chains", []))
-    return retranslate.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys, chains) or fitted
 
 
 def _mean_gain(table: list[dict], threshold: float) -> float:

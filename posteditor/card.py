@@ -114,8 +114,9 @@ def _retranslation_lines(meta: dict) -> list[str]:
         f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
         f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
         f"over their character F-score, the share of source words Apertium knew and the lengths, fitted on "
-        f"{fitted.get('translations', '?')} dev translations, {fitted.get('closer', '?')} closer than the MT; "
-        f"out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
+        f"{fitted.get('translations', '?')} translations, {fitted.get('closer', '?')} closer than the MT"
+        + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
+        + "; out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
         "",
     ]
 
@@ -166,10 +167,11 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
     if rt := calibration.get("retranslation"):
         how += (f". Retranslation of segments that stray from their source "
                 + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
-                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, with the "
-                   f"{rt['fitted_before']} translations it was fitted on before" if rt["refitted"] else
+                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, "
+                   + (f"with the {rt['fitted_before']} translations it was fitted on before" if rt["fitted_before"]
+                      else "from these alone (the base model had no retranslation)") if rt["refitted"] else
                    f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
-                   f"{rt['closer']} are nearer the editor's version than the MT, too few to learn from"))
+                   f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))
     lines = [
         f"# Model version `{name}`", "",
         f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "

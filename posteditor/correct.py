@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from posteditor import paths
 from posteditor.document import Document, guess_format, parse
-from posteditor.edits import Decision, Edit, Segment, tokenize
+from posteditor.edits import RETRANSLATION, Decision, Edit, Segment, tokenize
 from posteditor.suggest import Item, Suggester
 from posteditor.textio import InputError, TextFile, atomic_write, read_text
 
@@ -41,11 +41,15 @@ MAX_WARNINGS = 10
 
 
 def merge(*edit_lists: Sequence[Edit]) -> list[Edit]:
-    """All edits of all lists; where two overlap, the more confident one stays (first on ties)."""
+    """All edits of all lists; where two overlap, the more confident one stays (first on ties).
+
+    A retranslation stays alone: it overlaps every other edit of its segment.
+    """
     candidates = sorted((e for edits in edit_lists for e in edits), key=lambda e: -e.confidence)
     kept: list[Edit] = []
     for edit in candidates:
-        if not any(edit.overlaps(k) for k in kept):
+        whole = edit.category == RETRANSLATION or any(k.category == RETRANSLATION for k in kept)
+        if not (kept if whole else any(edit.overlaps(k) for k in kept)):
             kept.append(edit)
     return sorted(kept, key=lambda e: (e.start, e.end))
 

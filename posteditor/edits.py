@@ -31,6 +31,11 @@ def words(tokens: tuple[str, ...] | list[str]) -> list[str]:
     return [t.strip() for t in tokens if t.strip()]
 
 
+RETRANSLATION = "retranslation"
+"""The category of an edit that puts a new translation in place of the whole segment
+(``posteditor.retranslate``): where one is kept, no other edit of the segment stays beside it."""
+
+
 class Decision(str, enum.Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"

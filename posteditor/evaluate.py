@@ -14,7 +14,7 @@ import re
 from typing import Callable, Collection, Sequence
 
 from posteditor.correct import CHUNK, fits, load_suggester, merge, progress_bar, threshold_of
-from posteditor.edits import Edit, apply_edits, extract_edits
+from posteditor.edits import RETRANSLATION, Edit, apply_edits, extract_edits
 from posteditor.suggest import Item, Suggester
 from posteditor.textio import InputError, read_text
 
@@ -85,18 +85,16 @@ def edit_precision_recall(mts: Sequence[str], hyps: Sequence[str], refs: Sequenc
     brings the segment closer to the post-edit (lower sentence TER). Precision is None when
     the corrector made no change; recall is None when the post-editor made none.
     """
-    ter = _metrics()[0]
-    applied = reference = matched = retranslated = closer = 0
+    applied = reference = matched = retranslated = nearer = 0
     for i, (mt, hyp, ref) in enumerate(zip(mts, hyps, refs)):
         wanted = {e.key() for e in extract_edits(mt, ref)} if ref != mt else set()
         reference += len(wanted)
         if i in whole and hyp != mt:
-            better = ter.sentence_score(hyp, [ref]).score < ter.sentence_score(mt, [ref]).score
-            retranslated, closer = retranslated + 1, closer + better
+            retranslated, nearer = retranslated + 1, nearer + closer(mt, hyp, ref)
             continue
         made = {e.key() for e in extract_edits(mt, hyp)} if hyp != mt else set()
         applied, matched = applied + len(made), matched + len(made & wanted)
-    changes, right = applied + retranslated, matched + closer
+    changes, right = applied + retranslated, matched + nearer
     return {
         "applied": changes,
         "reference": reference,
@@ -106,16 +104,21 @@ def edit_precision_recall(mts: Sequence[str], hyps: Sequence[str], refs: Sequenc
         "word_edits": applied,
         "word_edits_matched": matched,
         "retranslated": retranslated,
-        "retranslated_closer": closer,
+        "retranslated_closer": nearer,
     }
+
+
+def closer(mt: str, hyp: str, ref: str) -> bool:
+    """Whether ``hyp`` is nearer the reference than the MT was (sentence TER, case-sensitive,
+    as the corpus figures): the test of a retranslation, in evaluation and when one is fitted."""
+    ter = _metrics()[0]
+    return ter.sentence_score(hyp, [ref]).score < ter.sentence_score(mt, [ref]).score
 
 
 def retranslated(proposed: Sequence[Sequence[Edit]], min_confidence: float) -> set[int]:
     """The segments whose retranslation is applied at ``min_confidence``."""
-    from posteditor.retranslate import CATEGORY
-
     return {i for i, edits in enumerate(proposed)
-            if any(e.category == CATEGORY and e.confidence >= min_confidence for e in edits)}
+            if any(e.category == RETRANSLATION and e.confidence >= min_confidence for e in edits)}
 
 
 class SegmentMetric:

@@ -110,14 +110,15 @@ def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]
 
 def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
     """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
-    ``posteditor evaluate`` chooses one (from one pass of the model); None without rows."""
+    ``posteditor evaluate`` chooses one (from one pass of the model with its retranslation);
+    None without rows."""
+    from posteditor.correct import load_suggester
     from posteditor.evaluate import choose_threshold, suggest_all
-    from posteditor.model import Corrector
 
     if not rows:
         return None
     mts, refs, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
-    proposed = suggest_all(Corrector(model_dir), mts, sources)
+    proposed = suggest_all(load_suggester(model_dir, use_memory=False), mts, sources)
     threshold, table = choose_threshold(mts, refs, sources, proposed)
     return {"threshold": threshold, "segments": len(rows), "table": table}
 
@@ -321,24 +322,31 @@ def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | N
     from posteditor.scorer import learnt_from, segment_key
 
     chains, base = retranslate.installed(), meta.get("retranslation")
+    base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
     seen = learnt_from(base)
     todo = [r for r in rows if r.get("src") and segment_key(r["mt"], r["src"]) not in seen]
     if not chains or not todo:
         return None
-    x, y, index, _ = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo], [r["src"] for r in todo], chains)
+    try:
+        x, y, index, _, langs = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo],
+                                                     [r["src"] for r in todo], chains)
+    except retranslate.FAILURES as exc:
+        _log(f"note: Apertium failed ({exc}); retranslation left as it was")
+        return None
     if not len(y):
         return None
+    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
+               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
     try:
-        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], chains)
-    except (KeyError, TypeError, ValueError) as exc:  # a hand-edited posteditor.json
+        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], langs)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
         _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
-        params = None
+        return summary | {"reason": "the base model's retranslation data is unusable"}
     if params is not None:
         meta["retranslation"] = params
     _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
          f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
-    return {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": params is not None,
-            "fitted_before": int((base or {}).get("translations", 0))}
+    return summary | ({"refitted": True} if params is not None else {"reason": "too few to learn from"})
 
 
 def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
@@ -363,6 +371,9 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta_path = trained_dir / "posteditor.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
+    # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
+    learnt = refit_retranslation(meta, _read_jsonl(work / "train.jsonl"), cfg.scorer_weight)
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():
             raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
@@ -371,7 +382,7 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
         calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
             "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
     meta["min_confidence"] = calibration["threshold"]
-    if learnt := refit_retranslation(meta, _read_jsonl(work / "train.jsonl"), cfg.scorer_weight):
+    if learnt:
         calibration["retranslation"] = learnt
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")

@@ -54,6 +54,8 @@ CATEGORY = "memory"
 CONTEXT_WEIGHT = {2: 1.0, 1: 0.9, 0: 0.75}
 MAX_WORDS = 6  # longer rewrites are sentence-specific, not reusable phrase fixes
 MIN_DISTINCTIVE = 4
+REWRITE = 0.5
+"""A final text sharing less than this (word-level similarity) with its MT is a rewrite."""
 
 Key = tuple[tuple[str, ...], tuple[str, ...]]
 Context = tuple[str | None, str | None]
@@ -103,6 +105,14 @@ class Entry:
         where = ", ".join(f'"{d}"' for d in self.documents[:3]) or "an earlier correction"
         more = f" and {len(self.documents) - 3} more" if len(self.documents) > 3 else ""
         return f"remembered from {where}{more} (accepted {self.accepted}x, rejected {self.rejected}x)"
+
+
+def rewritten(mt: str, final: str) -> bool:
+    """Whether the final text is a new sentence rather than the MT with fixes (fewer than half
+    its words kept in place, e.g. a retranslation): its differences are no reusable fixes."""
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.normalized_similarity(mt.split(), final.split()) < REWRITE
 
 
 @dataclass(frozen=True)
@@ -162,7 +172,7 @@ class Memory:
             if seen in self._seen:
                 return  # the same segment saved twice is one correction, not two
             self._seen.add(seen)
-            if record.final != record.mt:
+            if record.final != record.mt and not rewritten(record.mt, record.final):
                 for edit in extract_edits(record.mt, record.final):
                     old = tuple(words(tokens[edit.start : edit.end]))
                     entry = self._entry(old, edit.replacement)

@@ -17,16 +17,17 @@ many of its words Apertium knows.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from posteditor.edits import Edit, tokenize
+from posteditor.edits import RETRANSLATION, Edit, tokenize, words
 from posteditor.suggest import Item
 
 CHAINS = {"ro": ("ro-es", "spa-eng")}
@@ -34,6 +35,10 @@ CHAINS = {"ro": ("ro-es", "spa-eng")}
 PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa")
 """The Debian packages those chains need (``make`` installs them where it can)."""
 MODES = Path("/usr/share/apertium/modes")
+TIMEOUT = 60
+"""Seconds an Apertium call may take (plus one per ten lines) before it counts as failed."""
+FAILURES = (OSError, subprocess.SubprocessError, UnicodeError)
+"""What a missing, broken or stuck Apertium raises: reported, never a traceback."""
 FEATURES = ("similarity", "unknown", "words", "length_ratio")
 MAX_UNKNOWN = 0.5
 """A translation with more of its words unknown to Apertium than this is not proposed."""
@@ -42,8 +47,8 @@ MIN_WORDS = 3
 MIN_PROBABILITY = 0.1
 """Translations less likely than this to be closer than the MT are not proposed at all: in
 ``review`` they would only be noise beside every segment."""
-CATEGORY = "retranslation"
-_MARKS = "*#@"  # Apertium's marks: unknown word, generation error, transfer error
+CATEGORY = RETRANSLATION
+_MARKED = re.compile(r"(?<!\w)[*#@]+(?=\w)")  # Apertium's marks before a word: unknown, generation, transfer errors
 
 
 def apertium(lines: Sequence[str], mode: str, marks: bool = False) -> list[str]:
@@ -56,8 +61,9 @@ def apertium(lines: Sequence[str], mode: str, marks: bool = False) -> list[str]:
     if not lines:
         return []
     command = ["apertium", mode] if marks else ["apertium", "-u", mode]
-    out = subprocess.run(command, input="\n".join(line.replace("\n", " ") for line in lines) + "\n",
-                         capture_output=True, text=True, check=True).stdout.split("\n")
+    out = subprocess.run(command, input="\n".join(" ".join(line.split()) for line in lines) + "\n",
+                         capture_output=True, encoding="utf-8", errors="replace", check=True,
+                         timeout=TIMEOUT + len(lines) // 10).stdout.split("\n")
     if out and out[-1] == "":
         out.pop()
     if len(out) == len(lines):
@@ -84,12 +90,13 @@ def translate(sources: Sequence[str], chain: Sequence[str]) -> list[str]:
 
 
 def unknown_share(marked: str) -> float:
-    """The share of a marked translation's words Apertium did not know: marked ones, and words
-    in a script it does not read (which it passes through unmarked, as it does punctuation)."""
+    """The share of a marked translation's words Apertium did not know: marked ones ("*word",
+    also inside quotes or brackets: '„**Victorioși'), and words in a script it does not read
+    (which it passes through unmarked, as it does punctuation)."""
     words = [t for t in marked.split() if any(c.isalpha() for c in t)]
     if len(words) < MIN_WORDS:
         return 1.0
-    return sum(t[0] in _MARKS or not _latin(t) for t in words) / len(words)
+    return sum(bool(_MARKED.search(t)) or not _latin(t) for t in words) / len(words)
 
 
 def _latin(word: str) -> bool:
@@ -98,7 +105,7 @@ def _latin(word: str) -> bool:
 
 def clean(marked: str) -> str:
     """A marked translation as a reader sees it: marks dropped, spacing normalised."""
-    return " ".join(t.lstrip(_MARKS) for t in marked.split() if t.lstrip(_MARKS))
+    return " ".join(_MARKED.sub("", marked).split())
 
 
 def features(mt: str, marked: str) -> list[float]:
@@ -113,33 +120,26 @@ def features(mt: str, marked: str) -> list[float]:
 
 
 def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
-    """One edit turning ``text`` into ``replacement`` (the tokens both share at either end kept),
-    with the segment's own leading and trailing whitespace; None when they are the same."""
+    """One edit putting ``replacement`` in place of the whole segment (its leading and trailing
+    whitespace kept), or None when the two have the same words."""
     a = tokenize(text)
-    lead = text[: len(text) - len(text.lstrip())]
-    trail = text[len(text.rstrip()):]
-    b = tokenize(lead + " ".join(replacement.split()) + trail)
-    if a == b:
+    b = tokenize(text[: len(text) - len(text.lstrip())] + " ".join(replacement.split()))
+    if words(a) == words(b):
         return None
-    p = 0
-    while p < min(len(a), len(b)) and a[p] == b[p]:
-        p += 1
-    s = 0
-    while s < min(len(a), len(b)) - p and a[-1 - s] == b[-1 - s]:
-        s += 1
-    return Edit(p, len(a) - s, b[p : len(b) - s], round(float(confidence), 4), CATEGORY)
+    end = len(a) - 1 if a and not a[-1].strip() else len(a)  # trailing whitespace stays
+    return Edit(0, end, b, round(float(confidence), 4), CATEGORY)
 
 
 def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
-                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> list[str | None]:
-    """The marked translation of each source by the chain that knows most of its words (None
-    where every chain knows too few: a language none of them reads)."""
-    best: list[str | None] = [None] * len(sources)
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> list[tuple[str, str] | None]:
+    """(marked translation, language) of each source, by the chain that knows most of its
+    words; None where every chain knows too few (a language none of them reads)."""
+    best: list[tuple[str, str] | None] = [None] * len(sources)
     share = [MAX_UNKNOWN] * len(sources)
-    for chain in chains.values():
+    for lang, chain in chains.items():
         for i, marked in enumerate((run or translate)(sources, chain)):
             if unknown_share(marked) <= share[i] and clean(marked):
-                best[i], share[i] = marked, unknown_share(marked)
+                best[i], share[i] = (marked, lang), unknown_share(marked)
     return best
 
 
@@ -149,12 +149,13 @@ class Retranslator:
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
-        self.mean = np.asarray(params["mean"], dtype=float)
-        self.scale = np.asarray(params["scale"], dtype=float)
-        self.coef = np.asarray(params["coef"], dtype=float)
+        self.mean, self.scale, self.coef = (np.asarray(params[k], dtype=float) for k in ("mean", "scale", "coef"))
         self.intercept = float(params["intercept"])
-        if list(params.get("features", FEATURES)) != list(FEATURES) or len(self.coef) != len(FEATURES):
+        if list(params.get("features", FEATURES)) != list(FEATURES) or any(
+                v.shape != (len(FEATURES),) for v in (self.mean, self.scale, self.coef)):
             raise ValueError("retranslation: the features differ from this version's")
+        if not (np.isfinite([*self.mean, *self.scale, *self.coef, self.intercept]).all() and (self.scale > 0).all()):
+            raise ValueError("retranslation: parameters that are not finite numbers, or a scale not above 0")
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
             self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
@@ -172,18 +173,19 @@ class Retranslator:
             return results
         if not self.chains:
             if not self.warned:
-                print("posteditor: Apertium is not installed, so segments whose MT strays from the source are "
-                      f"not retranslated (apt-get install {' '.join(PACKAGES)})", file=sys.stderr)
+                print("posteditor: Apertium (with the chains this model was fitted on) is not installed, so segments "
+                      f"whose MT strays from the source are not retranslated (apt-get install {' '.join(PACKAGES)})",
+                      file=sys.stderr)
                 self.warned = True
             return results
         try:
-            marked = translations([items[i].source for i in todo], self.chains, self.run)
-        except (OSError, subprocess.CalledProcessError) as exc:
+            found = translations([items[i].source for i in todo], self.chains, self.run)
+        except FAILURES as exc:
             if not self.warned:
                 print(f"posteditor: Apertium failed ({exc}); no retranslation", file=sys.stderr)
                 self.warned = True
             return results
-        rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
+        rows = [(i, t[0]) for i, t in zip(todo, found) if t is not None]
         if not rows:
             return results
         probs = self.probability([features(items[i].text, m) for i, m in rows])
@@ -207,19 +209,19 @@ MIN_EACH = 10
 def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
              chains: dict[str, tuple[str, ...]] | None = None,
              run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None,
-             ) -> tuple[np.ndarray, np.ndarray, list[int], list[str]]:
+             ) -> tuple[np.ndarray, np.ndarray, list[int], list[str], set[str]]:
     """(features, closer, segment index, marked translation) of each segment with a source that a
-    chain translates; a translation is closer when its TER against the post-edit is lower than
-    the MT's."""
-    from posteditor.corpus import ter
+    chain translates, and the languages that translated them; a translation is closer when it
+    brings the segment nearer the post-edit (``evaluate.closer``). Raises ``FAILURES``."""
+    from posteditor.evaluate import closer
 
     todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
     chains = installed() if chains is None else chains
-    marked = translations([sources[i] for i in todo], chains, run) if todo and chains else []
-    rows = [(i, m) for i, m in zip(todo, marked) if m is not None]
-    x = np.array([features(mts[i], m) for i, m in rows], dtype=float).reshape(-1, len(FEATURES))
-    y = np.array([ter(clean(m), refs[i]) < ter(mts[i], refs[i]) for i, m in rows], dtype=bool)
-    return x, y, [i for i, _ in rows], [m for _, m in rows]
+    found = translations([sources[i] for i in todo], chains, run) if todo and chains else []
+    rows = [(i, t[0], t[1]) for i, t in zip(todo, found) if t is not None]
+    x = np.array([features(mts[i], m) for i, m, _ in rows], dtype=float).reshape(-1, len(FEATURES))
+    y = np.array([closer(mts[i], clean(m), refs[i]) for i, m, _ in rows], dtype=bool)
+    return x, y, [i for i, _, _ in rows], [m for _, m, _ in rows], {lang for _, _, lang in rows}
 
 
 def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
@@ -245,7 +247,10 @@ def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
     proposals: list[list[Edit]] = [[] for _ in mts]
     if not chains:
         return None, proposals, "retranslation: no Apertium chain installed"
-    x, y, index, marked = labelled(mts, refs, sources, chains, run)
+    try:
+        x, y, index, marked, langs = labelled(mts, refs, sources, chains, run)
+    except FAILURES as exc:
+        return None, proposals, f"retranslation: Apertium failed ({exc}); not fitted"
     if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:
         return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} dev translations closer than the MT; too few to learn from"
     fold = np.arange(len(y)) % FOLDS
@@ -256,11 +261,11 @@ def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
         for j, p in zip(held, model.probability(x[held])):
             edit = whole_edit(mts[index[j]], clean(marked[j]), p)
             proposals[index[j]] = [edit] if edit is not None else []
-    params = _params(x, y, np.ones(len(y)), [""] * len(y), chains)
+    params = _params(x, y, np.ones(len(y)), [""] * len(y), langs)
     return params, proposals, f"retranslation: {len(y)} dev translations, {int(y.sum())} closer than the MT"
 
 
-def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Sequence[str]) -> dict | None:
+def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str]) -> dict | None:
     """The retranslation model refitted on the rows ``params`` keep plus the editor's (``x``,
     ``y``: one per corrected segment Apertium translates, closer when nearer the editor's
     version than the MT), each counting ``weight`` times; ``keys`` name their segments
@@ -268,8 +273,9 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     None when, all told, too few of either label."""
     from posteditor.scorer import unpack_rows
 
-    old = (params or {}).get("data")
-    if old and tuple((params or {}).get("features", ())) == FEATURES:
+    params = params if isinstance(params, dict) else {}
+    old = params.get("data")
+    if isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES:
         old_x, old_y, old_w, old_k = unpack_rows(old, len(FEATURES))
     else:
         old_x, old_y, old_w, old_k = np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool), np.zeros(0), []
@@ -278,6 +284,6 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     if all_y.sum() < MIN_EACH or (~all_y).sum() < MIN_EACH:
         return None
     return _params(np.vstack([old_x, x]), all_y, np.concatenate([old_w, np.full(len(y), float(weight))]),
-                   old_k + list(keys), set((params or {}).get("chains", [])) | set(chains),
-                   editor_translations=int((params or {}).get("editor_translations", 0)) + len(y),
+                   old_k + list(keys), set(params.get("chains") or []) | set(chains),
+                   editor_translations=int(params.get("editor_translations") or 0) + len(y),
                    editor_weight=float(weight))

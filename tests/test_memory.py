@@ -189,3 +189,15 @@ def test_records_written_by_the_editor(fake_suggester):
     assert corrected(memory, later) == "Aid reached the region of Hama; the peoples escaped."
     assert memory.entries[(("peoples",), ("people",))].rejected == 1
     assert len(memory) == 2
+
+
+def test_a_rewritten_segment_teaches_no_phrase_fixes():
+    # A retranslation (or a sentence rewritten by hand) keeps few of the MT's words: its
+    # differences are not fixes to propose wherever the same words recur.
+    rewrite = Correction("In the light of the above, the Commission concludes that the aid was compatible.",
+                         "British analysts believed that the Luftwaffe attacked with 150 planes.")
+    memory = Memory([rewrite])
+    assert len(memory) == 0
+    assert memory.suggest([Item("The Commission concludes that the aid was compatible.")]) == [[]]
+    memory.learn(ACTIONS)  # a fix within a sentence is still learnt
+    assert len(memory) == 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import pytest
 
 from posteditor import retranslate as rt
 from posteditor.correct import Combined, merge
-from posteditor.edits import Edit, apply_edits
+from posteditor.edits import Edit, apply_edits, tokenize
 from posteditor.suggest import Item
 
 ROMANIAN = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
@@ -42,8 +43,12 @@ def test_whole_edit_rewrites_the_segment_and_keeps_its_spacing():
     assert edit.category == "retranslation" and edit.confidence == 0.8
     assert apply_edits(text, [edit]) == "  British analysts considered that the Luftwaffe attacked.\n"
     assert rt.whole_edit("It is fine.", "It is fine.", 0.9) is None
-    shared = rt.whole_edit("The cat sat on the mat.", "The dog sat on the mat.", 0.5)
-    assert (shared.start, shared.end, shared.inserted) == (1, 2, "dog")  # the shared ends stay out of the edit
+    assert rt.whole_edit("It is\nfine.", "It is  fine.", 0.9) is None  # spacing alone is no retranslation
+    # The whole segment, even where the two share words: nothing of the MT's edits survives beside it.
+    shared = rt.whole_edit("The cat sat on the mat.\r\n", "The dog sat on the mat.", 0.5)
+    assert (shared.start, shared.end) == (0, len(tokenize("The cat sat on the mat."))) and shared.inserted.startswith("The dog")
+    assert apply_edits("The cat sat on the mat.\r\n", [shared]) == "The dog sat on the mat.\r\n"
+    assert merge([Edit(7, 7, ("!",), 0.4, "model")], [shared]) == [shared]
 
 
 def test_unknown_share_counts_marked_words_and_other_scripts():
@@ -53,6 +58,10 @@ def test_unknown_share_counts_marked_words_and_other_scripts():
     assert rt.unknown_share("20: 46 - Травматическая память о 1991") == 1.0
     assert rt.unknown_share("Source (English)") == 1.0  # too few words to judge
     assert rt.clean("It tried **sǎ @*Moș to the  *aldea") == "It tried sǎ Moș to the aldea"
+    # Marks sit right before the word, also inside quotes and brackets; a lone "*" is text.
+    marked = 'The company "**Petrogaz" (**Ploieștiului) took „**Victorioși 5 * 3'
+    assert rt.clean(marked) == 'The company "Petrogaz" (Ploieștiului) took „Victorioși 5 * 3'
+    assert rt.unknown_share(marked) == pytest.approx(3 / 6)
 
 
 def test_a_hallucination_is_retranslated_and_good_mt_is_not():
@@ -78,15 +87,19 @@ def test_without_apertium_it_says_so_once_and_proposes_nothing(capsys):
     assert retranslator.suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
     assert retranslator.suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
     err = capsys.readouterr().err
-    assert err.count("Apertium is not installed") == 1 and "apertium-es-ro" in err
+    assert err.count("is not installed") == 1 and "apertium-es-ro" in err
 
 
-def test_a_failing_apertium_is_reported_not_raised(capsys):
+@pytest.mark.parametrize("error", [OSError("apertium: mode not found"), subprocess.TimeoutExpired("apertium", 60),
+                                   subprocess.CalledProcessError(1, "apertium")])
+def test_a_failing_apertium_is_reported_not_raised(capsys, error):
     def broken(sources, chain):
-        raise OSError("apertium: mode not found")
+        raise error
 
     assert rt.Retranslator(fitted_params(), CHAINS, broken).suggest([Item(HALLUCINATION, ROMANIAN)]) == [[]]
     assert "Apertium failed" in capsys.readouterr().err
+    params, proposals, note = rt.fit([HALLUCINATION], [GOOD_MT], [ROMANIAN], CHAINS, broken)
+    assert params is None and proposals == [[]] and "Apertium failed" in note
 
 
 def test_only_the_chains_it_was_fitted_on_are_used():
@@ -95,11 +108,19 @@ def test_only_the_chains_it_was_fitted_on_are_used():
     assert rt.Retranslator(fitted_params(), chains).chains == chains
 
 
-def test_unusable_params_are_refused():
+@pytest.mark.parametrize("bad", [{"coef": [1.0]}, {"mean": [0.5, 0.1, 2.5]}, {"scale": []}, {"scale": [0.15, 0.0, 0.3, 0.2]},
+                                 {"intercept": float("nan")}, {"features": ["similarity"]}])
+def test_unusable_params_are_refused(bad):
     with pytest.raises(ValueError):
-        rt.Retranslator(fitted_params() | {"coef": [1.0]}, CHAINS)
-    with pytest.raises(KeyError):
-        rt.Retranslator({"coef": [0, 0, 0, 0]}, CHAINS)
+        rt.Retranslator(fitted_params() | bad, CHAINS)
+
+
+def test_unusable_params_leave_correct_without_retranslation(capsys):
+    from posteditor.correct import load_retranslator
+
+    assert load_retranslator({"retranslation": fitted_params() | {"mean": [0.5]}}) is None
+    assert "retranslation settings are unusable" in capsys.readouterr().err
+    assert load_retranslator({"retranslation": {"coef": [0, 0, 0, 0]}}) is None
 
 
 def test_the_more_confident_of_overlapping_proposals_wins():
@@ -185,9 +206,9 @@ def _corrections(n: int, strays: int) -> tuple[list[dict], dict[str, str]]:
 
 def test_refit_learns_the_editor_rows_and_keeps_them():
     rows, table = _corrections(40, 15)
-    x, y, index, _ = rt.labelled([r["mt"] for r in rows], [r["pe"] for r in rows], [r["src"] for r in rows],
-                                 CHAINS, fake_run(table))
-    assert len(y) == 40 and y.sum() == 15 and index == list(range(40))
+    x, y, index, _, langs = rt.labelled([r["mt"] for r in rows], [r["pe"] for r in rows], [r["src"] for r in rows],
+                                        CHAINS, fake_run(table))
+    assert len(y) == 40 and y.sum() == 15 and index == list(range(40)) and langs == {"ro"}
     keys = [f"k{i}" for i in index]
     alone = rt.refit(None, x, y, 4.0, keys, ["ro"])  # a base without retranslation learns from the editor alone
     assert alone is not None and alone["translations"] == 40 and alone["closer"] == 15 and alone["chains"] == ["ro"]
@@ -218,3 +239,6 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     kept = retranslation_kept(None, meta["retranslation"])
     assert kept["translations"] == 40 and len(kept["data"]["k"]) == 40
     assert retranslation_kept(None, None) is None
+    for corrupt in (True, "x", [1], {"data": [1]}, {"data": {"x": ["1 2"], "y": [1], "k": ["a"]}}):
+        assert retranslation_kept(None, corrupt) is None  # unreadable: the dev fit alone, no traceback
+        assert finetune.refit_retranslation({"retranslation": corrupt}, rows, 4.0) is not None

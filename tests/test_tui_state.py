@@ -246,3 +246,15 @@ def test_state_module_imports_no_textual():
     code = "import sys, posteditor.tui.state, posteditor.tui.session; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_retranslation_is_not_propagated():
+    # Two segments with the same MT words may have different sources: a translation of one
+    # source is no fix for the other.
+    state = ReviewState(parse("Unrelated words here.\nUnrelated words here.", "lines"))
+    whole = Edit(0, 4, ("The", " bridge", " is", " closed", "."), 0.8, "retranslation")
+    state.set_suggestions([(0, [whole])])
+    c = Cursor(0, whole.key())
+    state.decide(c, A)
+    assert state.repetitions(c) == [] and state.propagate(c) == set()
+    assert state.final(1) == "Unrelated words here."

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from posteditor.document import Document
-from posteditor.edits import Decision, Edit, Segment, extract_edits, tokenize
+from posteditor.edits import RETRANSLATION, Decision, Edit, Segment, extract_edits, tokenize
 from posteditor.tui.propagate import repetitions
 
 EditKey = tuple[int, int, tuple[str, ...]]
@@ -302,7 +302,10 @@ class ReviewState:
         k = self.find(cursor.seg, cursor.key)
         if k is None or self.segment(cursor.seg).decisions[k] is not ACCEPTED:
             return []
-        return repetitions(self, cursor.seg, self.segment(cursor.seg).edits[k])
+        edit = self.segment(cursor.seg).edits[k]
+        if edit.category == RETRANSLATION:  # a translation of this segment's source, of no other
+            return []
+        return repetitions(self, cursor.seg, edit)
 
     def propagate(self, cursor: Cursor) -> set[int]:
         """Apply the accepted edit under the cursor at every repetition, as one step."""

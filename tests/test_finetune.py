@@ -200,6 +200,7 @@ class Proposer:
     wrong first word at 0.68, so 0.7 is the one threshold that applies right edits only."""
 
     info = type("Info", (), {"use_source": True})()
+    meta: dict = {}  # its posteditor.json: no retranslation
 
     def __init__(self, fixes):
         self.fixes, self.asked = fixes, []

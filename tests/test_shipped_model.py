@@ -71,3 +71,18 @@ def test_shipped_model_retranslates_mt_that_strays_from_a_romanian_source():
     assert whole.confidence >= threshold_of(corrector)
     assert "bridge" in apply_edits(stray, [whole])
     assert not any(e.category == "retranslation" and e.confidence >= threshold_of(corrector) for e in kept)
+
+
+@pytest.mark.skipif(not __import__("posteditor.retranslate").retranslate.installed(),
+                    reason="Apertium and its Romanian chain are not installed")
+def test_the_romanian_example_gets_its_stray_sentence_retranslated(tmp_path, capsys):
+    from posteditor import cli
+
+    root = SHIPPED.parent.parent / "examples"
+    out = tmp_path / "fixed.txt"
+    assert cli.main(["correct", str(root / "romanian.txt"), "--source", str(root / "romanian.src.txt"),
+                     "--model", str(SHIPPED), "--no-memory", "-o", str(out)]) == 0
+    fixed = out.read_text(encoding="utf-8")
+    assert "Altmark" not in fixed and "bridge" in fixed
+    assert fixed.startswith("The government approved yesterday") and fixed.endswith("north of the city.\n")
+    assert "1 of them segments retranslated" in capsys.readouterr().err

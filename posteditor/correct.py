@@ -93,7 +93,7 @@ def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True)
     folder = Path(model_dir) if model_dir else paths.default_model()
     if not folder.is_dir():
         raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
-    from posteditor.model import Corrector  # onnxruntime and sentencepiece load here, not before
+    from posteditor.model import Corrector  # torch and transformers load here, not before
 
     model = Corrector(folder)
     suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]

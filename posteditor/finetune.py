@@ -238,54 +238,42 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     return plan
 
 
-def train_on(work: Path, plan: dict, callbacks: Sequence = ()) -> Path:
-    """Phase 3: fine-tune the base model on the saved data; returns the trained folder."""
-    import sentencepiece as spm
-    import torch
-    from transformers import AutoModelForSeq2SeqLM, Seq2SeqTrainer
+def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] = ()) -> Path:
+    """Phase 3: fine-tune the base model's adapter on the saved data; returns the trained folder.
 
-    from posteditor.train import (PairDataset, TrainConfig, collate, latest_checkpoint, parameter_count, save_model,
-                                  training_arguments)
+    ``callbacks`` are called with the step number after each optimiser step."""
+    from accelerate import PartialState
+
+    from posteditor.train import TrainConfig, save_model, train
 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
     meta = paths.model_meta(base)
-    sp = spm.SentencePieceProcessor(model_file=str(base / "spm.model"))
     rows = _read_jsonl(work / "train.jsonl") + _read_jsonl(work / "replay.jsonl")
-    if not meta.get("use_source", True):  # the model corrects without sources: train it so, at half the cost
+    if not meta.get("use_source", True):  # the model corrects without sources: train it so, at less cost
         rows = [dict(r, src=None) for r in rows]
-    limits = {k: meta[k] for k in ("max_source_tokens", "max_target_tokens") if k in meta}
-    tcfg = TrainConfig(batch_size=cfg.batch_size, learning_rate=cfg.learning_rate, save_steps=cfg.save_steps,
-                       seed=cfg.seed, **limits)
-    dataset = PairDataset(rows, sp, tcfg)
-    if not len(dataset):
-        raise InputError("no usable training pairs (every target was too long for the model)")
-    if len(dataset) < len(rows):
-        _log(f"note: {len(rows) - len(dataset)} pair(s) longer than the model's output limit skipped")
+    if not rows:
+        raise InputError("no usable training pairs")
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    steps = max(1, math.ceil(cfg.epochs * len(dataset) / (cfg.batch_size * world)))
-    torch.manual_seed(cfg.seed)
-    model = AutoModelForSeq2SeqLM.from_pretrained(base, local_files_only=True)
-    args = training_arguments(
-        tcfg, work / "checkpoints", max_steps=steps, warmup_steps=math.ceil(cfg.warmup_ratio * steps),
-        save_total_limit=1, logging_steps=max(1, min(50, steps // 10)), lr_scheduler_type="linear",
-        use_cpu=not torch.cuda.is_available(),
-        ddp_find_unused_parameters=False,
-        train_sampling_strategy="group_by_length",  # similar lengths together: a third less padding
-    )
-    trainer = Seq2SeqTrainer(model=model, args=args, train_dataset=dataset, data_collator=collate,
-                             callbacks=list(callbacks))
-    resume = latest_checkpoint(work / "checkpoints")
-    if trainer.args.process_index == 0:
-        _log(f"fine-tuning {plan['base']['name']} ({parameter_count(model) / 1e6:.1f}M parameters) on "
-             f"{len(dataset)} pairs, {steps} steps" + (f"; resuming from {Path(resume).name}" if resume else ""))
+    steps = max(1, math.ceil(cfg.epochs * len(rows) / (cfg.batch_size * world)))
+    base_cfg = (meta.get("training") or {}).get("config") or {}
+    tcfg = TrainConfig(corpus=str(work), work=str(work / "checkpoints"), init=str(base), batch_size=cfg.batch_size,
+                       learning_rate=cfg.learning_rate, warmup_steps=max(1, math.ceil(cfg.warmup_ratio * steps)),
+                       max_steps=steps, max_tokens=int(meta.get("max_tokens") or base_cfg.get("max_tokens") or 256),
+                       save_steps=cfg.save_steps, seed=cfg.seed)
+    resuming = (work / "checkpoints" / "checkpoint" / "state.json").is_file()
+    if PartialState().is_main_process:
+        _log(f"fine-tuning {plan['base']['name']} on {len(rows)} pairs, {steps} steps"
+             + ("; resuming from its last checkpoint" if resuming else ""))
     started = time.time()
-    trainer.train(resume_from_checkpoint=resume)
+    checkpoint = train(tcfg, rows, callbacks)
     out = work / "model"
-    if trainer.args.process_index == 0:  # the first process of a distributed run saves
+    if PartialState().is_main_process:  # the first process of a distributed run saves
         shutil.rmtree(out, ignore_errors=True)
-        keep = {k: v for k, v in meta.items() if k not in ("created", "base", "finetune", "metrics", "dev")}
-        save_model(trainer.model, base / "spm.model", out, {**keep, "steps": steps, "seconds": round(time.time() - started)})
+        keep = {k: v for k, v in meta.items() if k not in ("created", "base", "finetune", "metrics", "dev", "training")}
+        save_model(checkpoint, out, {**keep, "training": {**(meta.get("training") or {}),
+                                                           "finetune_seconds": round(time.time() - started)}})
+    PartialState().wait_for_everyone()
     return out
 
 
@@ -461,7 +449,7 @@ def _load_plan(work: Path) -> dict:
 def _base(model: str | None) -> Path:
     base = Path(model) if model else paths.default_model()
     if not versions.is_model(base):
-        raise InputError(f"{base}: not a posteditor model (model.safetensors and spm.model expected)")
+        raise InputError(f"{base}: not a posteditor model (adapter_model.safetensors expected)")
     return base
 
 

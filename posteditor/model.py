@@ -1,40 +1,44 @@
-"""The correction model: load it, format its input, generate corrections with confidences.
+"""The correction model: SmolLM2 with posteditor's LoRA adapter, proposing edits with confidences.
 
-A model folder holds ``model.safetensors`` and ``config.json`` (a transformers encoder-decoder
-built from a config), ``spm.model`` (the SentencePiece tokenizer the project trained) and
-``posteditor.json`` (input limits, the confidence threshold chosen on dev, training data
-signature and dev metrics). Nothing here trains or touches a model hub.
+A model folder holds the adapter (``adapter_config.json``, ``adapter_model.safetensors``, a
+few MB) and ``posteditor.json`` (input limit, threshold chosen on dev, edit scorer, training
+record); the base weights come from ``posteditor.lm``. Nothing here trains.
 
-Generation runs on the model's ONNX export (``posteditor.export``, in ``<model>/onnx/``) with
-onnxruntime, so neither torch nor transformers is imported to suggest: a model is ready in
-under a second rather than five, and generates faster. The export is made on first load if
-training did not leave one.
+Decoding exploits copying. The corrected segment mostly repeats the MT, so the MT itself is
+the first guess: one forward pass over prompt + MT scores every MT token at once (batched
+over segments). Where the model's greedy choice agrees with every MT token the segment is
+done. Where it departs, decoding goes on token by token from there with the key/value cache
+and, as soon as its last tokens are found again in the MT, guesses the rest of the MT and
+verifies it in one pass (input-guided aggressive decoding): the output is exactly greedy
+decoding's, at a fraction of the steps.
+
+Greedy decoding hides the model's doubt: a model that gives the MT word 0.55 and "shares"
+0.40 copies. So where the model doubts an MT token, its best alternatives are put in that
+place and the rest decoded the same way; each gives a candidate correction whose edits carry
+the alternative's probability. The edit scorer (``posteditor.scorer``) turns these numbers,
+with the edit's shape, into the probability that a post-editor would make the edit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import sys
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
-import numpy as np
-import onnxruntime as ort
-import sentencepiece as spm
-from filelock import FileLock
+import torch
 
+from posteditor import lm, paths
 from posteditor.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.scorer import EditScorer
 from posteditor.suggest import Item
 from posteditor.textio import InputError
 
-PAD, EOS, UNK = 0, 1, 2
-SOURCE_MARK = "<src>"
+
+MAX_WRITTEN = 6
+"""An alternative's decoding gives up after writing this many tokens of its own (beyond the
+alternative): by then it is rewriting the segment, not fixing a word."""
 
 
 class ModelError(InputError):
@@ -45,119 +49,216 @@ class ModelError(InputError):
 class ModelInfo:
     """What ``posteditor.json`` says about a model."""
 
-    max_source_tokens: int = 128
-    max_target_tokens: int = 96
+    max_tokens: int = 256
     min_confidence: float = 0.5
     use_source: bool = True
+    doubt: float = 0.6
+    """Look for alternatives where the model gives an MT token less than this."""
+    min_alternative: float = 0.05
+    """Alternatives less probable than this are not tried."""
+    max_alternatives: int = 4
+    """At most this many alternatives per segment (the most doubted tokens first)."""
 
 
-def format_input(mt: str, source: str | None = None) -> str:
-    """The model's input text: the MT segment, then the source sentence when known.
+@dataclass
+class Decoded:
+    """One decoded correction: its token ids (end of text excluded), each one's probability,
+    and whether it was written by the model rather than copied from the MT guess."""
 
-    Training and inference both call this, so the two can never drift apart.
+    ids: list[int]
+    probs: list[float]
+
+
+def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: int,
+                forced: list[int] | None = None, forced_probs: list[float] | None = None,
+                max_written: int | None = None) -> Decoded | None:
+    """Greedy decoding after ``prompt`` (starting with the ``forced`` tokens), verifying
+    guesses taken from ``draft``: the result is exactly what step-by-step greedy decoding gives.
+
+    Each round feeds the last accepted token plus a guess (the draft's continuation after
+    the place the output's last tokens match in the draft) in one forward pass with the
+    key/value cache; the guess is accepted as far as the model's argmax agrees, and the
+    argmax after the last agreeing token comes free. The cache is then cut back to what was
+    accepted. With ``max_written``, gives up (None) once the model has written more tokens
+    than that of its own (not copied): a candidate that rewrites the segment is no edit.
     """
-    mt = " ".join(mt.split())
-    if source and source.strip():
-        return f"{mt} {SOURCE_MARK} {' '.join(source.split())}"
-    return mt
+    from transformers import DynamicCache
+
+    out = list(forced or [])
+    probs = list(forced_probs or [1.0] * len(out))
+    cache = DynamicCache()
+    fed = prompt + out  # tokens whose keys/values the next pass computes, before the guess
+    cached = written = 0
+    with torch.inference_mode():
+        while len(out) < max_new:
+            guess = _guess(out, draft)[: max_new - len(out)]
+            feed = fed[cached:] + guess
+            logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True).logits[0]
+            # Predictions for the token after fed[-1], then after each guessed token: (len(guess)+1, vocab)
+            p = torch.softmax(logits[len(feed) - len(guess) - 1 :].float(), -1)
+            best = p.argmax(-1).tolist()
+            accepted = 0
+            while accepted < len(guess) and best[accepted] == guess[accepted]:
+                accepted += 1
+            new = guess[:accepted] + [best[accepted]]
+            written += 1
+            if max_written is not None and written > max_written + 1:  # the final end of text is free
+                return None
+            new_probs = [float(p[k, t]) for k, t in enumerate(new)]
+            cached = len(fed) + accepted
+            cache.crop(cached - cache.get_seq_length())  # a negative count: the tokens to drop
+            fed = fed + new
+            if eos in new:
+                cut = new.index(eos)
+                out += new[:cut]
+                probs += new_probs[: cut + 1]
+                return Decoded(out, probs)
+            out += new
+            probs += new_probs
+    return Decoded(out, probs + [0.0])  # ran out of room: no end of text, trust nothing
 
 
-def encode(sp: spm.SentencePieceProcessor, mt: str, source: str | None, max_tokens: int) -> list[int]:
-    """Token ids of ``format_input``: the MT comes first and is never cut for the source."""
-    mt_ids = sp.encode(format_input(mt))
-    if source and source.strip() and len(mt_ids) + 2 < max_tokens:
-        src_ids = sp.encode(f"{SOURCE_MARK} {' '.join(source.split())}")
-        mt_ids = mt_ids + src_ids[: max_tokens - 1 - len(mt_ids)]
-    return mt_ids[: max_tokens - 1] + [EOS]
+def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
+    """The draft's continuation after the latest place where the output's last tokens
+    (3, else 2, else 1) occur in it; the whole draft while nothing is written."""
+    if not out:
+        return list(draft)
+    for size in range(min(n, len(out)), 0, -1):
+        tail = out[-size:]
+        for start in range(len(draft) - size, -1, -1):
+            if draft[start : start + size] == tail:
+                return draft[start + size :]
+    return []
 
 
 class Corrector:
-    """A loaded model that proposes edits for MT segments (a ``Suggester``)."""
+    """A loaded model that proposes edits for MT segments (a ``Suggester``).
 
-    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 32, rescore: bool = True):
+    ``rescore=False`` keeps the model's own confidences (calibration fits the scorer on them).
+    """
+
+    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 8, rescore: bool = True):
         self.dir = Path(model_dir)
-        weights = self.dir / "model.safetensors"
-        if not weights.is_file() or not (self.dir / "spm.model").is_file():
-            raise ModelError(f"{self.dir}: not a posteditor model (model.safetensors and spm.model expected)")
-        meta = self.dir / "posteditor.json"
-        raw = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
+        if not paths.is_model(self.dir):
+            raise ModelError(f"{self.dir}: not a posteditor model (adapter_config.json and adapter_model.safetensors expected)")
+        meta_path = self.dir / "posteditor.json"
+        try:
+            raw = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"{meta_path}: missing (the model's threshold and scorer are kept there)") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{meta_path}: unreadable ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ModelError(f"{meta_path}: not a JSON object")
         self.meta = raw
         self.info = ModelInfo(**{k: raw[k] for k in ModelInfo.__dataclass_fields__ if k in raw})
-        self.sp = spm.SentencePieceProcessor(model_file=str(self.dir / "spm.model"))
-        self.runtime = Runtime(self.dir, threads)
+        if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
+            torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
+        self.model, self.tok = load_adapted(self.dir)
+        self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
-        self.pieces = [self.sp.id_to_piece(i).replace("▁", " ") for i in range(self.sp.get_piece_size())]
-        # Calibration asks for the model's own confidences (rescore=False) to fit the scorer on.
         self.scorer = None
         if rescore and raw.get("edit_scorer"):
             try:
                 self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)
             except (KeyError, TypeError, ValueError) as exc:
-                raise ModelError(f"{meta}: unusable edit_scorer ({exc})") from None
+                raise ModelError(f"{meta_path}: unusable edit_scorer ({exc})") from None
 
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
-        return len(self.sp.encode(word))
+        return len(self.tok.encode(" " + word, add_special_tokens=False))
+
+    def fits(self, text: str) -> bool:
+        """Whether the segment (with room for its correction) fits the model's input."""
+        prompt, draft = lm.encode_pair(self.tok, text, None, None, None, self.info.max_tokens)
+        return len(prompt) + 2 * len(draft) + 8 <= self.info.max_tokens
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        """Edits for each item, each with the model's confidence in it."""
+        """Edits for each item, each with its confidence."""
         results: list[list[Edit]] = [[] for _ in items]
-        todo = [i for i, it in enumerate(items) if it.text.strip()]
-        # Similar lengths together so padding stays small.
-        todo.sort(key=lambda i: len(items[i].text))
+        todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
+        todo.sort(key=lambda i: len(items[i].text))  # similar lengths together: little padding
         for k in range(0, len(todo), self.batch_size):
-            batch = [items[i] for i in todo[k : k + self.batch_size]]
-            for i, edits in zip(todo[k : k + self.batch_size], self._suggest_batch(batch)):
+            chunk = todo[k : k + self.batch_size]
+            for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk])):
                 results[i] = edits
         return results
 
     def correct(self, text: str, source: str | None = None) -> str:
-        """The model's full correction of one segment (every edit applied)."""
-        return apply_edits(text, self.suggest([Item(text, source)])[0])
+        """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
+        prompt, draft = self._encode(Item(text, source))
+        decoded = greedy_copy(self.model, prompt, draft, self.eos, len(draft) * 2 + 8)
+        return self.tok.decode(decoded.ids).strip()
+
+    def _encode(self, item: Item) -> tuple[list[int], list[int]]:
+        source = item.source if self.info.use_source else None
+        return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens)
 
     def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
-        limit = self.info.max_source_tokens
-        ids = [encode(self.sp, it.text, it.source if self.info.use_source else None, limit) for it in items]
-        width = max(map(len, ids))
-        input_ids = np.full((len(ids), width), PAD, dtype=np.int64)  # (batch, width)
-        for row, seq in enumerate(ids):
-            input_ids[row, : len(seq)] = seq
-        longest = max(len(self.sp.encode(" ".join(it.text.split()))) for it in items)
-        generated, probs = self.runtime.greedy(input_ids, min(self.info.max_target_tokens, int(longest * 1.5) + 8))
-        return [
-            self._edits(it, generated[row], probs[row])
-            for row, it in enumerate(items)
-        ]
+        encoded = [self._encode(it) for it in items]
+        copy_probs, alternatives = self._verify(encoded)
+        out = []
+        for item, (prompt, draft), p_copy, alts in zip(items, encoded, copy_probs, alternatives):
+            max_new = len(draft) * 2 + 8
+            candidates: list[Decoded | None] = []
+            if any(a[0][0] != d for a, d in zip(alts, draft)):  # greedy departs from the MT
+                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new,
+                                              max_written=len(draft) // 2 + 4))
+            doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
+            tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
+                     if token != draft[j] and prob >= self.info.min_alternative]
+            for j, token, prob in tries[: self.info.max_alternatives]:
+                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
+                                              p_copy[:j] + [prob], max_written=MAX_WRITTEN))
+            edits = [e for decoded in candidates if decoded is not None for e in self._edits(item, decoded)]
+            out.append(_best_non_overlapping(edits))
+        return out
 
-    def _edits(self, item: Item, ids: list[int], probs: list[float]) -> list[Edit]:
-        """Turn one generated sequence into edits against the item's own text."""
-        if EOS not in ids:  # ran out of length: the output is cut short, trust nothing
-            return []
-        n = ids.index(EOS)
-        ids, probs = ids[: n + 1], probs[: n + 1]
-        text = self.sp.decode(ids[:n])
+    def _verify(self, encoded: list[tuple[list[int], list[int]]]):
+        """One batched pass over prompt + MT: for each MT token, the model's probability of
+        copying it and its top alternatives (token, probability), best first."""
+        width = max(len(p) + len(d) for p, d in encoded)
+        ids = torch.full((len(encoded), width), self.eos, dtype=torch.long)  # (batch, width)
+        mask = torch.zeros_like(ids)
+        for row, (prompt, draft) in enumerate(encoded):
+            ids[row, : len(prompt) + len(draft)] = torch.tensor(prompt + draft)
+            mask[row, : len(prompt) + len(draft)] = 1
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=mask).logits  # (batch, width, vocab)
+        copy_probs, alternatives = [], []
+        for row, (prompt, draft) in enumerate(encoded):
+            p = torch.softmax(logits[row, len(prompt) - 1 : len(prompt) + len(draft) - 1].float(), -1)
+            copy_probs.append([float(p[j, t]) for j, t in enumerate(draft)])
+            top = torch.topk(p, 3, -1)
+            alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist())) for j in range(len(draft))])
+        return copy_probs, alternatives
+
+    def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
+        """Word edits turning the MT into the decoded text, each as sure as the least sure
+        token that wrote it and the token after it (where the model went back to copying)."""
+        if decoded.probs and decoded.probs[-1] == 0.0 and len(decoded.probs) > len(decoded.ids):
+            return []  # cut short
+        text = self.tok.decode(decoded.ids)
         tokens = tokenize(item.text)
         if not text.strip() or len(tokenize(text)) < len(tokens) / 2:
             return []
-        # Character span of each generated piece in the decoded text (EOS sits at the end).
+        # Character span of each generated token in the single-spaced text (leading space dropped).
         spans, pos = [], 0
-        shift = 1 if self.pieces[ids[0]].startswith(" ") else 0  # decode drops that space
-        for i in ids[:n]:
-            spans.append((pos - shift, pos + len(self.pieces[i]) - shift))
-            pos += len(self.pieces[i])
-        spans.append((pos - shift, pos - shift + 1))
-        corrected = respace(item.text, text)
-        edits, out_tokens, shift_tokens = [], tokenize(corrected), 0
+        lead = len(text) - len(text.lstrip())
+        for k in range(len(decoded.ids)):
+            end = len(self.tok.decode(decoded.ids[: k + 1])) - lead
+            spans.append((pos, max(pos, end)))
+            pos = max(pos, end)
+        spans.append((pos, pos + 1))  # end of text
+        corrected = respace(item.text, text.strip())
+        edits, out_tokens, shift = [], tokenize(corrected), 0
         for edit in extract_edits(item.text, corrected):
-            lo, hi = _char_span(out_tokens, edit.start + shift_tokens, len(edit.replacement))
-            shift_tokens += len(edit.replacement) - (edit.end - edit.start)
-            # The pieces that wrote the replacement (or, for a deletion, the piece written
-            # in its place) plus the next one, where the model went back to copying: an
-            # edit is as sure as its least sure step.
+            lo, hi = _char_span(out_tokens, edit.start + shift, len(edit.replacement))
+            shift += len(edit.replacement) - (edit.end - edit.start)
             touched = [k for k, (s, e) in enumerate(spans) if s < max(hi, lo + 1) and e > lo]
             if not touched:
                 continue
-            steps = probs[touched[0] : touched[-1] + 2]
+            steps = decoded.probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
         edits = join_moves(tokens, edits)
         if self.scorer is not None:
@@ -165,152 +266,13 @@ class Corrector:
         return edits
 
 
-class Runtime:
-    """Greedy generation on the model's ONNX graphs (see ``posteditor.export``).
-
-    Gives what transformers' ``generate(num_beams=1, do_sample=False)`` gives for this model,
-    token for token: decoding starts from EOS (mBART's decoder start), finished rows are
-    padded, and the last allowed step is forced to EOS (the model's ``forced_eos_token_id``),
-    its probability then 1.
-    """
-
-    def __init__(self, model_dir: Path, threads: int | None = None):
-        options = ort.SessionOptions()
-        # Like torch before it, follow OMP_NUM_THREADS when no count is given: the editor's
-        # model process sets it to leave the editor a core.
-        options.intra_op_num_threads = threads or _omp_threads()
-        options.inter_op_num_threads = 1
-        # Idle threads sleep rather than spin, so they never take a core from the editor.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        folder, temporary = prepare_onnx(model_dir)
-        try:
-            self.first = ort.InferenceSession(str(folder / "first.onnx"), options, providers=["CPUExecutionProvider"])
-            self.step = ort.InferenceSession(str(folder / "step.onnx"), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime's own errors name no file
-            raise ModelError(f"{folder}: cannot load the model's ONNX graphs ({exc})") from None
-        finally:
-            if temporary:  # loaded into memory: the files are no longer needed
-                shutil.rmtree(folder, ignore_errors=True)
-        self.cache_names = [i.name for i in self.step.get_inputs()][3:]
-
-    def greedy(self, input_ids: np.ndarray, max_new: int) -> tuple[list[list[int]], list[list[float]]]:
-        """The generated ids of each row (EOS included, then PAD) and each one's probability."""
-        mask = (input_ids != PAD).astype(np.int64)
-        rows = np.arange(len(input_ids))
-        log_probs, hidden, *cache = self.first.run(None, {"input_ids": input_ids, "attention_mask": mask})
-        done = np.zeros(len(input_ids), dtype=bool)
-        tokens, probs = [], []
-        for step in range(max_new):
-            if step == max_new - 1:
-                token, prob = np.full(len(rows), EOS, dtype=np.int64), np.ones(len(rows))
-            else:
-                token = log_probs.argmax(-1)
-                prob = np.exp(log_probs[rows, token])
-            token = np.where(done, PAD, token)
-            tokens.append(token)
-            probs.append(prob)
-            done |= token == EOS
-            if done.all():
-                break
-            feed = {"token": token[:, None], "hidden": hidden, "attention_mask": mask}
-            feed.update(zip(self.cache_names, cache))
-            log_probs, *grown = self.step.run(None, feed)
-            cache[0::4], cache[1::4] = grown[0::2], grown[1::2]
-        return np.stack(tokens, 1).tolist(), np.stack(probs, 1).tolist()
-
-
-def _omp_threads() -> int:
-    """The thread count OMP_NUM_THREADS asks for ("2" or the outer level of "2,1"); 0 for
-    onnxruntime's own choice when it is unset or not a count."""
-    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    return int(first) if first.isdigit() else 0
-
-
-def file_digest(*files: Path) -> str:
-    """sha256 of the files' bytes, one after the other."""
-    digest = hashlib.sha256()
-    for path in files:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
-def weights_stamp(model_dir: Path) -> str:
-    """What an ONNX export is made from: the digest of the weights and the config."""
-    try:
-        return file_digest(model_dir / "model.safetensors", model_dir / "config.json")
-    except OSError as exc:
-        raise ModelError(f"{model_dir}: cannot read the model ({exc.strerror or exc})") from None
-
-
-def _stamp_of(folder: Path) -> str | None:
-    try:
-        return json.loads((folder / "source.json").read_text(encoding="utf-8")).get("weights")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def prepare_onnx(model_dir: Path, export_into: Callable[[Path], None] | None = None) -> tuple[Path, bool]:
-    """The folder of the model's ONNX graphs, exported now if missing or stale; and whether
-    it is a temporary one (the model folder is read-only) to remove once loaded.
-
-    ``export_into(folder)`` writes the graphs; by default ``posteditor.export`` makes them from
-    the saved weights (training passes its model in memory). One process at a time exports
-    into a model folder (a file lock): a second one waiting on it then finds the export made.
-    """
-    folder = model_dir / "onnx"
-    if export_into is None:
-        if _stamp_of(folder) == weights_stamp(model_dir):
-            return folder, False
-
-        def export_into(work: Path) -> None:
-            from posteditor.export import export_model_dir  # torch and transformers: only here
-
-            export_model_dir(model_dir, work)
-
-    try:
-        lock = FileLock(model_dir / "onnx.lock")
-        lock.acquire(timeout=600)
-    except OSError:  # a folder we cannot write in: export for this process only
-        print(f"posteditor: preparing {model_dir} for onnxruntime (the folder is read-only, so on every load)",
-              file=sys.stderr)
-        work = Path(tempfile.mkdtemp(prefix="posteditor-onnx."))
-        try:
-            _export(model_dir, work, export_into, weights_stamp(model_dir))
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        return work, True
-    try:
-        for stale in model_dir.glob("onnx.*"):  # left by an export that was interrupted
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
-        # The stamp is taken before the export; if the weights changed meanwhile, again.
-        while (stamp := weights_stamp(model_dir)) != _stamp_of(folder):
-            print(f"posteditor: preparing {model_dir} for onnxruntime (once, a few seconds)", file=sys.stderr)
-            work = Path(tempfile.mkdtemp(prefix="onnx.", dir=model_dir))
-            try:
-                _export(model_dir, work, export_into, stamp)
-                if stamp == weights_stamp(model_dir):
-                    work.chmod(folder.parent.stat().st_mode & 0o777)  # mkdtemp made it private
-                    shutil.rmtree(folder, ignore_errors=True)
-                    work.rename(folder)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-    finally:
-        lock.release()
-    return folder, False
-
-
-def _export(model_dir: Path, work: Path, export_into: Callable[[Path], None], stamp: str) -> None:
-    """Export into ``work`` and stamp it with ``stamp``, the weights' before the export began."""
-    try:
-        export_into(work)
-    except Exception as exc:
-        raise ModelError(f"{model_dir}: cannot export the model for onnxruntime ({exc})") from None
-    (work / "source.json").write_text(json.dumps({"weights": stamp}) + "\n", encoding="utf-8")
+def _best_non_overlapping(edits: list[Edit]) -> list[Edit]:
+    """The most confident edits that do not overlap, one per span, in text order."""
+    kept: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: -e.confidence):
+        if all(not edit.overlaps(k) and edit.key() != k.key() for k in kept):
+            kept.append(edit)
+    return sorted(kept, key=lambda e: (e.start, e.end))
 
 
 def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:
@@ -320,3 +282,16 @@ def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int
     if prefix and width:
         prefix += 1  # the space between the prefix and the replacement
     return prefix, prefix + width
+
+
+def load_adapted(model_dir: Path):
+    """The base model with the folder's adapter merged into its weights, and the tokenizer."""
+    from peft import PeftModel
+
+    model, tok = lm.load_base()
+    try:
+        model = PeftModel.from_pretrained(model, str(model_dir)).merge_and_unload()
+    except Exception as exc:  # peft's errors name no file
+        raise ModelError(f"{model_dir}: cannot load the adapter ({exc})") from None
+    model.eval()
+    return model, tok

@@ -8,6 +8,14 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS = "adapter_model.safetensors"
+"""What a model folder's weights are: posteditor's LoRA adapter on the base LM (``posteditor.lm``)."""
+
+
+def is_model(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a model folder (the adapter, its config and ``posteditor.json``)."""
+    path = Path(path)
+    return (path / WEIGHTS).is_file() and (path / "adapter_config.json").is_file()
 
 
 def in_project(path: str | os.PathLike) -> str:
@@ -44,7 +52,7 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
     """
     folder = Path(model_dir) if model_dir else default_model()
     try:
-        weights = (folder / "model.safetensors").stat()
+        weights = (folder / WEIGHTS).stat()
     except OSError:
         return None
     scorer = json.dumps(model_meta(folder).get("edit_scorer"), sort_keys=True)

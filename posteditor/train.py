@@ -1,207 +1,268 @@
-"""Train the default correction model from a corpus recipe, on CPU or GPU alike.
+"""Teach the base LM to post-edit: a LoRA adapter trained on (MT, corrected, source) pairs.
 
-Linear phases: build the corpus, train the SentencePiece tokenizer, build an mBART-style
-encoder-decoder from a
-config, train it with transformers' Seq2SeqTrainer (checkpointing so a run can resume),
-then save weights, tokenizer and ``posteditor.json`` together in the model folder.
+Linear phases: read the corpus, wrap the base model with a LoRA adapter (peft) on the top
+layers, train with the loss on the corrected segment only, checkpoint (adapter, optimizer,
+position in the data) every few minutes so a stopped run resumes where it was, and save the
+adapter as safetensors. The same command runs on CPU (bf16 autocast where the CPU has it),
+on a GPU, or under ``accelerate launch`` (only the main process writes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import shutil
+import signal
+import sys
+import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
-import sentencepiece as spm
 import torch
-from transformers import MBartConfig, MBartForConditionalGeneration, PreTrainedModel, Seq2SeqTrainer, Seq2SeqTrainingArguments
+from accelerate import Accelerator
+from peft import LoraConfig, PeftModel, get_peft_model
+from safetensors.torch import load_file, save_file
 
-from posteditor.export import write_onnx
-from posteditor.model import EOS, PAD, SOURCE_MARK, UNK, encode, file_digest, format_input
-
-
-@dataclass(frozen=True)
-class ModelSize:
-    """The shape of the encoder-decoder built from a config."""
-
-    vocab_size: int = 8000
-    """SentencePiece vocabulary size (unigram model)."""
-    d_model: int = 256
-    """Width of every layer."""
-    d_ff: int = 1024
-    """Width of the feed-forward blocks."""
-    num_layers: int = 3
-    """Encoder layers (the decoder gets as many)."""
-    num_heads: int = 4
-    """Attention heads per layer."""
+from posteditor import lm, paths
+from posteditor.textio import InputError, atomic_write
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. Every field is saved with the model."""
+    """One training run; saved with every checkpoint and with the model."""
 
-    out: str = "models/default"
-    """Where the finished model goes."""
     corpus: str = "corpora/build/default"
-    """Folder with train.jsonl and dev.jsonl (built from the recipe if missing)."""
-    size: ModelSize = field(default_factory=ModelSize)
-    """Model shape."""
-    max_source_tokens: int = 128
-    """Longest model input (MT plus source), in SentencePiece tokens."""
-    max_target_tokens: int = 96
-    """Longest model output."""
-    batch_size: int = 32
+    """Folder with train.jsonl (pairs: mt, pe, src, origin)."""
+    work: str = "models/.work/lm"
+    """Checkpoints (adapter, optimizer state, data position): a run resumes from here."""
+    init: str | None = None
+    """A model folder whose adapter to start from (fine-tuning); None starts a new adapter."""
+    rank: int = 16
+    """LoRA rank."""
+    alpha: int = 32
+    """LoRA scaling numerator (scale = alpha / rank)."""
+    first_layer: int = 12
+    """LoRA on this decoder layer and above (the base has 30): below it nothing is trained,
+    so the backward pass stops there (about twice as fast as training every layer)."""
+    learning_rate: float = 3e-4
+    """Peak learning rate (linear warm-up, then constant: runs resume without a horizon)."""
+    warmup_steps: int = 100
+    batch_size: int = 16
     """Examples per optimiser step."""
-    learning_rate: float = 1e-3
-    """Peak learning rate (AdamW, linear warm-up then cosine decay)."""
-    max_steps: int = 2000
-    """Optimiser steps in all."""
-    warmup_steps: int = 300
-    """Steps of linear warm-up."""
-    save_steps: int = 250
-    """Checkpoint every this many steps (the run resumes from the last one)."""
+    max_tokens: int = 160
+    """Longest example (prompt plus correction); longer ones drop the source, then are skipped."""
+    max_steps: int = 100000
+    """Stop after this many steps in all (across resumes)."""
+    max_minutes: float = 0.0
+    """Stop this run after so many minutes (0: no limit); the checkpoint is written first."""
+    save_minutes: float = 10.0
+    """Checkpoint every so many minutes."""
+    save_steps: int = 0
+    """Also checkpoint every so many steps (0: by time only)."""
     seed: int = 13
-    """Seed for shuffling, initialisation and tokenizer sampling."""
     threads: int = 0
     """CPU threads for torch (0: torch's default)."""
-    init: str | None = None
-    """Start from this model folder's weights and tokenizer instead of a fresh model."""
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def train_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int, seed: int = 13) -> Path:
-    """Train the SentencePiece unigram model on ``texts``; ids follow T5 (pad 0, eos 1, unk 2)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sample = list(texts)
-    random.Random(seed).shuffle(sample)
-    prefix = out_dir / "spm"
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sample[:300_000]),
-        model_prefix=str(prefix),
-        vocab_size=vocab_size,
-        model_type="unigram",
-        pad_id=PAD,
-        eos_id=EOS,
-        unk_id=UNK,
-        bos_id=-1,
-        user_defined_symbols=[SOURCE_MARK],
-        character_coverage=0.9995,
-        byte_fallback=True,
-        input_sentence_size=300_000,
-        shuffle_input_sentence=True,
-        minloglevel=2,
+def _pairs(corpus: Path) -> list[dict]:
+    path = corpus / "train.jsonl"
+    if not path.is_file():
+        raise InputError(f"{path} is missing: build it with `posteditor corpus`")
+    return read_jsonl(path)
+
+
+def batches(pairs: list[dict], tok, config: TrainConfig, start: int):
+    """Batches of encoded examples from example ``start`` of a fixed shuffled order (epoch
+    after epoch); within windows of 32 batches, examples of similar length go together."""
+    order = list(range(len(pairs)))
+    window = config.batch_size * 32
+    position = start
+    while True:
+        epoch, offset = divmod(position, len(pairs))
+        random.Random(f"{config.seed}:{epoch}").shuffle(order)
+        chunk = order[offset : offset + window]
+        encoded = []
+        for i in chunk:
+            p = pairs[i]
+            prompt, target = lm.encode_pair(tok, p["mt"], p["pe"], p.get("src"), p.get("prev"), config.max_tokens)
+            if len(prompt) + len(target) <= config.max_tokens:
+                encoded.append((prompt, target))
+        encoded.sort(key=lambda pt: len(pt[0]) + len(pt[1]))
+        groups = [encoded[k : k + config.batch_size] for k in range(0, len(encoded), config.batch_size)]
+        random.Random(f"{config.seed}:{position}").shuffle(groups)
+        consumed = len(chunk) / max(1, len(groups))
+        for k, group in enumerate(groups):
+            yield collate(group, tok.eos_token_id), position + round(consumed * (k + 1))
+        position += len(chunk)
+
+
+def collate(group: list[tuple[list[int], list[int]]], pad: int) -> dict[str, torch.Tensor]:
+    """Right-padded input ids, attention mask, and labels that score the correction only."""
+    width = max(len(p) + len(t) for p, t in group)
+    ids = torch.full((len(group), width), pad, dtype=torch.long)  # (batch, width)
+    labels = torch.full((len(group), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(group), width), dtype=torch.long)
+    for row, (prompt, target) in enumerate(group):
+        seq = prompt + target
+        ids[row, : len(seq)] = torch.tensor(seq)
+        labels[row, len(prompt) : len(seq)] = torch.tensor(target)
+        mask[row, : len(seq)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def lora_config(config: TrainConfig, layers: int) -> LoraConfig:
+    return LoraConfig(
+        r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0, task_type="CAUSAL_LM",
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        layers_to_transform=list(range(config.first_layer, layers)),
     )
-    (out_dir / "spm.vocab").unlink(missing_ok=True)
-    return prefix.with_suffix(".model")
 
 
-def build_model(size: ModelSize, vocab_size: int) -> MBartForConditionalGeneration:
-    """A fresh encoder-decoder from a config (no pretrained weights exist to start from).
-
-    mBART's layout: pre-layer-norm (stable at a high learning rate from scratch) and learned
-    absolute positions in encoder and decoder alike, so cross-attention can find "the same
-    position in the input" at once: copying, most of this task, is learned in a few hundred
-    steps rather than the thousands T5's relative-only positions needed here.
-    """
-    config = MBartConfig(
-        vocab_size=vocab_size,
-        d_model=size.d_model,
-        encoder_ffn_dim=size.d_ff,
-        decoder_ffn_dim=size.d_ff,
-        encoder_layers=size.num_layers,
-        decoder_layers=size.num_layers,
-        encoder_attention_heads=size.num_heads,
-        decoder_attention_heads=size.num_heads,
-        max_position_embeddings=256,
-        activation_function="gelu",
-        dropout=0.1,
-        scale_embedding=True,
-        tie_word_embeddings=True,
-        pad_token_id=PAD,
-        eos_token_id=EOS,
-        bos_token_id=UNK,
-        # mBART's label shift wraps the last non-pad label token (EOS here) to the front.
-        decoder_start_token_id=EOS,
-        forced_eos_token_id=EOS,
-    )
-    return MBartForConditionalGeneration(config)
+def adapted_model(config: TrainConfig):
+    """The base model wrapped with a trainable LoRA adapter (new, or the one of ``init``)."""
+    model, tok = lm.load_base()
+    if config.init:
+        model = PeftModel.from_pretrained(model, config.init, is_trainable=True)
+    else:
+        model = get_peft_model(model, lora_config(config, model.config.num_hidden_layers))
+    return model, tok
 
 
-class PairDataset(torch.utils.data.Dataset):
-    """(MT, source) -> post-edit pairs as token ids, encoded once up front."""
-
-    def __init__(self, rows: Sequence[dict], sp: spm.SentencePieceProcessor, cfg: TrainConfig):
-        self.examples = []
-        for row in rows:
-            source = encode(sp, row["mt"], row.get("src"), cfg.max_source_tokens)
-            target = sp.encode(format_input(row["pe"]))
-            if len(target) >= cfg.max_target_tokens:
-                continue  # a cut target would teach the model to drop words
-            self.examples.append((source, target + [EOS]))
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, i: int) -> dict:
-        source, target = self.examples[i]
-        return {"input_ids": source, "labels": target}
+def _mixed_precision() -> str:
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if torch.backends.mkldnn.is_available() and _cpu_has_bf16() else "no"
 
 
-def collate(batch: list[dict]) -> dict[str, torch.Tensor]:
-    """Pad a batch: inputs with PAD, labels with -100 so padding costs no loss."""
-    width = max(len(b["input_ids"]) for b in batch)
-    height = max(len(b["labels"]) for b in batch)
-    input_ids = torch.full((len(batch), width), PAD, dtype=torch.long)  # (batch, width)
-    labels = torch.full((len(batch), height), -100, dtype=torch.long)  # (batch, height)
-    for row, b in enumerate(batch):
-        input_ids[row, : len(b["input_ids"])] = torch.tensor(b["input_ids"])
-        labels[row, : len(b["labels"])] = torch.tensor(b["labels"])
-    return {"input_ids": input_ids, "attention_mask": input_ids.ne(PAD).long(), "labels": labels}
+def _cpu_has_bf16() -> bool:
+    try:
+        return "avx512_bf16" in Path("/proc/cpuinfo").read_text() or "amx_bf16" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
 
 
-def training_arguments(cfg: TrainConfig, work: Path, **overrides) -> Seq2SeqTrainingArguments:
-    """Trainer arguments shared by ``train`` and ``finetune``."""
-    args = dict(
-        output_dir=str(work),
-        per_device_train_batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate,
-        max_steps=cfg.max_steps,
-        warmup_steps=cfg.warmup_steps,
-        lr_scheduler_type="cosine",
-        weight_decay=0.01,
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        logging_steps=50,
-        seed=cfg.seed,
-        report_to=[],
-        dataloader_num_workers=0,
-        dataloader_pin_memory=torch.cuda.is_available(),  # pinning helps only a copy to a GPU
-        disable_tqdm=False,
-        # Batches of like lengths: random batches of this corpus are 62% padding, grouped ones 20%.
-        train_sampling_strategy="group_by_length",
-    )
-    args.update(overrides)
-    return Seq2SeqTrainingArguments(**args)
+def save_checkpoint(folder: Path, model, optimizer, step: int, position: int, config: TrainConfig, log: dict) -> None:
+    """Adapter, optimizer state and position, written to a new folder then renamed into place."""
+    work = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    model.save_pretrained(work, save_embedding_layers=False)
+    torch.save(optimizer.state_dict(), work / "optimizer.pt")
+    (work / "state.json").write_text(json.dumps({"step": step, "position": position, "config": asdict(config),
+                                                 **log}, indent=1), encoding="utf-8")
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        folder.rename(old)
+    work.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
-def latest_checkpoint(work: Path) -> str | None:
-    found = sorted(work.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return str(found[-1]) if found else None
+def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Sequence[Callable[[int], None]] = ()) -> Path:
+    """Train (or resume) until ``max_steps`` or ``max_minutes``; return the checkpoint folder.
+
+    ``pairs`` replaces the corpus (fine-tuning passes the editor's corrections)."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    accelerator = Accelerator(mixed_precision=_mixed_precision())
+    ckpt = Path(config.work) / "checkpoint"
+    state = json.loads((ckpt / "state.json").read_text()) if (ckpt / "state.json").is_file() else None
+    if state:
+        config = TrainConfig(**{**state["config"], "max_steps": config.max_steps, "max_minutes": config.max_minutes,
+                                "save_minutes": config.save_minutes, "threads": config.threads})
+        model, tok = lm.load_base()
+        model = PeftModel.from_pretrained(model, str(ckpt), is_trainable=True)
+    else:
+        model, tok = adapted_model(config)
+    pairs = pairs if pairs is not None else _pairs(Path(config.corpus))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+    if state:
+        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt"))
+    step, position = (state["step"], state["position"]) if state else (0, 0)
+    seen = state.get("examples", 0) if state else 0
+    first = step
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + first + 1) / config.warmup_steps))
+    model, optimizer = accelerator.prepare(model, optimizer)
+    model.train()
+    main = accelerator.is_main_process
+    if main:
+        trainable = sum(p.numel() for p in params)
+        print(f"[train] {len(pairs)} pairs; step {step}, example {position}; {trainable / 1e6:.2f}M trainable; "
+              f"precision {accelerator.mixed_precision}", file=sys.stderr, flush=True)
+    stop = {"flag": False}
+    if threading.current_thread() is threading.main_thread():  # a SIGTERM ends the run at a checkpoint
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+    started = last_save = time.time()
+    window_loss, window_n, window_t, window_ex = 0.0, 0, time.time(), 0
+    try:
+        for batch, next_position in batches(pairs, tok, config, position):
+            if step >= config.max_steps or stop["flag"] or (config.max_minutes and time.time() - started > config.max_minutes * 60):
+                break
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            with accelerator.autocast():
+                loss = model(**batch).loss
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step, position = step + 1, next_position
+            n = len(batch["input_ids"])
+            seen += n
+            window_loss, window_n, window_ex = window_loss + loss.item(), window_n + 1, window_ex + n
+            if main and step % 20 == 0:
+                rate = window_ex / (time.time() - window_t)
+                print(f"[train {time.strftime('%H:%M:%S')}] step {step} loss {window_loss / window_n:.4f} "
+                      f"{rate:.1f} examples/s", file=sys.stderr, flush=True)
+                window_loss, window_n, window_t, window_ex = 0.0, 0, time.time(), 0
+            for callback in callbacks:
+                callback(step)
+            if time.time() - last_save > config.save_minutes * 60 or (config.save_steps and step % config.save_steps == 0):
+                accelerator.wait_for_everyone()
+                if main:
+                    save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config,
+                                    {"examples": seen})
+                last_save = time.time()
+    except KeyboardInterrupt:  # Ctrl-C: keep every finished step, then stop as asked
+        if main:
+            save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, {"examples": seen})
+            print(f"[train] interrupted at step {step}; checkpoint {ckpt}", file=sys.stderr)
+        raise
+    accelerator.wait_for_everyone()
+    if main:
+        save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, {"examples": seen})
+        print(f"[train] stopped at step {step} ({seen} examples in all); checkpoint {ckpt}", file=sys.stderr)
+    return ckpt
 
 
-def weights_digest(model_dir: Path) -> str:
-    """Short digest of a model's weights: which model a continued run started from."""
-    return file_digest(model_dir / "model.safetensors")[:12]
+def save_model(checkpoint: Path, out: Path, meta: dict) -> None:
+    """A model folder from a training checkpoint: the adapter in fp16 (half the size, the
+    same corrections), its config naming the base, and ``posteditor.json`` with ``meta``."""
+    out.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.half().contiguous() for k, v in load_file(str(checkpoint / ADAPTER)).items()}
+    save_file(weights, str(out / ADAPTER))
+    config = json.loads((checkpoint / "adapter_config.json").read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = lm.BASE_NAME  # not this machine's cache path
+    (out / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    old = out / "posteditor.json"
+    merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
+    merged.update({"base": {"name": lm.BASE_NAME, "sha256": lm.BASE_SHA256},
+                   "max_tokens": state["config"]["max_tokens"], **meta})
+    merged.setdefault("training", {}).update({"config": state["config"], "steps": state["step"],
+                                              "examples": state.get("examples")})
+    atomic_write(old, json.dumps(merged, indent=2) + "\n")
+
+
+ADAPTER = "adapter_model.safetensors"
 
 
 def corpus_signature(corpus: Path) -> str:
@@ -214,73 +275,18 @@ def corpus_signature(corpus: Path) -> str:
 
 
 def corpus_kinds(corpus: Path) -> dict[str, int] | None:
-    """Pairs of each kind (mlqe, wmt, apertium, copy) in a built corpus, from its stats.json."""
+    """Pairs of each kind (mlqe, wmt, apertium, synthetic, copy) in a built corpus, from its stats.json."""
     try:
         return json.loads((corpus / "stats.json").read_text(encoding="utf-8"))["train_by_kind"]
     except (OSError, ValueError, KeyError):
         return None
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Run every phase and leave a complete model folder at ``cfg.out``."""
-    started = time.time()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-        os.environ["OMP_NUM_THREADS"] = str(cfg.threads)  # the calibration's onnxruntime too
-    corpus, out = Path(cfg.corpus), Path(cfg.out)
-    rows = read_jsonl(corpus / "train.jsonl")
-    work = out / "checkpoints"
-    if cfg.init:  # a run of its own: never resume another run's checkpoints in the same folder
-        work = work / f"from-{weights_digest(Path(cfg.init))}"
-    work.mkdir(parents=True, exist_ok=True)
-    spm_path = work / "spm.model"
-    if cfg.init and not spm_path.is_file():  # continuing a model: keep its vocabulary
-        shutil.copy(Path(cfg.init) / "spm.model", spm_path)
-    if not spm_path.is_file():
-        texts = [r["pe"] for r in rows] + [r["mt"] for r in rows] + [r["src"] for r in rows if r.get("src")]
-        train_tokenizer(texts, work, cfg.size.vocab_size, cfg.seed)
-    sp = spm.SentencePieceProcessor(model_file=str(spm_path))
-    dataset = PairDataset(rows, sp, cfg)
-    torch.manual_seed(cfg.seed)
-    if cfg.init:
-        model = MBartForConditionalGeneration.from_pretrained(cfg.init, local_files_only=True)
-    else:
-        model = build_model(cfg.size, sp.get_piece_size())
-    print(f"model: {parameter_count(model) / 1e6:.1f}M parameters; {len(dataset)} training pairs")
-    trainer = Seq2SeqTrainer(
-        model=model,
-        args=training_arguments(cfg, work),
-        train_dataset=dataset,
-        data_collator=collate,
-    )
-    trainer.train(resume_from_checkpoint=latest_checkpoint(work))
-    save_model(trainer.model, spm_path, out, {
-        "max_source_tokens": cfg.max_source_tokens,
-        "max_target_tokens": cfg.max_target_tokens,
-        "training": {
-            "config": asdict(cfg),
-            "corpus_signature": corpus_signature(corpus),
-            "corpus_by_kind": corpus_kinds(corpus),
-            "pairs": len(dataset),
-            "parameters": parameter_count(trainer.model),
-            "seconds": round(time.time() - started),
-        },
-    })
-    return out
+if __name__ == "__main__":
+    import argparse
 
-
-def save_model(model: PreTrainedModel, spm_path: Path, out: Path, meta: dict) -> None:
-    """Write weights (safetensors), config, tokenizer and metadata into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    if spm_path.resolve() != (out / "spm.model").resolve():
-        shutil.copy(spm_path, out / "spm.model")
-    old = out / "posteditor.json"
-    merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
-    merged.update(meta)
-    (out / "posteditor.json").write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    write_onnx(model, out)  # what Corrector runs (see posteditor.export)
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+    parser = argparse.ArgumentParser()
+    for name, f in TrainConfig.__dataclass_fields__.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(f.default) if f.default is not None else str,
+                            default=f.default)
+    train(TrainConfig(**vars(parser.parse_args())))

@@ -31,29 +31,36 @@ def build(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from posteditor import corpus
+    """``posteditor train``: corpus, adapter training (resumable), model folder, calibration, card."""
+    import time
+
+    from posteditor import corpus, paths
     from posteditor.calibrate import calibrate
     from posteditor.card import write_card
-    from posteditor.train import TrainConfig, train
+    from posteditor.train import TrainConfig, corpus_kinds, corpus_signature, save_model, train
 
     recipe, data = Path(args.recipe), Path(args.data)
     _check(recipe, data)
+    out = Path(args.out) if args.out else paths.models_dir() / time.strftime("lm-%Y%m%d-%H%M")
+    if out.resolve() == (paths.models_dir() / "default").resolve() or (out.exists() and any(out.iterdir())):
+        raise InputError(f"{out}: exists; train writes a new model folder (give --out NEW), never over a model in place")
+    if args.init and not paths.is_model(args.init):
+        raise InputError(f"{args.init}: not a posteditor model (adapter_model.safetensors expected)")
     built = Path(args.corpus) if args.corpus else BUILD / recipe.stem
     if not (built / "train.jsonl").is_file():
         print(f"building corpus {built} from {recipe}", file=sys.stderr)
         corpus.main(data, recipe, built)
-    if args.init and not (Path(args.init) / "model.safetensors").is_file():
-        raise InputError(f"{args.init}: not a posteditor model (model.safetensors expected)")
-    cfg = TrainConfig(out=args.out, corpus=str(built), threads=args.threads, init=args.init)
-    if args.max_steps:
-        cfg = replace(cfg, max_steps=args.max_steps)
-    if args.batch_size:
-        cfg = replace(cfg, batch_size=args.batch_size)
-    if args.learning_rate:
-        cfg = replace(cfg, learning_rate=args.learning_rate)
-    out = train(cfg)
-    record_command(out, "posteditor train " + " ".join(sys.argv[2:]), recipe)
-    calibrate(out, built / "dev.jsonl")
+    cfg = TrainConfig(corpus=str(built), work=args.work, init=args.init, threads=args.threads)
+    overrides = {"max_steps": args.max_steps, "max_minutes": args.max_minutes, "batch_size": args.batch_size,
+                 "learning_rate": args.learning_rate}
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v})
+    started = time.time()
+    checkpoint = train(cfg)
+    save_model(checkpoint, out, {"training": {
+        "command": "posteditor train " + " ".join(sys.argv[2:]), "recipe": in_project(recipe),
+        "corpus_signature": corpus_signature(built), "corpus_by_kind": corpus_kinds(built),
+        "seconds_this_run": round(time.time() - started)}})
+    calibrate(out, built / "dev.jsonl", args.dev_limit)
     write_card(out)
     print(f"model written to {out}", file=sys.stderr)
     return 0
@@ -67,8 +74,8 @@ def recalibrate(args: argparse.Namespace) -> int:
     from posteditor.finetune_data import corpus_dev
 
     model = Path(args.model) if args.model else paths.default_model()
-    if not (model / "model.safetensors").is_file():
-        raise InputError(f"{model}: not a posteditor model (model.safetensors expected)")
+    if not paths.is_model(model):
+        raise InputError(f"{model}: not a posteditor model (adapter_model.safetensors expected)")
     if args.dev:
         dev = Path(args.dev)
     else:

@@ -1,6 +1,6 @@
 """Model versions: folders under ``models/``, one of them current, switched atomically.
 
-Every folder of ``models/`` holding ``model.safetensors`` is a version, with its card
+Every folder of ``models/`` holding an adapter (``paths.is_model``) is a version, with its card
 (``README.md``) and metrics (``posteditor.json``) beside the weights. ``models/CURRENT``
 names the current one (absent: ``default``; ``paths.default_model`` reads it), and
 ``models/HISTORY`` keeps the versions that were current before, one per line
@@ -43,7 +43,7 @@ class Version:
         """When the version was made (``created`` in its metadata, else the weights' time)."""
         if self.meta.get("created"):
             return str(self.meta["created"])[:16].replace("T", " ")
-        weights = self.path / "model.safetensors"
+        weights = self.path / paths.WEIGHTS
         stamp = weights.stat().st_mtime if weights.exists() else self.path.stat().st_mtime
         return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
 
@@ -87,7 +87,7 @@ def check_name(name: str) -> str:
 
 
 def is_model(path: Path) -> bool:
-    return (path / "model.safetensors").is_file() and (path / "spm.model").is_file()
+    return paths.is_model(path)
 
 
 def current_name(root: Path | None = None) -> str:

@@ -1,9 +1,10 @@
 """Shared fixtures: a tiny trained model (real, fast, junk outputs) and a fake suggester.
 
-``tiny_model`` trains a SentencePiece vocabulary of ~300 pieces on ~200 short synthetic
-sentences, builds an encoder-decoder with ``d_model`` 32 and one layer from a config, runs 30 optimiser
-steps and saves it with ``train.save_model``: a complete model folder in a few seconds,
-without the network. Tests that need predictable edits use ``FakeSuggester`` instead.
+``tiny_base`` builds a random two-layer Llama from a config with a byte-level BPE tokenizer
+trained on ~200 short synthetic sentences, and points ``POSTEDITOR_BASE`` at it for the whole
+session, so no test touches the real base model or the network. ``tiny_model`` trains a LoRA
+adapter on it for 30 steps and saves it with ``train.save_model``: a complete model folder in
+seconds. Tests that need predictable edits use ``FakeSuggester`` instead.
 """
 
 from __future__ import annotations
@@ -46,45 +47,64 @@ def tiny_pairs(n: int = 200, seed: int = 7) -> list[dict]:
     return rows
 
 
-def build_tiny_model(out: Path, steps: int = 30, seed: int = 13) -> Path:
-    """Train and save a tiny but real model folder at ``out``."""
-    import sentencepiece as spm
+def build_tiny_base(out: Path, seed: int = 13) -> Path:
+    """A tiny random Llama (two layers of width 32) with a byte-level BPE tokenizer of ~400
+    tokens trained on the tiny pairs: what ``POSTEDITOR_BASE`` points the tests at, so no
+    test needs the real base model."""
     import torch
-
-    from posteditor.train import ModelSize, PairDataset, TrainConfig, build_model, collate, save_model, train_tokenizer
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     rows = tiny_pairs()
-    work = out.parent / f"{out.name}-work"
-    texts = [r["mt"] for r in rows] + [r["pe"] for r in rows]
-    spm_path = train_tokenizer(texts, work, vocab_size=300, seed=seed)
-    sp = spm.SentencePieceProcessor(model_file=str(spm_path))
-    size = ModelSize(vocab_size=sp.get_piece_size(), d_model=32, d_ff=64, num_layers=1, num_heads=2)
-    cfg = TrainConfig(out=str(out), size=size, batch_size=16, max_steps=steps, max_source_tokens=64,
-                      max_target_tokens=48)
+    texts = [r["mt"] for r in rows] + [r["pe"] for r in rows] + ["Source: Context: MT: Corrected:"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=["<|im_end|>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|im_end|>")
     torch.manual_seed(seed)
-    model = build_model(size, sp.get_piece_size())
-    data = PairDataset(rows, sp, cfg)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    order = random.Random(seed)
-    for _ in range(steps):
-        batch = collate([data[i] for i in order.sample(range(len(data)), cfg.batch_size)])
-        loss = model(**batch).loss
-        loss.backward()
-        optimiser.step()
-        optimiser.zero_grad()
-    model.eval()
-    save_model(model, spm_path, out, {
-        "max_source_tokens": cfg.max_source_tokens,
-        "max_target_tokens": cfg.max_target_tokens,
-        "min_confidence": 0.0,
-        "training": {"tiny": True, "steps": steps, "pairs": len(data)},
-    })
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
+                         tie_word_embeddings=True, eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.eos_token_id)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tok.save_pretrained(out)
     return out
 
 
+def build_tiny_model(out: Path, steps: int = 30, seed: int = 13) -> Path:
+    """Train and save a tiny but real model folder (a LoRA adapter on the tiny base) at ``out``."""
+    import torch
+
+    from posteditor.train import TrainConfig, save_model, train
+
+    torch.manual_seed(seed)
+    work = out.parent / f"{out.name}-work"
+    cfg = TrainConfig(corpus=str(work), work=str(work / "checkpoints"), rank=4, alpha=8, first_layer=0,
+                      learning_rate=3e-3, warmup_steps=1, batch_size=16, max_steps=steps, max_tokens=96, seed=seed)
+    checkpoint = train(cfg, tiny_pairs())
+    save_model(checkpoint, out, {"min_confidence": 0.0, "training": {"tiny": True}})
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tiny_base(tmp_path_factory) -> Path:
+    """Every test runs on the tiny base model, never the real one (``POSTEDITOR_BASE``)."""
+    import os
+
+    folder = build_tiny_base(tmp_path_factory.mktemp("tiny-base") / "base")
+    old = os.environ.get("POSTEDITOR_BASE")
+    os.environ["POSTEDITOR_BASE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("POSTEDITOR_BASE", None)
+    else:
+        os.environ["POSTEDITOR_BASE"] = old
+
+
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
+def tiny_model(tmp_path_factory, tiny_base) -> Path:
     """The folder of a tiny trained model (``Corrector(tiny_model)`` loads it)."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
 

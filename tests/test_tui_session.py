@@ -268,9 +268,9 @@ def test_model_signature_follows_the_weights(tmp_path):
     from posteditor.paths import model_signature
 
     assert model_signature(tmp_path / "nowhere") is None
-    (tmp_path / "model.safetensors").write_bytes(b"one")
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"one")
     first = model_signature(tmp_path)
-    (tmp_path / "model.safetensors").write_bytes(b"three")
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"three")
     second = model_signature(tmp_path)
     assert first is not None and second != first
     (tmp_path / "posteditor.json").write_text(json.dumps({"min_confidence": 0.4}))

@@ -13,8 +13,8 @@ from posteditor.textio import InputError
 def fake_version(root, name, meta=None):
     folder = root / name
     folder.mkdir(parents=True)
-    (folder / "model.safetensors").write_bytes(b"weights")
-    (folder / "spm.model").write_bytes(b"spm")
+    (folder / "adapter_model.safetensors").write_bytes(b"weights")
+    (folder / "adapter_config.json").write_text("{}")
     (folder / "posteditor.json").write_text(json.dumps(meta or {}), encoding="utf-8")
     return folder
 

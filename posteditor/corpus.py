@@ -403,7 +403,7 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
     s = recipe.synthetic
     if s.get("enabled", False):
         made = synthetic_pairs(clean, rng("synthetic"), s.get("max_pairs"), s.get("min_words", 5),
-                               s.get("max_words", 50), s.get("languages"), cache_dir)
+                               s.get("max_words", 50), s.get("languages"), out_dir)
         train += _with_sources(made, s.get("src_rate", 0.3), rng("synthetic-src"))
         log(f"synthetic: {len(made)} pairs ({dict(Counter(p.origin for p in made))})")
 
@@ -428,13 +428,17 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
 
 def synthetic_pairs(clean: list[tuple[str, str | None]], rng: random.Random, max_pairs: int | None,
                     min_words: int, max_words: int, languages: Sequence[str] | None,
-                    cache_dir: Path | None) -> list[Pair]:
+                    out_dir: Path | None) -> list[Pair]:
     """Clean sentences with one MT-like error each (``posteditor.synthetic``): the corrupted
-    sentence is the MT, the original the fix. Sibling words come from the FreeDict dictionaries."""
+    sentence is the MT, the original the fix. Sibling words come from the FreeDict
+    dictionaries; their table is written to ``out_dir`` for the model to ship."""
     from posteditor import synthetic
 
     counts = Counter(w for s, _ in clean for w in re.findall(r"[a-z]+", s.lower()))
     confusions = synthetic.Confusions.build(counts, tuple(languages or synthetic.LANGUAGES))
+    if out_dir is not None and confusions.siblings:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        confusions.save(out_dir / synthetic.SIBLINGS)
     if not confusions.siblings:
         log("synthetic: no FreeDict dictionaries under /usr/share/dictd (make installs them); skipped")
         return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from rapidfuzz.distance import Levenshtein
@@ -56,6 +56,9 @@ class Edit:
     replacement: tuple[str, ...]
     confidence: float = 1.0
     category: str | None = None
+    evidence: tuple[float, ...] = field(default=(), compare=False, repr=False)
+    """What the model measured about the edit before it was scored (``posteditor.model``:
+    the MT token's probability, the base LM's gain...): the edit scorer's input, never saved."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.start <= self.end:

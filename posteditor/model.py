@@ -29,7 +29,7 @@ from typing import Sequence
 
 import torch
 
-from posteditor import lm, paths
+from posteditor import lm, paths, synthetic
 from posteditor.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.scorer import EditScorer
 from posteditor.suggest import Item
@@ -39,6 +39,16 @@ from posteditor.textio import InputError
 MAX_WRITTEN = 6
 """An alternative's decoding gives up after writing this many tokens of its own (beyond the
 alternative): by then it is rewriting the segment, not fixing a word."""
+
+
+SIBLING_DOUBT = 0.99
+"""Dictionary siblings are tried for MT words the model copies with less than this probability."""
+SIBLING_WORDS = 4
+"""... for at most this many words per segment (the least sure first) ..."""
+SIBLINGS_PER_WORD = 2
+"""... and the siblings the model finds likeliest there ..."""
+SIBLING_FLOOR = 0.001
+"""... if it gives their first token at least this probability."""
 
 
 class ModelError(InputError):
@@ -56,7 +66,7 @@ class ModelInfo:
     """Look for alternatives where the model gives an MT token less than this."""
     min_alternative: float = 0.05
     """Alternatives less probable than this are not tried."""
-    max_alternatives: int = 4
+    max_alternatives: int = 2
     """At most this many alternatives per segment (the most doubted tokens first)."""
 
 
@@ -156,7 +166,9 @@ class Corrector:
         self.info = ModelInfo(**{k: raw[k] for k in ModelInfo.__dataclass_fields__ if k in raw})
         if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
             torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
-        self.model, self.tok = load_adapted(self.dir)
+        self.peft, self.tok = load_adapted(self.dir)
+        self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
+        self.siblings = synthetic.load_siblings(self.dir / synthetic.SIBLINGS)
         self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
         self.scorer = None
@@ -198,31 +210,139 @@ class Corrector:
 
     def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
         encoded = [self._encode(it) for it in items]
-        copy_probs, alternatives, cache = self._verify(encoded)
-        out = []
+        copy_probs, alternatives, rows, cache = self._verify(encoded)
+        per_item = []
         for row, (item, (prompt, draft), p_copy, alts) in enumerate(zip(items, encoded, copy_probs, alternatives)):
             max_new = len(draft) * 2 + 8
-            candidates: list[Decoded | None] = []
+            decoded: list[Decoded | None] = []
             if any(a[0][0] != d for a, d in zip(alts, draft)):  # greedy departs from the MT
                 first = next(j for j, (a, d) in enumerate(zip(alts, draft)) if a[0][0] != d)
-                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:first],
-                                              p_copy[:first], max_written=len(draft) // 2 + 4,
-                                              cache=_row_cache(cache, row, len(prompt) + first - 1)))
+                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:first],
+                                           p_copy[:first], max_written=len(draft) // 2 + 4,
+                                           cache=_row_cache(cache, row, len(prompt) + first - 1)))
             doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
             tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
                      if token != draft[j] and prob >= self.info.min_alternative]
             for j, token, prob in tries[: self.info.max_alternatives]:
-                candidates.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
-                                              p_copy[:j] + [prob], max_written=MAX_WRITTEN,
-                                              cache=_row_cache(cache, row, len(prompt) + j)))
-            edits = [e for decoded in candidates if decoded is not None for e in self._edits(item, decoded)]
+                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
+                                           p_copy[:j] + [prob], max_written=MAX_WRITTEN,
+                                           cache=_row_cache(cache, row, len(prompt) + j)))
+            starts = self._token_starts(item.text, draft)
+            candidates = [(self.tok.decode(d.ids).strip(), self._edits(item, d), 0.0) for d in decoded if d is not None]
+            candidates += self._sibling_candidates(item, draft, starts, p_copy, rows[row])
+            per_item.append((item, starts, p_copy, [c for c in candidates if c[1]]))
+        # Each edit alone, judged by the base LM: how much more probable per token the segment becomes.
+        for item, _, _, candidates in per_item:
+            for c in candidates:
+                c[1][:] = [e for e in c[1] if e.end <= len(tokenize(item.text))]
+        gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for c in cands for e in c[1]])
+                                  for it, _, _, cands in per_item])
+        out = []
+        for (item, starts, p_copy, candidates), segment_gains in zip(per_item, gains):
+            tokens = tokenize(item.text)
+            edits, k = [], 0
+            for _, cand_edits, sibling in candidates:
+                for e in cand_edits:
+                    first = starts[min(e.start, len(starts) - 1)]
+                    evidence = (p_copy[first] if first is not None else 1.0, max(-5.0, min(5.0, segment_gains[k])), sibling)
+                    edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
+                    k += 1
+            if self.scorer is not None:
+                edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
             out.append(_best_non_overlapping(edits))
+        return out
+
+    def _token_starts(self, text: str, draft: list[int]) -> list[int | None]:
+        """For each word token of ``text`` (and its end), the first MT token of ``draft`` that
+        overlaps it (None where none does)."""
+        words = tokenize(" ".join(text.split()))
+        ends, pos = [], 0
+        for k in range(len(draft) - 1):  # the draft's last token is the end of text
+            ends.append(len(self.tok.decode(draft[: k + 1])) - 1)  # the draft starts with a space
+        starts, pos = [], 0
+        for w in words + ("",):
+            lead = len(w) - len(w.lstrip())
+            begin = pos + lead if pos else 0
+            starts.append(next((k for k, e in enumerate(ends) if e > begin), len(draft) - 1))
+            pos += len(w) if pos else len(w.lstrip())
+        if len(starts) < len(tokenize(text)) + 1:  # text had trailing whitespace: one token more
+            starts.insert(-1, starts[-1])
+        return starts
+
+    def _sibling_candidates(self, item: Item, draft: list[int], starts: list[int | None], p_copy: list[float],
+                            probs: torch.Tensor) -> list[tuple[str, list[Edit], float]]:
+        """Dictionary siblings of the MT words the model is least sure of, each put in the
+        word's place: (text, edits, 1.0). The model's probability of the sibling's first token
+        there is the edit's raw confidence."""
+        if not self.siblings:
+            return []
+        tokens = tokenize(item.text)
+        spots = []
+        for k, token in enumerate(tokens):
+            word = token.strip()
+            j = starts[k]
+            if j is None or not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
+                continue
+            forms = synthetic.sibling_forms(word.lower(), self.siblings)
+            if forms:
+                spots.append((p_copy[j], k, j, word, forms))
+        out = []
+        for _, k, j, word, forms in sorted(spots)[:SIBLING_WORDS]:
+            scored = []
+            for form in forms:
+                first = self.tok.encode(" " + form, add_special_tokens=False)[0]
+                scored.append((float(probs[j, first]), form))
+            for prob, form in sorted(scored, reverse=True)[:SIBLINGS_PER_WORD]:
+                if prob < SIBLING_FLOOR:
+                    break
+                form = form.capitalize() if word[:1].isupper() else form
+                space = tokens[k][: len(tokens[k]) - len(tokens[k].lstrip())]
+                edit = Edit(k, k + 1, (space + form,), round(prob, 4), "model")
+                out.append((" ".join(apply_edits(item.text, [edit]).split()), [edit], 1.0))
+        return out
+
+    def _base_gains(self, segments: list[tuple[str, list[str]]]) -> list[list[float]]:
+        """For each segment's candidate texts, how much more probable each is than the MT
+        under the base LM, per token (mean log-probability difference in nats): fluency, with
+        no copying."""
+        texts = [t for mt, cands in segments if cands for t in [mt, *cands]]
+        if not texts:
+            return [[] for _ in segments]
+        scores = self._log_probs(texts)
+        out, k = [], 0
+        for mt, cands in segments:
+            if not cands:
+                out.append([])
+                continue
+            base = scores[k]
+            out.append([scores[k + 1 + i] - base for i in range(len(cands))])
+            k += 1 + len(cands)
+        return out
+
+    def _log_probs(self, texts: list[str]) -> list[float]:
+        """Mean log-probability per token of each text under the base LM (the adapter off)."""
+        ids = [[self.eos] + self.tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
+        out = []
+        for k in range(0, len(ids), 16):
+            chunk = ids[k : k + 16]
+            width = max(map(len, chunk))
+            batch = torch.full((len(chunk), width), self.eos, dtype=torch.long)  # (batch, width)
+            mask = torch.zeros_like(batch)
+            for r, seq in enumerate(chunk):
+                batch[r, : len(seq)] = torch.tensor(seq)
+                mask[r, : len(seq)] = 1
+            with torch.inference_mode(), self.peft.disable_adapter():
+                logp = torch.log_softmax(self.model(input_ids=batch, attention_mask=mask).logits.float(), -1)
+            for r, seq in enumerate(chunk):
+                target = torch.tensor(seq[1:])
+                out.append(float(logp[r, torch.arange(len(seq) - 1), target].mean()))
         return out
 
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of
-        copying it and its top alternatives (token, probability), best first; and the pass's
-        key/value cache (rows right-padded, so each row's prefix is its own)."""
+        copying it and its top alternatives (token, probability), best first; each row's
+        probabilities (MT position, vocabulary); and the pass's key/value cache (rows
+        right-padded, so each row's prefix is its own)."""
         from transformers import DynamicCache
 
         width = max(len(p) + len(d) for p, d in encoded)
@@ -235,16 +355,17 @@ class Corrector:
         with torch.inference_mode():
             hidden = self.model.model(input_ids=ids, attention_mask=mask, cache=cache,
                                       use_cache=True).last_hidden_state  # (batch, width, hidden)
-            copy_probs, alternatives = [], []
+            copy_probs, alternatives, rows = [], [], []
             for row, (prompt, draft) in enumerate(encoded):
                 # Only the positions that predict MT tokens go through the output layer.
                 logits = self.model.lm_head(hidden[row, len(prompt) - 1 : len(prompt) + len(draft) - 1])
                 p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
-                copy_probs.append([float(p[j, t]) for j, t in enumerate(draft)])
+                rows.append(p)
+                copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
                 top = torch.topk(p, 3, -1)
                 alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
                                      for j in range(len(draft))])
-        return copy_probs, alternatives, cache
+        return copy_probs, alternatives, rows, cache
 
     def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
         """Word edits turning the MT into the decoded text, each as sure as the least sure
@@ -273,10 +394,7 @@ class Corrector:
                 continue
             steps = decoded.probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
-        edits = join_moves(tokens, edits)
-        if self.scorer is not None:
-            edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
-        return edits
+        return join_moves(tokens, edits)
 
 
 def _row_cache(cache, row: int, length: int):
@@ -308,12 +426,13 @@ def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int
 
 
 def load_adapted(model_dir: Path):
-    """The base model with the folder's adapter merged into its weights, and the tokenizer."""
+    """The base model with the folder's adapter (peft, switchable off to score with the base
+    alone), and the tokenizer."""
     from peft import PeftModel
 
     model, tok = lm.load_base()
     try:
-        model = PeftModel.from_pretrained(model, str(model_dir)).merge_and_unload()
+        model = PeftModel.from_pretrained(model, str(model_dir))
     except Exception as exc:  # peft's errors name no file
         raise ModelError(f"{model_dir}: cannot load the adapter ({exc})") from None
     model.eval()

@@ -44,6 +44,10 @@ FEATURES = (
     "punctuation_only",
     "source_non_latin",  # share of the source's letters outside the Latin script
     "segment_words",  # MT length in words / 50
+    # What the model measured (``Edit.evidence``, see posteditor.model.EVIDENCE); 0 when absent
+    "mt_prob",  # the corrector's probability of copying the MT token the edit changes
+    "lm_gain",  # how much more probable the segment becomes under the base LM (nats, clipped to +-10)
+    "sibling",  # a dictionary sibling of the MT word put in its place (not the corrector's own proposal)
 )
 MIN_EACH = 15  # fewer right (or wrong) edits than this on dev: too few to learn from
 FOLDS = 5
@@ -73,6 +77,7 @@ def features(tokens: Sequence[str], edit: Edit, source: str | None, pieces: Call
         float(all(not any(c.isalnum() for c in w) for w in old + new)),
         _non_latin(source or ""),
         len(words(tokens)) / 50,
+        *(list(edit.evidence) + [0.0] * 3)[:3],
     ]
 
 

@@ -108,6 +108,13 @@ class Confusions:
                 siblings[word] = (tuple(o for o, _ in kept), tuple(w for _, w in kept))
         return cls(siblings)
 
+    def save(self, path: Path, per_word: int = 8) -> None:
+        """The table for the corrector (``SIBLINGS``): each word's likeliest siblings."""
+        import json
+
+        table = {w: list(others[:per_word]) for w, (others, _) in sorted(self.siblings.items())}
+        Path(path).write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
     def pick(self, word: str, rng: random.Random) -> str | None:
         """A sibling of ``word`` (lowercase), or None; plural nouns keep their plural."""
         if word in self.siblings:
@@ -119,6 +126,37 @@ class Confusions:
                 others, weights = self.siblings[stem]
                 return plural(rng.choices(others, weights)[0])
         return None
+
+
+SIBLINGS = "siblings.json"
+"""The sibling table a corpus build writes and a model folder ships (``Confusions.save``):
+the corrector tries a word's siblings in its place, so the dictionaries are needed at
+training time only."""
+
+
+def load_siblings(path: Path) -> dict[str, list[str]]:
+    """A sibling table (word -> siblings, likeliest first); empty if the file is missing or bad."""
+    import json
+
+    try:
+        table = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(table, dict):
+        return {}
+    return {w: [x for x in v if isinstance(x, str)] for w, v in table.items() if isinstance(v, list)}
+
+
+def sibling_forms(word: str, table: dict[str, list[str]]) -> list[str]:
+    """The siblings of a lowercase word in its own form (plural nouns stay plural)."""
+    if word in STOP:
+        return []
+    for suffix, back in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)] + back
+            if stem in table and stem not in STOP and plural(stem) == word:
+                return [w if w.endswith("s") else plural(w) for w in table[stem]]
+    return table.get(word, [])
 
 
 def plural(noun: str) -> str:

@@ -77,7 +77,7 @@ def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
     corrector = Corrector(tiny_model)
     items = [Item(r["mt"]) for r in tiny_pairs(4, seed=5)]
     encoded = [corrector._encode(it) for it in items]
-    _, _, cache = corrector._verify(encoded)
+    *_, cache = corrector._verify(encoded)
     for row, (prompt, draft) in enumerate(encoded):
         for j in (0, 3):
             fresh = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40, draft[:j])

@@ -151,12 +151,14 @@ def sibling_forms(word: str, table: dict[str, list[str]]) -> list[str]:
     """The siblings of a lowercase word in its own form (plural nouns stay plural)."""
     if word in STOP:
         return []
-    for suffix, back in (("ies", "y"), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            stem = word[: -len(suffix)] + back
-            if stem in table and stem not in STOP and plural(stem) == word:
-                return [w if w.endswith("s") else plural(w) for w in table[stem]]
-    return table.get(word, [])
+    stem = next((word[: -len(suffix)] + back for suffix, back in (("ies", "y"), ("es", ""), ("s", ""))
+                 if word.endswith(suffix) and len(word) > len(suffix) + 2
+                 and word[: -len(suffix)] + back in table and plural(word[: -len(suffix)] + back) == word), None)
+    if stem:
+        forms = [w if w.endswith("s") else plural(w) for w in table.get(word) or table[stem]]
+    else:
+        forms = table.get(word, [])
+    return [f for f in dict.fromkeys(forms) if f not in (word, stem)]
 
 
 def plural(noun: str) -> str:

@@ -96,3 +96,27 @@ def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(lm, "base_file", lambda: fake / lm.BASE_FILE)
     with pytest.raises(lm.BaseModelError, match="sha256 .* is not the base model"):
         lm.base_dir()
+
+
+def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_path):
+    import shutil
+
+    from posteditor import synthetic
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    (model / synthetic.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"], "camp": ["site"]}))
+    corrector = Corrector(model)
+    (edits,) = corrector.suggest([Item("Aid workers entered the world of Hama.")])
+    siblings = [e for e in edits if e.evidence[2] == 1.0]
+    assert siblings and all("".join(e.replacement).strip() in ("region", "earth") for e in siblings)
+    assert all(0.0 <= e.evidence[0] <= 1.0 and -5.0 <= e.evidence[1] <= 5.0 for e in edits)
+
+
+@pytest.mark.parametrize("word, forms", [("world", ["region", "earth"]), ("worlds", ["regions", "earths"]),
+                                          ("the", []), ("unknown", []), ("towards", [])])
+def test_sibling_forms_keep_the_word_s_number(word, forms):
+    from posteditor.synthetic import sibling_forms
+
+    table = {"world": ["region", "earth"], "toward": ["towards"], "towards": ["toward"]}
+    assert sibling_forms(word, table) == forms

@@ -4,7 +4,7 @@ The model proposes edits once per dev segment (with and without the source sente
 edit scorer (``posteditor.scorer``) is fitted on those edits, judged against the
 post-edits, and re-scores them out of fold; each candidate threshold then only filters the
 re-scored edits, so the sweep is cheap. The threshold kept is the one with the largest mean
-TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.5:
+TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
 over-correcting good MT is the failure to avoid.
 """
 

@@ -44,7 +44,7 @@ def render_card(meta: dict, name: str) -> str:
         "## Dev metrics",
         f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "
         f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
-        f"worse and precision >= 0.5); source sentence {'used' if meta.get('use_source') else 'not used'}.",
+        f"worse and precision >= 0.6); source sentence {'used' if meta.get('use_source') else 'not used'}.",
         "",
         *_scorer_lines(meta),
         *_retranslation_lines(meta),
@@ -65,7 +65,7 @@ def render_card(meta: dict, name: str) -> str:
                f"{at['word_edits_matched']} of them the post-editor's." if at.get("retranslated") else ""),
         ]
     else:
-        lines += ["", "**No threshold met the bar** (every language no worse, precision >= 0.5): "
+        lines += ["", "**No threshold met the bar** (every language no worse, precision >= 0.6): "
                   "by default the model applies no edit. The sweep below shows why."]
     sweep = dev.get("sweep_with_source" if meta.get("use_source") else "sweep_without_source") or []
     if sweep:

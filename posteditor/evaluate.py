@@ -22,7 +22,7 @@ GRID = tuple(round(0.05 * k, 2) for k in range(20)) + (0.96, 0.97, 0.98, 0.99, 1
 """Thresholds tried by ``choose_threshold``."""
 NOTHING = 1.01
 """A threshold above every confidence: apply no edit (chosen when no threshold helps)."""
-MIN_PRECISION = 0.5
+MIN_PRECISION = 0.6  # applied edits at least this often the post-editor's: precision first
 
 # Signs of Moses tokenization: split punctuation, split clitics, escaped entities.
 _MOSES = re.compile(r" [,.!?;:)](?: |$)|\( | '(?:s|re|ve|ll|d|m|t) | n't |&apos;|&quot;|&amp;")

@@ -103,6 +103,18 @@ def batches(pairs: list[dict], tok, config: TrainConfig, start: int):
         position += len(chunk)
 
 
+def _shard(stream, accelerator):
+    """Under several processes, each takes its own batch of every group of as many batches
+    (one optimiser step); the position is the group's end, the same on every rank."""
+    world, rank = accelerator.num_processes, accelerator.process_index
+    group = []
+    for batch, position in stream:
+        group.append(batch)
+        if len(group) == world:
+            yield group[rank], position
+            group = []
+
+
 def collate(group: list[tuple[list[int], list[int]]], pad: int) -> dict[str, torch.Tensor]:
     """Right-padded input ids, attention mask, and labels that score the correction only."""
     width = max(len(p) + len(t) for p, t in group)
@@ -203,7 +215,7 @@ def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Seque
     started = last_save = time.time()
     window_loss, window_n, window_t, window_ex = 0.0, 0, time.time(), 0
     try:
-        for batch, next_position in batches(pairs, tok, config, position):
+        for batch, next_position in _shard(batches(pairs, tok, config, position), accelerator):
             if step >= config.max_steps or stop["flag"] or (config.max_minutes and time.time() - started > config.max_minutes * 60):
                 break
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}

@@ -199,20 +199,25 @@ def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Seque
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt"))
     step, position = (state["step"], state["position"]) if state else (0, 0)
     seen = state.get("examples", 0) if state else 0
+    spent = state.get("seconds", 0.0) if state else 0.0  # training time of earlier runs
     first = step
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + first + 1) / config.warmup_steps))
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
     main = accelerator.is_main_process
+    trainable = sum(p.numel() for p in params)
     if main:
-        trainable = sum(p.numel() for p in params)
         print(f"[train] {len(pairs)} pairs; step {step}, example {position}; {trainable / 1e6:.2f}M trainable; "
               f"precision {accelerator.mixed_precision}", file=sys.stderr, flush=True)
     stop = {"flag": False}
     if threading.current_thread() is threading.main_thread():  # a SIGTERM ends the run at a checkpoint
         signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     started = last_save = time.time()
+
+    def progress() -> dict:
+        return {"examples": seen, "seconds": round(spent + time.time() - started), "trainable": trainable}
+
     window_loss, window_n, window_t, window_ex = 0.0, 0, time.time(), 0
     try:
         for batch, next_position in _shard(batches(pairs, tok, config, position), accelerator):
@@ -241,16 +246,16 @@ def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Seque
                 accelerator.wait_for_everyone()
                 if main:
                     save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config,
-                                    {"examples": seen})
+                                    progress())
                 last_save = time.time()
     except KeyboardInterrupt:  # Ctrl-C: keep every finished step, then stop as asked
         if main:
-            save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, {"examples": seen})
+            save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, progress())
             print(f"[train] interrupted at step {step}; checkpoint {ckpt}", file=sys.stderr)
         raise
     accelerator.wait_for_everyone()
     if main:
-        save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, {"examples": seen})
+        save_checkpoint(ckpt, accelerator.unwrap_model(model), optimizer, step, position, config, progress())
         print(f"[train] stopped at step {step} ({seen} examples in all); checkpoint {ckpt}", file=sys.stderr)
     return ckpt
 
@@ -274,7 +279,8 @@ def save_model(checkpoint: Path, out: Path, meta: dict) -> None:
     merged.update({"base": {"name": lm.BASE_NAME, "sha256": lm.BASE_SHA256},
                    "max_tokens": state["config"]["max_tokens"], **meta})
     merged.setdefault("training", {}).update({"config": state["config"], "steps": state["step"],
-                                              "examples": state.get("examples")})
+                                              "examples": state.get("examples"), "seconds": state.get("seconds"),
+                                              "trainable": state.get("trainable")})
     atomic_write(old, json.dumps(merged, indent=2) + "\n")
 
 

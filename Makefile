@@ -45,8 +45,18 @@ dictionaries:
 corpus: $(BIN)/posteditor apertium dictionaries
 	$(BIN)/posteditor corpus
 
+# The sample (anything under examples/) is reviewed as a copy in build/demo/ (gitignored), so
+# the checkout stays clean: saving, FILE~ and the journal all land there. Delete the copy to
+# start over. Any other ARTICLE is your own file, reviewed in place.
+SCRATCH := build/demo
+
 demo: $(BIN)/posteditor apertium
-	$(BIN)/posteditor review $(ARTICLE)
+	@case "$(ARTICLE)" in \
+	  examples/*|./examples/*) mkdir -p $(SCRATCH) && { [ -f "$(SCRATCH)/$(notdir $(ARTICLE))" ] || cp "$(ARTICLE)" $(SCRATCH)/; } && \
+	    echo "reviewing a copy of $(ARTICLE): $(SCRATCH)/$(notdir $(ARTICLE)) (delete it to start over)" && \
+	    $(BIN)/posteditor review "$(SCRATCH)/$(notdir $(ARTICLE))" ;; \
+	  *) $(BIN)/posteditor review "$(ARTICLE)" ;; \
+	esac
 
 correct-demo: $(BIN)/posteditor apertium
 	$(BIN)/posteditor correct --diff $(ARTICLE)

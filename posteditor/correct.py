@@ -24,7 +24,7 @@ from posteditor import paths
 from posteditor.document import Document, guess_format, parse
 from posteditor.edits import RETRANSLATION, Decision, Edit, Segment, tokenize
 from posteditor.suggest import Item, Suggester
-from posteditor.textio import InputError, TextFile, atomic_write, read_text
+from posteditor.textio import InputError, TextFile, atomic_write, read_text, resolve_output
 
 MAX_WORDS = 200
 """Segments longer than this are never sent to a suggester (left unchanged, with a warning)."""
@@ -208,7 +208,8 @@ def word_diff(segment: Segment, edits: Sequence[Edit], keep: int = 5) -> str:
     for n, edit in enumerate(ordered):
         parts.append(_context("".join(tokens[pos : edit.start]), keep, head=n == 0, tail=False))
         first = tokens[edit.start] if edit.end > edit.start else (edit.replacement or ("",))[0]
-        old, new = edit.removed(tokens), edit.inserted
+        # The text as written ("Nations." and "[2003]"), not words joined by spaces.
+        old, new = "".join(tokens[edit.start : edit.end]).strip(), "".join(edit.replacement).strip()
         marks = (f"[-{old}-]" if old else "") + (f"{{+{new}+}}" if new else "")
         parts.append((" " if first[:1].isspace() else "") + f"{marks}({edit.confidence:.2f})")
         pos = edit.end
@@ -231,6 +232,11 @@ def report_rows(name: str, document: Document, segments: Sequence[Segment]) -> l
     return rows
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 edit``, ``2 edits``, ``0 edits``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 # --- the command --------------------------------------------------------------------------
 
 
@@ -247,9 +253,14 @@ class Job:
     warnings: list[str] = field(default_factory=list)
 
 
+def _real(path: str | Path) -> Path:
+    """``path`` with symlinks resolved; a loop is left as it is (reading it reports it)."""
+    return Path(os.path.realpath(path))
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+        return _real(a) == _real(b) or (a.exists() and b.exists() and a.samefile(b))
     except OSError:
         return False
 
@@ -264,22 +275,31 @@ def plan(args) -> list[Job]:
     folder = out is not None and (len(files) > 1 or out.is_dir() or args.output.endswith(("/", os.sep)))
     if folder and out.exists() and not out.is_dir():
         raise InputError(f"{out}: several inputs need -o to be a folder, and this is a file")
-    if args.report and not Path(args.report).resolve().parent.is_dir():
+    if args.report and not _real(args.report).parent.is_dir():
         raise InputError(f"{args.report}: no such folder for the report")
+    if args.report:
+        resolve_output(args.report)  # not over a device, a FIFO, a folder
     jobs, taken, seen = [], {}, set()
     inputs = [Path(f) for f in files if f != "-"]
     for name in files:
         job = Job(name)
         jobs.append(job)
-        key = Path(name).resolve() if name != "-" else name
+        key = _real(name) if name != "-" else name
         if key in seen:
             job.error = f"{name}: given twice; corrected once"
             continue
         seen.add(key)
         if args.in_place:
-            job.out = Path(name) if name != "-" else None
             if name == "-":
                 job.error = "-: stdin cannot be corrected in place; use -o or redirect stdout"
+                continue
+            try:
+                job.out = resolve_output(name)
+            except InputError as exc:
+                job.error = str(exc)
+                continue
+            if Path(name).is_symlink():
+                job.warnings.append(f"{name} is a symlink: corrected the file it names, {job.out}")
             continue
         if out is None:
             continue
@@ -287,12 +307,17 @@ def plan(args) -> list[Job]:
             job.error = "-: stdin has no file name to write into the -o folder; correct it alone"
             continue
         job.out = out / Path(name).name if folder else out
+        try:
+            resolve_output(job.out)
+        except InputError as exc:
+            job.error = f"{name}: output {exc}"
+            continue
         if any(_same(job.out, p) for p in inputs):
             job.error = f"{name}: output {job.out} would overwrite an input file; choose another -o"
-        elif job.out.resolve() in taken:
-            job.error = f"{name}: output {job.out} is also the output of {taken[job.out.resolve()]}"
+        elif _real(job.out) in taken:
+            job.error = f"{name}: output {job.out} is also the output of {taken[_real(job.out)]}"
         else:
-            taken[job.out.resolve()] = name
+            taken[_real(job.out)] = name
     if args.report and any(_same(Path(args.report), p) for p in inputs):
         raise InputError(f"{args.report}: the report would overwrite an input file")
     return jobs
@@ -308,9 +333,12 @@ def read_sources(path: str, document: Document, fmt: str, name: str) -> list[str
     kept = [s for s in lines if s.strip()]
     if len(kept) == len(document.spans):
         return [s.strip() for s in kept]
+    if fmt == "lines":
+        raise InputError(f"{path} has {plural(len(lines), 'line')} but {name} has {len(document.text.splitlines())}; "
+                         "with --format lines, line N of the source is the source of line N")
     raise InputError(
-        f"{path}: {len(kept)} source sentences but {name} has {len(document.spans)} segments; "
-        "give one source sentence per segment (with --format lines, one per line)"
+        f"{path} has {plural(len(kept), 'non-empty line')} but {name} has {plural(len(document.spans), 'sentence')}; "
+        "give one source line per sentence, or --format lines for text that is one segment per line"
     )
 
 
@@ -395,14 +423,14 @@ class Tally:
         self.messages += job.warnings
 
     def summary(self, threshold: float) -> str:
-        line = (f"{self.files} file{'s' * (self.files != 1)}, {self.segments} segments, "
-                f"{self.applied} edits applied of {self.proposed} proposed (min confidence {threshold:.2f})")
+        line = (f"{plural(self.files, 'file')}, {plural(self.segments, 'segment')}, "
+                f"{plural(self.applied, 'edit')} applied of {self.proposed} proposed (min confidence {threshold:.2f})")
         if self.retranslated:
-            line += f", {self.retranslated} of them segments retranslated from the source"
+            line += f", {self.retranslated} of them {'a segment' if self.retranslated == 1 else 'segments'} retranslated from the source"
         if self.long:
             line += f"; {self.long} too long, left unchanged"
         if self.failed:
-            line += f"; {self.failed} file{'s' * (self.failed != 1)} failed"
+            line += f"; {plural(self.failed, 'file')} failed"
         return line
 
 
@@ -436,9 +464,10 @@ def main(args) -> int:
     if not ready:
         return 2
     suggester = load_suggester(args.model, use_memory=not args.no_memory)
+    memory = getattr(suggester, "memory", None)
+    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
+        memory.confirmed_only = True
     threshold = args.min_confidence if args.min_confidence is not None else threshold_of(suggester)
-    if threshold < 0:
-        raise InputError(f"--min-confidence {threshold}: must be between 0 and 1")
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)
     for line in tally.messages:  # after the progress bar, so each stays one line

@@ -97,7 +97,8 @@ def parse(text: str, fmt: str = "txt") -> Document:
     if fmt == "txt":
         spans = []
         for a, b in _paragraphs(text):
-            spans += split_sentences(text, a, b)
+            for c, d in _line_blocks(text, a, b):
+                spans += split_sentences(text, c, d)
         return Document(text, spans)
     if fmt == "md":
         return _parse_markdown(text)
@@ -116,6 +117,46 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
             spans.append((a, b))
         pos += len(line)
     return spans
+
+
+# A line that ends like this goes on on the next line, whatever follows.
+_OPEN_END = re.compile(r"""[.!?…]+["'”’»)\]]*$|[,;:\-–—(\[“‘«/&]$""")
+_STARTS_SENTENCE = re.compile(r"""\s*["'“‘«(\[]?[A-Z0-9À-ÖØ-Þ]""")
+HEADLINE_WORDS = 6
+"""A line of at most this many words, with no final punctuation, is a headline or a credit."""
+HEADLINE_SHARE = 0.6
+"""... as is one shorter than this share of the paragraph's longest line (hard-wrapped
+paragraphs have lines of about the same length; a headline above a paragraph is shorter)."""
+
+
+def _line_blocks(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """``text[a:b]`` (a paragraph) cut after each line that ends a segment without a full stop.
+
+    A line without sentence-final punctuation (a headline, a photo credit, a dateline) ends
+    its segment when the next line starts like a sentence and either that line is indented
+    (a new paragraph) or this one is short: a few words, or much shorter than the paragraph's
+    longest line. Otherwise the line is a hard-wrapped part of the sentence that follows.
+    """
+    lines = []
+    pos = a
+    for line in text[a:b].split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    if len(lines) < 2:
+        return [(a, b)]
+    longest = max(len(text[x:y].strip()) for x, y in lines)
+    blocks, start = [], a
+    for (x, y), (nx, ny) in zip(lines, lines[1:]):
+        line, after = text[x:y].strip(), text[nx:ny]
+        if not line or _OPEN_END.search(line) or not _STARTS_SENTENCE.match(after):
+            continue
+        indented = after[:1] in (" ", "\t")
+        short = len(line.split()) <= HEADLINE_WORDS or len(line) < HEADLINE_SHARE * longest
+        if indented or short:
+            blocks.append((start, y))
+            start = nx
+    blocks.append((start, b))
+    return blocks
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

@@ -19,6 +19,13 @@ e.g. "actions" -> "shares", a misspelt place name), never for short words ("the"
 punctuation, and an insertion only where both neighbours agree. One acceptance thus gives
 0.67 in the same context and 0.5 in a new one; each rejection lowers it.
 
+Only **confirmed** fixes are applied in batch (``correct`` sets ``confirmed_only``): made in
+two segments at least (or made once and accepted again where the memory proposed it), and
+never undone (a segment saved with the fix, then saved again without it). A fix made once may
+be a slip (a typo in a hand edit); ``review`` still proposes it, with the category "memory,
+unconfirmed". A hand edit teaches only the words it changed: words re-typed unchanged at
+either end of an aligned span are trimmed off (``_changed_only``).
+
 The memory also remembers what the editor turned down: when the model proposes a change the
 editor has rejected before (the same MT words to the same words, anywhere), its confidence
 is multiplied by ``min(1, 2 * (accepted + 1) / (accepted + rejected + 2))``: 0.67 after one
@@ -51,6 +58,9 @@ from posteditor.edits import Edit, extract_edits, tokenize, words
 from posteditor.suggest import Item, Suggester
 
 CATEGORY = "memory"
+UNCONFIRMED = "memory, unconfirmed"
+"""The category of a remembered fix made only once (proposed in review, never applied in batch)."""
+CONFIRMED = 2
 CONTEXT_WEIGHT = {2: 1.0, 1: 0.9, 0: 0.75}
 MAX_WORDS = 6  # longer rewrites are sentence-specific, not reusable phrase fixes
 MIN_DISTINCTIVE = 4
@@ -69,12 +79,14 @@ class Entry:
     """The MT words replaced (empty: an insertion between the context words)."""
     replacement: tuple[str, ...]
     """The tokens the editor wrote, with their leading whitespace."""
-    contexts: set[Context] = field(default_factory=set)
-    """(word before, word after) of each place the fix was made."""
+    contexts: dict[Context, int] = field(default_factory=dict)
+    """(word before, word after) of each place the fix was made, with how many times."""
     accepted: int = 0
     rejected: int = 0
     documents: list[str] = field(default_factory=list)
     """Where the fix was made, first one first."""
+    undone: int = 0
+    """Times the editor saved a segment with this fix and later saved it without."""
 
     @property
     def new(self) -> tuple[str, ...]:
@@ -83,6 +95,12 @@ class Entry:
     @property
     def distinctive(self) -> bool:
         return any(len(w) >= MIN_DISTINCTIVE and any(c.isalpha() for c in w) for w in self.old)
+
+    @property
+    def confirmed(self) -> bool:
+        """Made (or accepted when proposed) in two segments at least, and never undone: only
+        such fixes are applied in batch (``correct``); a fix made once may be a slip."""
+        return self.accepted >= CONFIRMED and not self.undone
 
     @property
     def prior(self) -> float:
@@ -104,7 +122,9 @@ class Entry:
     def describe(self) -> str:
         where = ", ".join(f'"{d}"' for d in self.documents[:3]) or "an earlier correction"
         more = f" and {len(self.documents) - 3} more" if len(self.documents) > 3 else ""
-        return f"remembered from {where}{more} (accepted {self.accepted}x, rejected {self.rejected}x)"
+        state = "" if self.confirmed else ", unconfirmed: made once, not applied by correct"
+        undone = f", undone {self.undone}x" if self.undone else ""
+        return f"remembered from {where}{more} (accepted {self.accepted}x, rejected {self.rejected}x{undone}{state})"
 
 
 def rewritten(mt: str, final: str) -> bool:
@@ -123,6 +143,20 @@ class Match:
     entry: Entry
 
 
+def _changed_only(tokens: Sequence[str], edit: Edit) -> tuple[int, int, tuple[str, ...]]:
+    """(start, end, replacement) of ``edit`` without the words it re-types unchanged at either
+    end: a hand edit that rewrote "end of the winter" as "end of winter" teaches "delete
+    'the'" between "of" and "winter", not a rewrite of four words."""
+    start, end, new = edit.start, edit.end, list(edit.replacement)
+    while start < end and new and tokens[start].strip() == new[0].strip():
+        start += 1
+        new.pop(0)
+    while start < end and new and tokens[end - 1].strip() == new[-1].strip():
+        end -= 1
+        new.pop()
+    return start, end, tuple(new)
+
+
 def _context(tokens: Sequence[str], start: int, end: int) -> Context:
     left = next((t.strip() for t in reversed(tokens[:start]) if t.strip()), None)
     right = next((t.strip() for t in tokens[end:] if t.strip()), None)
@@ -136,7 +170,10 @@ class Memory:
         self.entries: dict[Key, Entry] = {}
         self._by_first: dict[str, list[Entry]] = {}  # replacements, by their first old word
         self._by_left: dict[str, list[Entry]] = {}  # insertions, by the word before them
-        self._seen: set[tuple] = set()
+        self._last: dict[tuple, str] = {}  # (document, segment, mt) -> the final text last learnt
+        self._made: dict[tuple, list] = {}  # ... and what that record added, to take back
+        self.confirmed_only = False
+        """Propose only confirmed fixes (``Entry.confirmed``): what batch ``correct`` applies."""
         self._lock = threading.Lock()
         self.corrupt = corrupt
         """Corrupt log lines skipped while loading."""
@@ -165,36 +202,62 @@ class Memory:
         return sum(1 for e in self.entries.values() if e.accepted)
 
     def learn(self, record: Correction) -> None:
-        """Remember the fixes of one corrections record (and the proposals it rejected)."""
-        seen = (record.document, record.segment, record.mt, record.final)
-        tokens = tokenize(record.mt)
+        """Remember the fixes of one corrections record (and the proposals it rejected).
+
+        A later record of the same segment (same document, index and MT: saved again)
+        replaces the earlier one: its fixes and rejections are taken back first, and a fix
+        it no longer has counts as undone.
+        """
+        key = (record.document, record.segment, record.mt)
         with self._lock:
-            if seen in self._seen:
+            if self._last.get(key) == record.final:
                 return  # the same segment saved twice is one correction, not two
-            self._seen.add(seen)
-            if record.final != record.mt and not rewritten(record.mt, record.final):
-                for edit in extract_edits(record.mt, record.final):
-                    old = tuple(words(tokens[edit.start : edit.end]))
-                    entry = self._entry(old, edit.replacement)
-                    if entry is None:
-                        continue
-                    if not entry.accepted:  # a rejection may have made it, with guessed spacing
-                        entry.replacement = tuple(edit.replacement)
-                    entry.accepted += 1
-                    context = _context(tokens, edit.start, edit.end)
-                    entry.contexts.add(context)
-                    if not old and context[0] is not None and entry not in self._by_left.get(context[0], []):
-                        # Insertions are found by the word before them.
-                        self._by_left.setdefault(context[0], []).append(entry)
-                    if record.document and record.document not in entry.documents:
-                        entry.documents.append(record.document)
-            for raw in record.edits:
-                if not isinstance(raw, dict) or raw.get("decision") != "rejected":
+            previous = self._made.pop(key, [])
+            self._last[key] = record.final
+            made = self._learn(record)
+            kept = {id(entry) for entry, _, _ in made}
+            for entry, context, kind in previous:
+                if kind == "accepted":
+                    entry.accepted -= 1
+                    entry.contexts[context] -= 1
+                    if entry.contexts[context] <= 0:
+                        del entry.contexts[context]
+                    if id(entry) not in kept:
+                        entry.undone += 1
+                else:
+                    entry.rejected -= 1
+            self._made[key] = made
+
+    def _learn(self, record: Correction) -> list[tuple[Entry, Context, str]]:
+        made = []
+        tokens = tokenize(record.mt)
+        if record.final != record.mt and not rewritten(record.mt, record.final):
+            for edit in extract_edits(record.mt, record.final):
+                start, end, replacement = _changed_only(tokens, edit)
+                old = tuple(words(tokens[start:end]))
+                entry = self._entry(old, replacement)
+                if entry is None:
                     continue
-                old, new = str(raw.get("old", "")).split(), str(raw.get("new", "")).split()
-                entry = self._entry(tuple(old), tuple(" " + w for w in new))
-                if entry is not None:
-                    entry.rejected += 1
+                if not entry.accepted:  # a rejection may have made it, with guessed spacing
+                    entry.replacement = tuple(replacement)
+                entry.accepted += 1
+                context = _context(tokens, start, end)
+                entry.contexts[context] = entry.contexts.get(context, 0) + 1
+                made.append((entry, context, "accepted"))
+                if not old and context[0] is not None and entry not in self._by_left.get(context[0], []):
+                    # Insertions are found by the word before them.
+                    self._by_left.setdefault(context[0], []).append(entry)
+                if record.document and record.document not in entry.documents:
+                    entry.documents.append(record.document)
+        for raw in record.edits:
+            if not isinstance(raw, dict) or raw.get("decision") != "rejected":
+                continue
+            old, new = str(raw.get("old", "")).split(), str(raw.get("new", "")).split()
+            entry = self._entry(tuple(old), tuple(" " + w for w in new))
+            if entry is not None:
+                entry.rejected += 1
+                made.append((entry, (None, None), "rejected"))
+        return made
 
     def _entry(self, old: tuple[str, ...], replacement: tuple[str, ...]) -> Entry | None:
         new = tuple(words(replacement))
@@ -234,10 +297,9 @@ class Memory:
                 chosen.append(m)
         return sorted(chosen, key=lambda m: (m.edit.start, m.edit.end))
 
-    @staticmethod
-    def _propose(found: list[Match], entry: Entry, tokens: Sequence[str], start: int, end: int) -> None:
+    def _propose(self, found: list[Match], entry: Entry, tokens: Sequence[str], start: int, end: int) -> None:
         level = entry.level(_context(tokens, start, end))
-        if level is None:
+        if level is None or (self.confirmed_only and not entry.confirmed):
             return
         replacement = list(entry.replacement)
         if replacement and start < len(tokens) and start < end:
@@ -245,7 +307,7 @@ class Memory:
             here = tokens[start]
             lead = here[: len(here) - len(here.lstrip())]
             replacement[0] = lead + replacement[0].lstrip()
-        edit = Edit(start, end, tuple(replacement), entry.confidence(level), CATEGORY)
+        edit = Edit(start, end, tuple(replacement), entry.confidence(level), CATEGORY if entry.confirmed else UNCONFIRMED)
         found.append(Match(edit, entry))
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:

@@ -69,7 +69,9 @@ class Version:
         calibrated = (self.meta.get("dev") or {}).get("at_threshold") or {}
         if not parts and calibrated.get("langs"):  # a model from `posteditor train`: its dev sweep
             deltas = [lang["delta_ter"] for lang in calibrated["langs"].values()]
-            parts.append(f"dev TER {sum(deltas) / len(deltas):+.2f} vs MT ({len(deltas)} pairs)")
+            # A mean of per-pair changes, not any one pair's figure (the card has those).
+            parts.append(f"TER change vs MT on dev {sum(deltas) / len(deltas):+.2f} "
+                         f"(mean over {len(deltas)} language pairs; per pair: the model card)")
             parts.append(f"threshold {calibrated.get('threshold')}")
             if calibrated.get("precision") is not None:
                 parts.append(f"edit precision {calibrated['precision']:.2f}")

@@ -106,7 +106,8 @@ def test_list_shows_the_dev_sweep_of_a_trained_model(root, capsys):
     assert cli.main(["models", "list"]) == 0
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.split()[0] == "trained"
-    assert line.endswith("dev TER -0.75 vs MT (2 pairs); threshold 0.9; edit precision 0.71")
+    assert line.endswith("TER change vs MT on dev -0.75 (mean over 2 language pairs; per pair: the model card); "
+                         "threshold 0.9; edit precision 0.71")
 
 
 def test_cli_rollback_without_history_is_one_line_error(root, capsys):

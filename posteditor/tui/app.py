@@ -27,6 +27,7 @@ from posteditor.tui.dialogs import HandEdit, HelpScreen
 from posteditor.tui.background import THREAD_NAME, SuggesterFactory
 from posteditor.tui.screen import ReviewScreen
 from posteditor.tui.session import Session
+from posteditor.textio import InputError
 from posteditor.tui.worker import ModelProcess
 
 
@@ -132,10 +133,30 @@ def _threshold_of(model: str | None) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def check_terminal() -> None:
+    """The editor reads keys from stdin and draws on stdout: both must be a terminal."""
+    for name in ("stdin", "stdout"):
+        stream = getattr(sys, name)
+        if stream is None:
+            raise InputError(f"review needs a terminal, and {name} is closed")
+        try:
+            tty = stream.isatty()
+        except (OSError, ValueError):
+            tty = False
+        if not tty:
+            raise InputError(f"review needs a terminal, and {name} is not one "
+                             "(to correct without one: posteditor correct)")
+
+
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
                       model_id=paths.model_signature(args.model), model_threshold=_threshold_of(args.model))
+    try:
+        check_terminal()
+    except InputError:
+        session.close()
+        raise
     factory = suggester_factory(args.model, not args.no_memory)
     try:
         keymap, warning = load_keymap()

@@ -43,13 +43,13 @@ class ReviewScreen(Screen):
                 show=False, id="accept_segment"),
         Binding("R", "reject_segment", "Reject segment", tooltip="Reject every pending edit of the segment",
                 show=False, id="reject_segment"),
-        Binding("p", "propagate", "Apply all", tooltip="Apply the fix just accepted wherever the same words occur",
-                id="propagate"),
+        Binding("p", "propagate", "Same fix everywhere",
+                tooltip="Apply the fix just accepted wherever the same words occur", id="propagate"),
         Binding("e,enter", "hand_edit", "Edit", tooltip="Rewrite the segment by hand", id="hand_edit"),
         Binding("u,ctrl+z", "undo", "Undo", tooltip="Undo (many levels)", id="undo"),
         Binding("U,ctrl+y", "redo", "Redo", show=False, id="redo"),
         Binding("c", "toggle_low", "Low confidence", tooltip="Show or hide edits below the confidence threshold",
-                show=False, id="toggle_low"),
+                id="toggle_low"),
         Binding("ctrl+s,s", "save", "Save", tooltip="Save the document (the original is kept as FILE~)", id="save"),
         Binding("q", "request_quit", "Quit", tooltip="Quit (asks first when there is unsaved work)", id="quit"),
         Binding("question_mark,f1", "help", "Help", tooltip="This list of keys", id="help"),
@@ -103,6 +103,8 @@ class ReviewScreen(Screen):
             self.progress = Progress(self.progress.analysed, self.progress.total, "failed")
         else:  # every suggestion came back from the journal
             self._hint_hidden()
+        if self.session.alias:
+            self.notify(f"{self.session.alias} is a symlink: editing the file it names, {self.session.path}", timeout=8)
         restored = self.session.restored
         if restored.segments or restored.dropped:
             note = f"Restored your work on {restored.segments} segments from the journal"
@@ -353,7 +355,8 @@ class ReviewScreen(Screen):
             self.app.exit()
             return
         backup = f", original kept as {saved.backup.name}" if saved.backup else ""
-        self.notify(f"Saved {saved.path.name}: {saved.changed} segments changed{backup}", timeout=4)
+        changed = f"{saved.changed} segment{'s' * (saved.changed != 1)}"
+        self.notify(f"Saved {saved.path.name}: {changed} changed{backup}", timeout=4)
         self._go(None, "")
 
     def action_request_quit(self) -> None:

@@ -23,7 +23,7 @@ from posteditor.journal import (
     key_to_json,
     text_hash,
 )
-from posteditor.textio import InputError, atomic_write, read_text
+from posteditor.textio import InputError, atomic_write, read_text, resolve_output
 from posteditor.tui.state import ReviewState, Work
 
 
@@ -57,8 +57,8 @@ def read_sources(path: str, count: int, document: str) -> list[str]:
     lines = [line.strip() for line in read_text(path).text.splitlines() if line.strip()]
     if len(lines) != count:
         raise InputError(
-            f"{path}: {len(lines)} source sentences but {document} has {count} segments; "
-            "give one source sentence per line, in the order of the segments"
+            f"{path} has {len(lines)} non-empty line{'s' * (len(lines) != 1)} but {document} has "
+            f"{count} sentence{'s' * (count != 1)}; give one source line per sentence, in order"
         )
     return lines
 
@@ -89,8 +89,11 @@ class Session:
                  model_id: str | None = None, model_threshold: float | None = None):
         if path == "-":
             raise InputError("review needs a file to save to, not stdin")
-        self.path = Path(path)
         self.file = read_text(path)
+        # Through a symlink, the file it names: saved there, and its journal and lock beside
+        # it, so a second editor on another alias of the same file is refused.
+        self.path = resolve_output(path)
+        self.alias = path if Path(path).is_symlink() else None
         self.fmt = guess_format(path) if fmt == "auto" else fmt
         self.explicit_threshold = min_confidence
         self.model_id = model_id  # paths.model_signature of the suggester's model, when known

@@ -174,7 +174,8 @@ def table(effort: Effort):
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin-top:1.5em}td,th{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:right}
-td.text{text-align:left;max-width:50em}th{background:#f3f3f3}.mt{color:#999;text-decoration:line-through}
+td.text,th:last-child{text-align:left}td.text{max-width:50em}th{background:#f3f3f3}td,th{white-space:nowrap}
+td.text{white-space:normal}.mt{color:#999;text-decoration:line-through}
 .totals td{font-weight:bold}svg text{font-size:11px;fill:#444}"""
 
 

@@ -66,6 +66,17 @@ def _add_confidence(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_glossary(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--glossary", metavar="TERMS.tsv",
+                   help="terms to respect: source term, required English term, forbidden variants (a|b), note")
+
+
+def _add_checks(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-check", action="append", metavar="ID",
+                   help="switch a QA check off (repeat, or ID,ID): numbers, names, brackets, quotes, doubled, "
+                        "consistency, glossary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="posteditor",
@@ -85,13 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--in-place", action="store_true",
                      help="rewrite each file (through a symlink: the file it names), keeping the original as FILE~ "
                           "(later runs: FILE.~1~, FILE.~2~ ...)")
-    p.add_argument("--format", choices=("auto", "txt", "md", "lines"), default="auto",
-                   help="txt: sentences in paragraphs; md: Markdown, markup left alone; lines: one segment per line")
+    p.add_argument("--format", choices=("auto", "txt", "md", "lines", "xliff", "po", "srt"), default="auto",
+                   help="txt: sentences in paragraphs; md: Markdown, markup left alone; lines: one segment per line; "
+                        "xliff, po, srt: the target units (auto from .xlf/.xliff/.po/.pot/.srt)")
     p.add_argument("--source", metavar="SRC", help="the source text: one sentence per line, a line for each segment "
                    "(with --format lines, line N is the source of line N)")
     _add_confidence(p)
     p.add_argument("--diff", action="store_true", help="print the applied edits as a word diff instead of the text")
-    p.add_argument("--report", metavar="EDITS.jsonl", help="write every proposed edit, applied or not, as JSON lines")
+    p.add_argument("--report", metavar="EDITS.jsonl", help="write every proposed edit, applied or not, "
+                   "and every QA issue of the corrected text, as JSON lines")
+    p.add_argument("--tmx", metavar="OUT.tmx", help="also write each segment's source and corrected text "
+                   "as a TMX translation memory (segments with a source only)")
+    _add_glossary(p)
+    _add_checks(p)
     p.add_argument("--no-memory", action="store_true", help="do not apply the correction memory "
                    "(fixes the editor made in review and confirmed twice; see README)")
     _add_model(p)
@@ -142,12 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "byte-order mark; a symlink edits the file it names)")
     p.add_argument("--source", metavar="SRC", help="the source text: one sentence per line, a line for each segment "
                    "(with --format lines, line N is the source of line N)")
-    p.add_argument("--format", choices=("auto", "txt", "md", "lines"), default="auto",
-                   help="auto: md for .md/.markdown files, else txt; txt: sentences in paragraphs; "
-                        "md: Markdown, markup left alone; lines: one segment per line")
+    p.add_argument("--format", choices=("auto", "txt", "md", "lines", "xliff", "po", "srt"), default="auto",
+                   help="auto: md for .md/.markdown, xliff/po/srt by extension, else txt; txt: sentences in paragraphs; "
+                        "md: Markdown, markup left alone; lines: one segment per line; xliff, po, srt: the target units")
+    _add_glossary(p)
+    _add_checks(p)
     _add_confidence(p)
     p.add_argument("--no-memory", action="store_true", help="do not propose fixes from the correction memory")
     _add_model(p)
+
+    p = sub.add_parser("report", help="post-editing effort on a reviewed file: suggestions, HTER, time")
+    p.add_argument("file", metavar="FILE", help="the reviewed document (its journal lies beside it)")
+    p.add_argument("--html", metavar="OUT.html", help="also write an HTML page with a per-segment chart")
+    p.add_argument("--log", metavar="LOG", help="corrections log, read when the journal is gone "
+                   "(default: corpora/corrections.jsonl)")
 
     p = sub.add_parser("finetune", help="teach the model from the editor's corrections")
     p.add_argument("--corrections", nargs="*", metavar="PATH", help="corrections logs (default: corpora/corrections.jsonl)")
@@ -175,6 +200,7 @@ COMMANDS = {
     "corpus": "posteditor.training_cli:build",
     "calibrate": "posteditor.training_cli:recalibrate",
     "review": "posteditor.tui.app:main",
+    "report": "posteditor.effort:main",
     "finetune": "posteditor.finetune:main",
     "models": "posteditor.versions:main",
 }

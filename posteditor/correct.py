@@ -347,9 +347,11 @@ def _prepare(job: Job, args) -> None:
     try:
         job.file = read_text(job.path)
         fmt = args.format if args.format != "auto" else ("txt" if job.path == "-" else guess_format(job.path))
-        job.document = parse(job.file.text, fmt)
+        job.document = parse(job.file.text, fmt, job.file.path)
         if args.source:
             job.sources = read_sources(args.source, job.document, fmt, job.file.path)
+        else:
+            job.sources = job.document.sources  # a translation file's own source units
     except InputError as exc:
         job.error = str(exc)
 
@@ -391,7 +393,8 @@ def correct_job(job: Job, suggester: Suggester, threshold: float, args, tick) ->
         diff = [f"{name}:{doc.line_of(i)}: {word_diff(s, s.accepted())}" for i, s in enumerate(segments) if s.accepted()]
         data = "".join(line + "\n" for line in diff).encode("utf-8")
     else:
-        data = job.file.encode(doc.render({i: s.corrected() for i, s in enumerate(segments) if s.accepted()}))
+        changed = {i: s.corrected() for i, s in enumerate(segments) if s.accepted()}
+        data = job.file.encode(doc.render(changed, reviewed=False))
     if job.out is not None:
         job.out.parent.mkdir(parents=True, exist_ok=True)
     _emit(job, data, args.in_place)
@@ -411,6 +414,7 @@ class Tally:
     long: int = 0
     rows: list[dict] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    memory: list[tuple[str, str]] = field(default_factory=list)  # (source, final text), for --tmx
 
     def add(self, job: Job, segments: list[Segment], long: list[int]) -> None:
         self.files += 1
@@ -421,6 +425,7 @@ class Tally:
         self.retranslated += sum(e.category == "retranslation" for s in segments for e in s.accepted())
         self.long += len(long)
         self.messages += job.warnings
+        self.memory += [(s.source, s.corrected()) for s in segments if s.source]
 
     def summary(self, threshold: float) -> str:
         line = (f"{plural(self.files, 'file')}, {plural(self.segments, 'segment')}, "
@@ -446,7 +451,14 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
     with bar if bar else contextlib.nullcontext():
         for job in jobs:
             try:
-                tally.add(job, *correct_job(job, suggester, threshold, args, tick))
+                segments, long = correct_job(job, suggester, threshold, args, tick)
+                tally.add(job, segments, long)
+                if args.report:  # the QA checks' findings on the corrected text go with the edits
+                    from posteditor import qa
+
+                    skip = qa.parse_checks(args.no_check)
+                    tally.rows += qa.report_rows(job.file.path, job.document, segments,
+                                                 getattr(suggester, "terms", ()), skip)
             except OSError as exc:
                 tally.failed += 1
                 tally.messages.append(f"{job.path}: cannot write output ({exc.strerror or exc})")
@@ -463,10 +475,21 @@ def main(args) -> int:
     ready = [j for j in jobs if j.error is None]
     if not ready:
         return 2
+    terms = None
+    if args.no_check:  # an unknown check id is a usage error, before any model loads
+        from posteditor.qa import parse_checks
+
+        parse_checks(args.no_check)
+    if args.glossary:
+        from posteditor.glossary import Glossed, read_glossary
+
+        terms = read_glossary(args.glossary)
     suggester = load_suggester(args.model, use_memory=not args.no_memory)
     memory = getattr(suggester, "memory", None)
     if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
         memory.confirmed_only = True
+    if terms:
+        suggester = Glossed(suggester, terms)
     threshold = args.min_confidence if args.min_confidence is not None else threshold_of(suggester)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)
@@ -477,6 +500,14 @@ def main(args) -> int:
             atomic_write(args.report, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in tally.rows))
         except OSError as exc:
             print(f"posteditor: {args.report}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
+            tally.failed += 1
+    if args.tmx:
+        from posteditor.formats import tmx
+
+        try:
+            atomic_write(args.tmx, tmx(tally.memory))
+        except OSError as exc:
+            print(f"posteditor: {args.tmx}: cannot write the memory ({exc.strerror or exc})", file=sys.stderr)
             tally.failed += 1
     print(f"posteditor: {tally.summary(threshold)}", file=sys.stderr)
     return 2 if tally.failed else 1 if tally.long else 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from posteditor.edits import Edit, tokenize
 
-FORMATS = ("txt", "md", "lines")
+FORMATS = ("txt", "md", "lines", "xliff", "po", "srt")
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -60,6 +60,7 @@ class Document:
     text: str
     spans: list[tuple[int, int]]
     locked: list[tuple[int, int]] = field(default_factory=list)
+    sources: list[str | None] | None = None  # the source of each segment, where the file holds it
 
     @property
     def segments(self) -> list[str]:
@@ -81,8 +82,11 @@ class Document:
             a, b = a - 1, a + 1
         return not any(la < b and a < lb for la, lb in self.locked)
 
-    def render(self, replacements: dict[int, str]) -> str:
-        """The document with segment ``i`` replaced by ``replacements[i]``."""
+    def render(self, replacements: dict[int, str], reviewed: bool = True) -> str:
+        """The document with segment ``i`` replaced by ``replacements[i]``.
+
+        ``reviewed``: whether a person approved the replacements (translation files record it
+        in the unit's state, ``posteditor.formats``)."""
         out = self.text
         for i in sorted(replacements, reverse=True):
             a, b = self.spans[i]
@@ -90,8 +94,13 @@ class Document:
         return out
 
 
-def parse(text: str, fmt: str = "txt") -> Document:
-    """Split ``text`` into segments according to ``fmt`` (txt, md or lines)."""
+def parse(text: str, fmt: str = "txt", name: str = "the file") -> Document:
+    """Split ``text`` into segments according to ``fmt`` (txt, md, lines or a translation
+    file's format: its target units, ``posteditor.formats``)."""
+    if fmt in ("xliff", "po", "srt"):
+        from posteditor import formats
+
+        return formats.parse(text, fmt, name)
     if fmt == "lines":
         return Document(text, _line_spans(text))
     if fmt == "txt":
@@ -106,6 +115,10 @@ def parse(text: str, fmt: str = "txt") -> Document:
 
 
 def guess_format(path: str) -> str:
+    from posteditor.formats import guess
+
+    if guess(path):
+        return guess(path)
     return "md" if path.lower().endswith((".md", ".markdown")) else "txt"
 
 

@@ -150,14 +150,23 @@ def check_terminal() -> None:
 
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
+    from posteditor.glossary import GlossedFactory, read_glossary
+    from posteditor.qa import parse_checks
+    from posteditor.tui.notes import Notes
+
+    skip = parse_checks(args.no_check)
+    terms = read_glossary(args.glossary) if args.glossary else []
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
                       model_id=paths.model_signature(args.model), model_threshold=_threshold_of(args.model))
+    session.notes = Notes(terms, skip)
     try:
         check_terminal()
     except InputError:
         session.close()
         raise
     factory = suggester_factory(args.model, not args.no_memory)
+    if terms:
+        factory = GlossedFactory(factory, terms)
     try:
         keymap, warning = load_keymap()
         app = ReviewApp(session, factory, keymap, warning)

@@ -122,6 +122,6 @@ def mark(state: ReviewState, i: int) -> tuple[str, str]:
     decisions = [seg.decisions[k] for k in state.visible(i)]
     if Decision.PENDING in decisions:
         return "●", "mark-pending"
-    if decisions:
+    if decisions or state.work(i).confirmed:
         return "✓", "mark-done"
     return " ", "text"

@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from posteditor.edits import Decision
+from posteditor.tui.confirm import status
+from posteditor.tui.notes import Notes
 from posteditor.tui.state import Counts, Cursor, ReviewState
 
 _SPACES = re.compile(r"\s+")
@@ -48,14 +50,17 @@ class DetailPanel(Static):
     def on_resize(self) -> None:
         self._height = 0  # re-measure on the next update
 
-    def show(self, state: ReviewState, cursor: Cursor) -> None:
-        """Render segment ``cursor.seg`` with the edit under the cursor picked out."""
+    def show(self, state: ReviewState, cursor: Cursor, notes: Notes | None = None) -> None:
+        """Render segment ``cursor.seg`` with the edit under the cursor picked out, and its
+        glossary terms and QA findings when ``notes`` are given."""
         i = cursor.seg
         seg, work = state.segment(i), state.work(i)
         focus = state.find(i, cursor.key)
         label = self._s("label")
+        seg_status = status(state, i)
         head = Text.assemble((f"Segment {i + 1} of {len(state)}", label),
-                             (f"  line {state.doc.line_of(i)}", self._s("muted")))
+                             (f"  line {state.doc.line_of(i)}  ", self._s("muted")),
+                             (seg_status, self._s({"unconfirmed": "pending", "edited": "accepted"}.get(seg_status, "muted"))))
         if work.manual is not None:
             head.append("  edited by hand", self._s("accepted"))
         elif not state.analysed(i):
@@ -75,6 +80,10 @@ class DetailPanel(Static):
         lines = [head, Text.assemble(("MT      ", label), before), Text.assemble(("After   ", label), after)]
         if seg.source:
             lines.append(Text.assemble(("Source  ", label), (seg.source, self._s("muted"))))
+        if notes is not None:
+            for name, found in (("Terms   ", notes.terms_for(state, i)), ("QA      ", notes.issues_for(state, i))):
+                if found:
+                    lines.append(Text.assemble((name, label), ("; ".join(found), self._s("pending" if name[0] == "Q" else "muted"))))
         # A new layout only when the panel's height changes: laying out the screen is the
         # costliest thing a key press could do.
         width = max(1, self.content_region.width)

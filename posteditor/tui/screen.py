@@ -14,6 +14,7 @@ from textual.worker import get_current_worker
 from posteditor.edits import Decision, Edit
 from posteditor.suggest import Item
 from posteditor.textio import InputError
+from posteditor.tui import confirm
 from posteditor.tui.background import Callbacks, SuggesterFactory, suggest_all
 from posteditor.tui.dialogs import Choice, HandEdit
 from posteditor.tui.panels import DetailPanel, Progress, StatusBar
@@ -45,6 +46,12 @@ class ReviewScreen(Screen):
                 show=False, id="reject_segment"),
         Binding("p", "propagate", "Same fix everywhere",
                 tooltip="Apply the fix just accepted wherever the same words occur", id="propagate"),
+        Binding("ctrl+enter,y", "confirm", "Confirm", tooltip="Confirm the segment as it reads (pending edits "
+                "rejected) and go to the next unconfirmed one", id="confirm"),
+        Binding("right_square_bracket", "next_pending_segment", "Next pending segment",
+                tooltip="Next segment with a pending suggestion", show=False, id="next_pending_segment"),
+        Binding("left_square_bracket", "prev_pending_segment", "Previous pending segment",
+                tooltip="Previous segment with a pending suggestion", show=False, id="prev_pending_segment"),
         Binding("e,enter", "hand_edit", "Edit", tooltip="Rewrite the segment by hand", id="hand_edit"),
         Binding("u,ctrl+z", "undo", "Undo", tooltip="Undo (many levels)", id="undo"),
         Binding("U,ctrl+y", "redo", "Redo", show=False, id="redo"),
@@ -168,7 +175,7 @@ class ReviewScreen(Screen):
 
     def _show(self) -> None:
         """Bring the detail panel and the status bar up to date."""
-        self.query_one(DetailPanel).show(self.state, self.cursor)
+        self.query_one(DetailPanel).show(self.state, self.cursor, self.session.notes)
         warning = self.session.take_warning()
         if warning:
             self.notify(warning, severity="error", timeout=10)
@@ -222,6 +229,25 @@ class ReviewScreen(Screen):
 
     def action_prev_segment(self) -> None:
         self._go(self.state.enter(max(self.cursor.seg - 1, 0)))
+
+    def action_next_pending_segment(self) -> None:
+        self._to_segment(confirm.next_with_pending(self.state, self.cursor.seg), "No segment with a pending edit below")
+
+    def action_prev_pending_segment(self) -> None:
+        self._to_segment(confirm.next_with_pending(self.state, self.cursor.seg, forward=False),
+                         "No segment with a pending edit above")
+
+    def _to_segment(self, i: int | None, none: str) -> None:
+        self._go(None if i is None else self.state.enter(i), none if i is None else "")
+
+    def action_confirm(self) -> None:
+        """Confirm the segment (CAT tools' ctrl+enter) and go to the next unconfirmed one."""
+        changed = self.state.confirm(Cursor(self.cursor.seg))
+        self.offer = None
+        nxt = confirm.next_unconfirmed(self.state, self.cursor.seg)
+        self.list.refresh_segments(changed)
+        self._go(None if nxt is None else self.state.enter(nxt),
+                 "Every segment is confirmed: s saves" if nxt is None else "")
 
     def action_page(self, direction: int) -> None:
         self._go(self.state.enter(self.list.page(self.cursor.seg, direction)))

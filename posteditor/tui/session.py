@@ -24,6 +24,7 @@ from posteditor.journal import (
     text_hash,
 )
 from posteditor.textio import InputError, atomic_write, read_text, resolve_output
+from posteditor.timing import Timer
 from posteditor.tui.state import ReviewState, Work
 
 
@@ -71,6 +72,7 @@ def work_to_json(i: int, h: str, work: Work) -> dict:
         "decisions": [key_to_json(k, d) for k, d in work.decisions],
         "added": [edit_to_json(e) for e in work.added],
         "manual": work.manual,
+        **({"confirmed": True} if work.confirmed else {}),
     }
 
 
@@ -78,11 +80,13 @@ def work_from_json(r: dict) -> Work:
     decisions = tuple(sorted(key_from_json(row) for row in r.get("decisions", ())))
     added = tuple(edit_from_json(row) for row in r.get("added", ()))
     manual = r.get("manual")
-    return Work(decisions, added, None if manual is None else str(manual))
+    return Work(decisions, added, None if manual is None else str(manual), bool(r.get("confirmed", False)))
 
 
 class Session:
     """Open with ``Session(path, ...)``; ``close()`` when done (releases the journal)."""
+
+    notes = None  # glossary terms and QA checks for the side panel (tui.notes.Notes), if wanted
 
     def __init__(self, path: str, fmt: str = "auto", source: str | None = None,
                  min_confidence: float | None = None, log: str | Path | None = None,
@@ -116,10 +120,10 @@ class Session:
         self.saved_hash = saves[-1].get("hash") if saves else None
         from_saved = bool(header and file_hash == self.saved_hash and file_hash != header.get("base_hash"))
         self.base = str(header["base"]) if from_saved else self.file.text
-        doc = parse(self.base, self.fmt)
+        doc = parse(self.base, self.fmt, str(self.path))
         if not doc.spans:
             raise InputError(f"{self.path}: no text to review")
-        sources = read_sources(source, len(doc.spans), str(self.path)) if source else None
+        sources = read_sources(source, len(doc.spans), str(self.path)) if source else doc.sources
         self.state = ReviewState(doc, sources, 0.5)
         matches_file = header is not None and (from_saved or file_hash == header.get("base_hash"))
         trust = matches_file and self.saved_hash in (None, file_hash)
@@ -134,6 +138,7 @@ class Session:
         self._backed_up = False
         self._compact()
         self.state.listeners.append(self._record)
+        self.state.listeners.append(Timer(self.path))  # when each segment was worked on, for the report
 
     # --- the journal ---------------------------------------------------------------------
 

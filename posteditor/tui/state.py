@@ -34,6 +34,7 @@ class Work:
     decisions: tuple[tuple[EditKey, Decision], ...] = ()
     added: tuple[Edit, ...] = ()
     manual: str | None = None
+    confirmed: bool = False  # the editor confirmed the segment as it reads (ctrl+enter)
 
     def decision(self, key: EditKey) -> Decision | None:
         for k, d in self.decisions:
@@ -288,6 +289,16 @@ class ReviewState:
         for k in self.visible(i):
             if seg.decisions[k] is PENDING:
                 work = work.decide(seg.edits[k].key(), decision)
+        return self._commit({i: work}, cursor) if work != self._work[i] else set()
+
+    def confirm(self, cursor: Cursor) -> set[int]:
+        """Confirm the cursor's segment as it reads now: its visible pending edits rejected."""
+        i, seg = cursor.seg, self.segment(cursor.seg)
+        work = self._work[i]
+        for k in self.visible(i):
+            if seg.decisions[k] is PENDING:
+                work = work.decide(seg.edits[k].key(), REJECTED)
+        work = replace(work, confirmed=True)
         return self._commit({i: work}, cursor) if work != self._work[i] else set()
 
     def hand_edit(self, cursor: Cursor, text: str) -> set[int]:

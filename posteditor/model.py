@@ -51,6 +51,12 @@ SIBLING_FLOOR = 0.001
 """... if it gives their first token at least this probability."""
 
 
+UNSCORED_CAP = 0.3
+"""Without an edit scorer fitted on dev (too few right edits to learn from), the model's own
+probabilities say nothing calibrated: its edits are scaled below this, so they are shown as
+low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
+
+
 class ModelError(InputError):
     """The model folder is missing or broken; reported as one line."""
 
@@ -171,7 +177,7 @@ class Corrector:
         self.siblings = synthetic.load_siblings(self.dir / synthetic.SIBLINGS)
         self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
-        self.scorer = None
+        self.scorer, self.rescore = None, rescore
         if rescore and raw.get("edit_scorer"):
             try:
                 self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)
@@ -249,6 +255,8 @@ class Corrector:
                     k += 1
             if self.scorer is not None:
                 edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
+            elif self.rescore:  # uncalibrated: shown as low-confidence suggestions, never applied
+                edits = [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
             out.append(_best_non_overlapping(edits))
         return out
 

@@ -258,7 +258,7 @@ def check_args(args) -> None:
         raise InputError(f"--limit {args.limit}: give a positive number of pairs")
     model = getattr(args, "model", None)
     if model and not Path(model).is_dir():
-        raise InputError(f"{model}: no model folder there (--model DIR)")
+        raise InputError(f"{model}: no model there; train one with 'posteditor train' or give --model DIR")
     if args.command == "finetune":
         from posteditor.versions import check_name
 

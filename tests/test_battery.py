@@ -275,8 +275,8 @@ for name, case in {
     "source-fifo": err(["a.txt", "--source", "fifo"], r"fifo: is a named pipe"),
     "source-missing": err(["a.txt", "--source", "nowhere"], r"nowhere: no such file"),
     "source-with-two-files": err(["a.txt", "b.md", "--source", "src3.txt"], r"--source goes with exactly one input"),
-    "model-missing": err(["a.txt", "--model", "nomodel"], r"nomodel: no model folder there"),
-    "model-is-a-file": err(["a.txt", "--model", "a.txt"], r"a.txt: no model folder there"),
+    "model-missing": err(["a.txt", "--model", "nomodel"], r"nomodel: no model there"),
+    "model-is-a-file": err(["a.txt", "--model", "a.txt"], r"a.txt: no model there"),
     "diff": ok(["a.txt", "--diff"], "a.txt:1: The war in the [-world-]{+region+}(0.90) has displaced millions.\n"
                                     "a.txt:2: Aid workers say the [-world-]{+region+}(0.90) must act now.\n"
                                     "a.txt:4: The [-informations-]{+information+}(0.80) are scarce.\n"
@@ -323,7 +323,7 @@ for name, case in {
     "min-confidence-nan": err(["review", "a.txt", "--min-confidence", "nan"], r"argument --min-confidence"),
     "min-confidence-2": err(["review", "a.txt", "--min-confidence", "2"], r"argument --min-confidence"),
     "format-bogus": err(["review", "a.txt", "--format", "doc"], r"invalid choice"),
-    "model-missing": err(["review", "a.txt", "--model", "nomodel"], r"no model folder there"),
+    "model-missing": err(["review", "a.txt", "--model", "nomodel"], r"no model there"),
     "no-terminal": err(["review", "a.txt"], r"review needs a terminal, and stdin is closed", process=True, close=(0,)),
     "stdout-closed": err(["review", "a.txt"], r"stdout is closed", process=True, close=(1,)),
 }.items():
@@ -364,7 +364,7 @@ for name, case in {
     "epochs-negative": err(["finetune", "--epochs", "-2"], r"argument --epochs"),
     "out-path": err(["finetune", "--out", "../escape"], r"a model version name is letters"),
     "out-slash": err(["finetune", "--out", "a/b"], r"a model version name is letters"),
-    "model-missing": err(["finetune", "--model", "nomodel"], r"no model folder there"),
+    "model-missing": err(["finetune", "--model", "nomodel"], r"no model there"),
 }.items():
     CASES[f"finetune-{name}"] = case
 
@@ -374,7 +374,8 @@ for name, case in {
     "use-unknown": err(["models", "use", "nosuch"], r"no model version 'nosuch'"),
     "use-path": err(["models", "use", "../etc"], r"a model version name is letters"),
     "use-empty": err(["models", "use", ""], r"a model version name is letters"),
-    "rollback-nothing": err(["models", "rollback"], r"no previous model version"),
+    "rollback-nothing": err(["models", "rollback"], r"no previous model version",
+                            changes={"models/.versions.lock": None}),
     "no-action": err(["models"], r"required: ACTION"),
     "bogus-action": err(["models", "delete"], r"invalid choice"),
     "list-stdout-closed": err(["models", "list"], r"stdout is closed", process=True, close=(1,)),
@@ -529,9 +530,9 @@ def test_the_battery_is_large_enough():
 
 # --- signals during correct --in-place: the file is the original or the whole result -------------------
 
-BIG = ARTICLE * 20000  # ~4 MB: its write takes a moment, so some kills land inside it
+BIG = ARTICLE * 2000  # ~400 KB: its write takes a moment, so some kills may land inside it
 SIGNALS = [("SIGINT", 0.8, 2.0), ("SIGTERM", 0.8, 2.0), ("SIGKILL", 0.8, 2.0), ("SIGKILL", 0.05, 0.0),
-           ("SIGKILL", 0.3, 0.0), ("SIGKILL", 0.6, 0.0), ("SIGKILL", 1.0, 0.0), ("SIGINT", 0.5, 0.0)]
+           ("SIGKILL", 0.5, 0.0)]
 
 
 @pytest.mark.parametrize("sig, after, delay", SIGNALS, ids=[f"{s}-{a}s-{'slow' if d else 'big'}" for s, a, d in SIGNALS])

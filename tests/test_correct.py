@@ -302,7 +302,7 @@ def test_source_count_mismatch_is_an_error(fake, tmp_path, capsys):
     src = write(tmp_path / "src.txt", "uno\ndos\n")
     assert run(f, "--source", src) == 2
     err = err_lines(capsys)
-    assert f"{src}: 2 source sentences but {f} has 3 segments" in err[0]
+    assert f"{src} has 2 non-empty lines but {f} has 3 sentences" in err[0]
 
 
 def test_stdin_in_place_is_refused(fake, capsys):
@@ -403,4 +403,4 @@ def test_a_retranslated_segment_is_written_whole_and_counted(monkeypatch, tmp_pa
     assert run(f, "--format", "lines", "--source", write(tmp_path / "a.src", source)) == 0
     out = capsys.readouterr()
     assert out.out == "The city hall announced that the bridge will be closed.\nThe government approved the programme.\n"
-    assert "1 edits applied of 1 proposed (min confidence 0.50), 1 of them segments retranslated" in out.err
+    assert "1 edit applied of 1 proposed (min confidence 0.50), 1 of them a segment retranslated" in out.err

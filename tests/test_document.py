@@ -126,3 +126,26 @@ def test_render_replaces_only_the_segment():
     doc = parse("Title\r\n\r\nFled the world. Of Idlib.\r\n", "txt")
     assert doc.render({1: "Fled the region."}) == "Title\r\n\r\nFled the region. Of Idlib.\r\n"
     assert doc.line_of(2) == 3
+
+
+@pytest.mark.parametrize(
+    "text, segments",
+    [
+        # a headline, a photo credit and a byline without a full stop are segments of their own
+        ("Syria: thousands flee Idlib\nMore than 235,000 people have fled. They are cold.\n",
+         ["Syria: thousands flee Idlib", "More than 235,000 people have fled.", "They are cold."]),
+        ("Photo: AFP\nThe camp is full.\n", ["Photo: AFP", "The camp is full."]),
+        # a hard-wrapped sentence stays one segment
+        ("The humanitarian organizations warn that the situation could become\n"
+         "A catastrophe if the offensive continues, aid workers said on Monday.\n",
+         ["The humanitarian organizations warn that the situation could become\n"
+          "A catastrophe if the offensive continues, aid workers said on Monday."]),
+        ("the line goes on,\nBut this is the same sentence.\n", ["the line goes on,\nBut this is the same sentence."]),
+        # an indented next line is a new paragraph
+        ("A long opening line of a paragraph that has no full stop at its end at all\n"
+         "    Then a new paragraph.\n",
+         ["A long opening line of a paragraph that has no full stop at its end at all", "Then a new paragraph."]),
+    ],
+)
+def test_lines_without_a_full_stop(text, segments):
+    assert parse(text, "txt").segments == segments

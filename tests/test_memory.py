@@ -62,7 +62,7 @@ def test_confidence_counts_acceptances_rejections_and_context():
     memory = Memory([ACTIONS])
     [[same]] = memory.suggest([Item("The company's actions rose sharply.")])
     [[other]] = memory.suggest([Item("Apple's actions were sold.")])
-    assert (same.category, same.confidence, other.confidence) == ("memory", 0.6667, 0.5)
+    assert (same.category, same.confidence, other.confidence) == ("memory, unconfirmed", 0.6667, 0.5)
     memory.learn(fix("The actions rose.", "The actions rose.", "b.txt", rejected=[("actions", "shares")]))
     memory.learn(fix("The actions rose.", "The actions rose.", "c.txt", rejected=[("actions", "shares")]))
     [[after]] = memory.suggest([Item("The company's actions rose sharply.")])
@@ -112,7 +112,7 @@ def test_memory_and_model_combine_where_they_do_not_overlap(fake_suggester):
     assert [(e.inserted, e.category) for e in edits[0]] == [("region", "model"), ("people", "model")]
     assert [(e.inserted, e.category) for e in edits[1]] == [("information", "model")]
     sure = Combined([fake_suggester, Memory([fix("peoples fled", "people fled")] * 5)]).suggest(items[:1])[0]
-    assert [(e.inserted, e.category) for e in sure] == [("region", "model"), ("people", "memory")]
+    assert [(e.inserted, e.category) for e in sure] == [("region", "model"), ("people", "memory, unconfirmed")]
 
 
 def test_load_skips_corrupt_lines_and_tolerates_a_missing_log(tmp_path, monkeypatch):
@@ -201,3 +201,36 @@ def test_a_rewritten_segment_teaches_no_phrase_fixes():
     assert memory.suggest([Item("The Commission concludes that the aid was compatible.")]) == [[]]
     memory.learn(ACTIONS)  # a fix within a sentence is still learnt
     assert len(memory) == 1
+
+
+# --- confirmation: only fixes made twice and never undone are applied in batch -------------------
+
+
+def test_batch_applies_only_confirmed_fixes():
+    once = Memory([fix("Apple's actions fell.", "Apple's NatIDLIB fell.", "a.txt")])  # a slip, made once
+    once.confirmed_only = True
+    assert once.suggest([Item("Their actions rose.")]) == [[]]
+    twice = Memory([ACTIONS, fix("Big actions rose.", "Big shares rose.", "b.txt")])
+    twice.confirmed_only = True
+    [[edit]] = twice.suggest([Item("Their actions rose.")])
+    assert (edit.inserted, edit.category) == ("shares", "memory")
+
+
+def test_a_fix_undone_by_a_later_save_is_taken_back():
+    made = Correction("Apple's actions fell.", "Apple's shares fell.", document="a.txt", segment=3)
+    undone = Correction("Apple's actions fell.", "Apple's actions fell.", document="a.txt", segment=3)
+    memory = Memory([made, fix("Big actions rose.", "Big shares rose.", "b.txt"), undone])
+    entry = memory.entries[(("actions",), ("shares",))]
+    assert (entry.accepted, entry.undone, entry.confirmed) == (1, 1, False)
+    memory.confirmed_only = True
+    assert memory.suggest([Item("Their actions rose.")]) == [[]]
+
+
+def test_a_hand_edit_teaches_only_the_words_it_changed():
+    from posteditor.memory import _changed_only
+    from posteditor.edits import tokenize
+
+    tokens = tokenize("until the end of the winter")
+    retyped = Edit(2, 6, (" end", " of", " winter"), 1.0)  # a span typed again, one word dropped
+    start, end, new = _changed_only(tokens, retyped)
+    assert (start, end, new) == (4, 5, ())  # delete "the" between "of" and "winter"

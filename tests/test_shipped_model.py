@@ -92,4 +92,4 @@ def test_the_romanian_example_gets_its_stray_sentence_retranslated(tmp_path, cap
     fixed = out.read_text(encoding="utf-8")
     assert "Altmark" not in fixed and "bridge" in fixed
     assert fixed.startswith("The government approved yesterday") and fixed.endswith("north of the city.\n")
-    assert "1 of them segments retranslated" in capsys.readouterr().err
+    assert "1 of them a segment retranslated" in capsys.readouterr().err

@@ -69,7 +69,7 @@ def test_unreadable_files_are_input_errors(tmp_path, content, message):
 def test_source_must_align(article, tmp_path):
     src = tmp_path / "src.txt"
     src.write_text("Une phrase.\nDeux.\n", encoding="utf-8")
-    with pytest.raises(InputError, match="2 source sentences but .* has 5 segments"):
+    with pytest.raises(InputError, match="has 2 non-empty lines but .* has 5 sentences"):
         Session(str(article), source=str(src))
     src.write_text("\n".join(f"Phrase {i}." for i in range(5)) + "\n", encoding="utf-8")
     s = Session(str(article), source=str(src))

@@ -116,11 +116,17 @@ def load_tokenizer(folder: Path | None = None):
 
 def load_base(dtype=None):
     """The base ``LlamaForCausalLM`` (fp32 unless told) and its tokenizer, from the cache."""
+    import warnings
+
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging
 
     folder = base_dir()
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
+    logging.disable_progress_bar()  # a user's terminal shows posteditor's messages, not the library's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
     return model, load_tokenizer(folder)
 
 

@@ -438,9 +438,13 @@ def load_adapted(model_dir: Path):
     alone), and the tokenizer."""
     from peft import PeftModel
 
+    import warnings
+
     model, tok = lm.load_base()
     try:
-        model = PeftModel.from_pretrained(model, str(model_dir))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
+            model = PeftModel.from_pretrained(model, str(model_dir))
     except Exception as exc:  # peft's errors name no file
         raise ModelError(f"{model_dir}: cannot load the adapter ({exc})") from None
     model.eval()

@@ -195,7 +195,7 @@ def test_cli_detokenizes_moses_input(fake, tmp_path, capsys):
     "extra, message",
     [
         (["--source", "SHORT"], "has 1 lines but"),
-        (["--limit", "0"], "--limit 0"),
+        (["--limit", "0"], "--limit: 0: give a positive number"),
     ],
 )
 def test_cli_errors_are_one_line(fake, files, tmp_path, capsys, extra, message):

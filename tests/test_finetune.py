@@ -162,7 +162,7 @@ def test_finetune_end_to_end_through_the_cli(home, capsys):
     meta = json.loads((version / "posteditor.json").read_text())
     ft = meta["finetune"]
     assert ft["data"]["corrupt"] == 2 and "2 corrupt corrections line(s) skipped" in err
-    assert ft["data"]["replay"] == ft["data"]["train"] > 0
+    assert 0 < ft["data"]["replay"] <= ft["data"]["train"]  # replay_ratio 0.5
     assert ft["data"]["dev"] == 4 and "MLQE-PE dev" in ft["data"]["dev_from"]
     assert meta["base"]["name"] == "default"
     calibration = ft["calibration"]  # the new model's own threshold, chosen on its own held-out half
@@ -433,7 +433,7 @@ def test_no_corrections_is_a_one_line_error(home, monkeypatch, capsys):
     assert cli.main(["finetune"]) == 2
     assert capsys.readouterr().err.startswith("posteditor: no corrections yet")
     assert cli.main(["finetune", "--corrections", str(home / "missing.jsonl")]) == 2
-    assert "no such corrections log" in capsys.readouterr().err
+    assert "missing.jsonl: no such file" in capsys.readouterr().err
 
 
 def test_a_missing_base_corpus_is_built_from_the_recipe_its_model_names(tmp_path, monkeypatch):

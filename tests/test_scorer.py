@@ -194,4 +194,4 @@ def test_calibrate_command(tiny_model, tmp_path, capsys):
     assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--dev", str(dev)]) == 2
     assert main(["calibrate", "--model", str(model), "--dev", str(tmp_path / "missing.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert "not a posteditor model" in err and "no dev set" in err
+    assert "nowhere" in err and "no dev set" in err

@@ -49,18 +49,22 @@ def test_shipped_model_leaves_clean_english_mostly_alone():
 
 
 def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
-    """What posteditor.json records: every dev pair no worse and applied edits at least half right,
-    re-scored by an edit scorer the model loads (or, at 1.01, nothing applied)."""
+    """What posteditor.json records: every dev pair no worse and applied edits at least 0.6 right,
+    re-scored by an edit scorer the model loads; or, where no threshold met that bar for the
+    model's word edits, no scorer, and the word edits kept below the threshold it ships."""
     from posteditor.evaluate import MIN_PRECISION, NOTHING
-    from posteditor.model import Corrector
+    from posteditor.model import UNSCORED_CAP, Corrector
 
     meta = paths.model_meta(SHIPPED)
     at = meta["dev"]["at_threshold"]
-    assert at["threshold"] == meta["min_confidence"]
     assert all(lang["delta_ter"] <= 0 for lang in at["langs"].values())
-    if meta["min_confidence"] < NOTHING:
-        assert at["applied"] > 0 and at["precision"] >= MIN_PRECISION
-        assert Corrector(SHIPPED).scorer is not None
+    if meta.get("word_edits_applied", True):
+        assert at["threshold"] == meta["min_confidence"]
+        if meta["min_confidence"] < NOTHING:
+            assert at["applied"] > 0 and at["precision"] >= MIN_PRECISION
+            assert Corrector(SHIPPED).scorer is not None
+    else:
+        assert "edit_scorer" not in meta and UNSCORED_CAP < meta["min_confidence"]
 
 
 @pytest.mark.skipif(not __import__("posteditor.retranslate").retranslate.installed(),

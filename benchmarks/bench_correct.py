@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=paths.data_root() / "wmt", help="the WMT folder (default: ../shared/data/wmt)")
     p.add_argument("--model", type=Path, default=paths.default_model(), help="model folder (default: the shipped model)")
     p.add_argument("-n", "--sentences", type=int, default=1000)
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice, all cores)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.add_argument("--mlqe", metavar="PAIR", help="correct this MLQE-PE dev set, with its sources, instead")
     p.add_argument("--mlqe-data", type=Path, default=paths.data_root() / "mlqe-pe",
                    help="the MLQE-PE folder (default: ../shared/data/mlqe-pe)")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     words = sum(len(s.split()) for s in sentences)
     print(f"sentences      {len(sentences)} ({words} words, from {args.mlqe + ' dev, with sources' if args.mlqe else args.data})")
     print(f"model          {args.model}")
-    print(f"cores          {os.cpu_count()} (onnxruntime threads: {args.threads or 'all'})")
+    print(f"cores          {os.cpu_count()} (torch threads: {args.threads or 'all'})")
     print(f"load           {loaded - started:.1f} s")
     print(f"correct        {finished - loaded:.1f} s, exit {code}, {edits} edits applied")
     print(f"throughput     {rate:.1f} sentences/s (aim >= {TARGET_RATE:.0f})")

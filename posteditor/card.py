@@ -46,6 +46,9 @@ def render_card(meta: dict, name: str) -> str:
         f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
         f"worse and precision >= 0.6); source sentence {'used' if meta.get('use_source') else 'not used'}.",
         "",
+        *(["**The model's word edits are not applied**: no threshold met the bar on dev (see the notes), so "
+           "they are shown as low-confidence suggestions only; the threshold applies to retranslations.", ""]
+          if meta.get("word_edits_applied") is False else []),
         *_scorer_lines(meta),
         *_retranslation_lines(meta),
         "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",

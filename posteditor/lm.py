@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -83,8 +84,6 @@ def base_dir() -> Path:
 
 
 def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:
-    import sys
-
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer

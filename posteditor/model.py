@@ -78,11 +78,12 @@ class ModelInfo:
 
 @dataclass
 class Decoded:
-    """One decoded correction: its token ids (end of text excluded), each one's probability,
-    and whether it was written by the model rather than copied from the MT guess."""
+    """One decoded correction: its token ids (end of text excluded), each one's probability
+    (the end of text's last), and whether it ended; one that ran out of room is cut short."""
 
     ids: list[int]
     probs: list[float]
+    finished: bool = True
 
 
 def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: int,
@@ -133,7 +134,7 @@ def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: i
                 return Decoded(out, probs)
             out += new
             probs += new_probs
-    return Decoded(out, probs + [0.0])  # ran out of room: no end of text, trust nothing
+    return Decoded(out, probs, finished=False)  # ran out of room: no end of text, trust nothing
 
 
 def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
@@ -234,25 +235,21 @@ class Corrector:
                                            p_copy[:j] + [prob], max_written=MAX_WRITTEN,
                                            cache=_row_cache(cache, row, len(prompt) + j)))
             starts = self._token_starts(item.text, draft)
-            candidates = [(self.tok.decode(d.ids).strip(), self._edits(item, d), 0.0) for d in decoded if d is not None]
-            candidates += self._sibling_candidates(item, draft, starts, p_copy, rows[row])
-            per_item.append((item, starts, p_copy, [c for c in candidates if c[1]]))
+            # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
+            found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
+            found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]
+            per_item.append((item, starts, p_copy, found))
         # Each edit alone, judged by the base LM: how much more probable per token the segment becomes.
-        for item, _, _, candidates in per_item:
-            for c in candidates:
-                c[1][:] = [e for e in c[1] if e.end <= len(tokenize(item.text))]
-        gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for c in cands for e in c[1]])
-                                  for it, _, _, cands in per_item])
+        gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for e, _ in found])
+                                  for it, _, _, found in per_item])
         out = []
-        for (item, starts, p_copy, candidates), segment_gains in zip(per_item, gains):
+        for (item, starts, p_copy, found), segment_gains in zip(per_item, gains):
             tokens = tokenize(item.text)
-            edits, k = [], 0
-            for _, cand_edits, sibling in candidates:
-                for e in cand_edits:
-                    first = starts[min(e.start, len(starts) - 1)]
-                    evidence = (p_copy[first] if first is not None else 1.0, max(-5.0, min(5.0, segment_gains[k])), sibling)
-                    edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
-                    k += 1
+            edits = []
+            for (e, sibling), gain in zip(found, segment_gains):
+                first = starts[min(e.start, len(starts) - 1)]
+                evidence = (p_copy[first], max(-5.0, min(5.0, gain)), sibling)
+                edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
             if self.scorer is not None:
                 edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
             elif self.rescore:  # uncalibrated: shown as low-confidence suggestions, never applied
@@ -260,11 +257,11 @@ class Corrector:
             out.append(_best_non_overlapping(edits))
         return out
 
-    def _token_starts(self, text: str, draft: list[int]) -> list[int | None]:
-        """For each word token of ``text`` (and its end), the first MT token of ``draft`` that
-        overlaps it (None where none does)."""
+    def _token_starts(self, text: str, draft: list[int]) -> list[int]:
+        """For each word token of ``text`` (and its end), the first token of ``draft`` that
+        overlaps it (the end of text where none does)."""
         words = tokenize(" ".join(text.split()))
-        ends, pos = [], 0
+        ends = []
         for k in range(len(draft) - 1):  # the draft's last token is the end of text
             ends.append(len(self.tok.decode(draft[: k + 1])) - 1)  # the draft starts with a space
         starts, pos = [], 0
@@ -277,11 +274,11 @@ class Corrector:
             starts.insert(-1, starts[-1])
         return starts
 
-    def _sibling_candidates(self, item: Item, draft: list[int], starts: list[int | None], p_copy: list[float],
-                            probs: torch.Tensor) -> list[tuple[str, list[Edit], float]]:
+    def _sibling_candidates(self, item: Item, starts: list[int], p_copy: list[float],
+                            probs: torch.Tensor) -> list[Edit]:
         """Dictionary siblings of the MT words the model is least sure of, each put in the
-        word's place: (text, edits, 1.0). The model's probability of the sibling's first token
-        there is the edit's raw confidence."""
+        word's place. The model's probability of the sibling's first token there is the edit's
+        raw confidence."""
         if not self.siblings:
             return []
         tokens = tokenize(item.text)
@@ -289,7 +286,7 @@ class Corrector:
         for k, token in enumerate(tokens):
             word = token.strip()
             j = starts[k]
-            if j is None or not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
+            if not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
                 continue
             forms = synthetic.sibling_forms(word.lower(), self.siblings)
             if forms:
@@ -305,8 +302,7 @@ class Corrector:
                     break
                 form = form.capitalize() if word[:1].isupper() else form
                 space = tokens[k][: len(tokens[k]) - len(tokens[k].lstrip())]
-                edit = Edit(k, k + 1, (space + form,), round(prob, 4), "model")
-                out.append((" ".join(apply_edits(item.text, [edit]).split()), [edit], 1.0))
+                out.append(Edit(k, k + 1, (space + form,), round(prob, 4), "model"))
         return out
 
     def _base_gains(self, segments: list[tuple[str, list[str]]]) -> list[list[float]]:
@@ -378,8 +374,8 @@ class Corrector:
     def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
         """Word edits turning the MT into the decoded text, each as sure as the least sure
         token that wrote it and the token after it (where the model went back to copying)."""
-        if decoded.probs and decoded.probs[-1] == 0.0 and len(decoded.probs) > len(decoded.ids):
-            return []  # cut short
+        if not decoded.finished:
+            return []
         text = self.tok.decode(decoded.ids)
         tokens = tokenize(item.text)
         if not text.strip() or len(tokenize(text)) < len(tokens) / 2:

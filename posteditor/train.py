@@ -270,10 +270,10 @@ def save_model(checkpoint: Path, out: Path, meta: dict) -> None:
     config["base_model_name_or_path"] = lm.BASE_NAME  # not this machine's cache path
     (out / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
-    for folder in (Path(state["config"].get("init") or "-"), Path(state["config"]["corpus"])):
-        if (folder / synthetic.SIBLINGS).is_file():  # the words the corrector tries in each other's place
-            shutil.copyfile(folder / synthetic.SIBLINGS, out / synthetic.SIBLINGS)
-            break
+    # The words the corrector tries in each other's place: the starting model's, else the corpus's.
+    tables = [Path(f) / synthetic.SIBLINGS for f in (state["config"].get("init"), state["config"]["corpus"]) if f]
+    if table := next((t for t in tables if t.is_file()), None):
+        shutil.copyfile(table, out / synthetic.SIBLINGS)
     old = out / "posteditor.json"
     merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
     merged.update({"base": {"name": lm.BASE_NAME, "sha256": lm.BASE_SHA256},

@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import paths  # noqa: E402
+from posteditor.core import paths  # noqa: E402
 
 PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 MAX_MINUTES = 10
@@ -63,7 +63,7 @@ def limit_cpus(threads: int) -> None:
 
 
 def dev_rows(pair: str, data: Path) -> list[dict]:
-    from posteditor.corpus import mlqe_pairs
+    from posteditor.learn.corpus.recipe import mlqe_pairs
 
     return [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(data, "dev", [pair])]
 
@@ -89,9 +89,9 @@ def scratch_models(model: Path, where: Path) -> Path:
 
 def without_pair(model: Path, pair: str, where: Path) -> Path:
     """A copy of ``model`` calibrated on its corpus dev split less ``pair``: a baseline that never saw the test."""
-    from posteditor import paths as ppaths
-    from posteditor.calibrate import calibrate
-    from posteditor.finetune_data import corpus_dev
+    from posteditor.core import paths as ppaths
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.learn.finetune.data import corpus_dev
 
     copy = where / "before"
     shutil.copytree(model, copy, ignore=shutil.ignore_patterns("checkpoints", "*.lock"))
@@ -117,7 +117,7 @@ def write_parallel(rows: list[dict], where: Path) -> tuple[str, str, str]:
 
 def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float, **config) -> dict:
     """Run ``posteditor finetune`` on ``rows`` in a scratch models folder; its numbers."""
-    from posteditor import finetune
+    from posteditor.learn.finetune import run as finetune
 
     root = scratch_models(model, where)
     parallel = write_parallel(rows, where)
@@ -136,8 +136,8 @@ SWEEP = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[str, list]]:
     """The model's threshold and every edit it proposes for each set (run once, then filtered):
     the model with its retranslation, as ``correct`` uses it (the correction memory left out)."""
-    from posteditor.correct import load_suggester, threshold_of
-    from posteditor.evaluate import suggest_all
+    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.commands.evaluate import suggest_all
 
     corrector = load_suggester(model_dir, use_memory=False)
     return threshold_of(corrector), {
@@ -147,7 +147,7 @@ def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[s
 
 def ter_at(rows: list[dict], proposed: list, threshold: float) -> tuple[float, int]:
     """(TER, edits applied) of the MT with the edits at or above ``threshold`` applied."""
-    from posteditor.evaluate import apply_threshold, score
+    from posteditor.commands.evaluate import apply_threshold, score
 
     hyps = apply_threshold([r["mt"] for r in rows], proposed, threshold)
     applied = sum(1 for edits in proposed for e in edits if e.confidence >= threshold)
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     given = model = Path(args.model) if args.model else paths.default_model()
     os.environ["POSTEDITOR_DATA"] = args.data  # the gate's base dev set comes from here too
     limit_cpus(args.threads)
-    from posteditor.finetune import mt_ter
+    from posteditor.learn.finetune.run import mt_ter
 
     data = Path(args.data)
     corrections, test = split(dev_rows(args.pair, data), args.n, args.seed)

@@ -25,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import cli, paths  # noqa: E402
-from posteditor import correct as correct_mod  # noqa: E402
+from posteditor import cli  # noqa: E402
+from posteditor.core import paths
+from posteditor.commands import correct as correct_mod  # noqa: E402
 
 TARGET_RATE = 30.0
 TARGET_GIB = 1.5
@@ -49,7 +50,7 @@ def sample_sentences(wmt: Path, n: int, seed: int = 13) -> list[str]:
 def mlqe_dev(mlqe: Path, pair: str, n: int) -> tuple[list[str], list[str]]:
     """The first ``n`` segments of an MLQE-PE dev set (``mlqe``/PAIR/dev.*) and their sources,
     detokenized."""
-    from posteditor.evaluate import prepare
+    from posteditor.commands.evaluate import prepare
 
     folder = mlqe / pair
     if not (folder / "dev.mt").is_file():

@@ -1,6 +1,6 @@
 """Benchmark copy-aware decoding against transformers' plain greedy ``generate``.
 
-The model's output mostly repeats its input, so ``posteditor.model.greedy_copy`` guesses the
+The model's output mostly repeats its input, so ``posteditor.model.corrector.greedy_copy`` guesses the
 MT's continuation and verifies it in one pass wherever the output realigns with the MT. This
 checks, on the same WMT system-output sentences (read at run time from the shared data), that
 it writes exactly what plain greedy decoding writes, and how much faster it is. Both run one
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import paths  # noqa: E402
+from posteditor.core import paths  # noqa: E402
 
 from bench_correct import sample_sentences  # noqa: E402
 
@@ -35,8 +35,8 @@ def main() -> int:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import torch
 
-    from posteditor.model import Corrector, greedy_copy
-    from posteditor.suggest import Item
+    from posteditor.model.corrector import Corrector, greedy_copy
+    from posteditor.suggest.base import Item
 
     corrector = Corrector(args.model, threads=args.threads or None)
     sentences = [s for s in sample_sentences(args.data, args.n * 2) if corrector.fits(s)][: args.n]

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from adaptation import MAX_MINUTES, dev_rows, finetune_on, limit_cpus, split  # noqa: E402
 
-from posteditor import paths  # noqa: E402
+from posteditor.core import paths  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

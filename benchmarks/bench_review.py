@@ -45,9 +45,9 @@ SCREEN_AIM, FIRST_AIM, KEY_CPU_AIM, KEY_WAIT_AIM = 1.0, 3.0, 0.05, 0.25
 CHILD = r"""
 import asyncio, json, sys, time
 launched = float(sys.argv[1])
-from posteditor import paths  # noqa: E402
+from posteditor.core import paths  # noqa: E402
 from posteditor.tui.app import ReviewApp
-from posteditor.tui.session import Session
+from posteditor.tui.review.session import Session
 sys.path.insert(0, sys.argv[4])
 from bench_review import make_factory
 
@@ -97,7 +97,7 @@ def make_factory(model: str):
 def sentences(n: int) -> list[str]:
     """``n`` sentences built from the sample article, numbered so that none repeats exactly."""
     text = (ROOT / "examples" / "idlib.txt").read_text(encoding="utf-8")
-    from posteditor.document import parse
+    from posteditor.core.document import parse
 
     base = parse(text, "txt").segments
     return [f"{base[i % len(base)].rstrip('.')} ({i})." for i in range(n)]
@@ -126,7 +126,7 @@ def startup(folder: Path, model: str) -> dict:
 
 async def responsiveness(folder: Path, model: str, n: int, presses: int) -> dict:
     from posteditor.tui.app import ReviewApp
-    from posteditor.tui.session import Session
+    from posteditor.tui.review.session import Session
 
     path = write_article(folder, n)
     t0 = time.perf_counter()
@@ -167,7 +167,7 @@ async def responsiveness(folder: Path, model: str, n: int, presses: int) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    from posteditor import paths
+    from posteditor.core import paths
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(paths.default_model()), help="model folder (default: the current model)")

@@ -18,8 +18,8 @@ import re
 import time
 from pathlib import Path
 
-from posteditor import paths
-from posteditor.document import parse
+from posteditor.core import paths
+from posteditor.core.document import parse
 
 FINAL = re.compile(r"""[.!?…]["'”’»)\]]*$""")
 
@@ -62,7 +62,7 @@ def pysbd_with_lines():
     base = pysbd_segmenter()
     if base is None:
         return None
-    from posteditor.document import _line_blocks, _paragraphs
+    from posteditor.core.document import _line_blocks, _paragraphs
 
     def run(text: str) -> list[str]:
         out = []
@@ -112,7 +112,7 @@ def main() -> None:
             path = found[0]
         raw = path.read_text(encoding="utf-8").splitlines()[: args.limit]
         if "mlqe" in name:
-            from posteditor.evaluate import detokenize
+            from posteditor.commands.evaluate import detokenize
 
             raw = detokenize(raw)
         text, lines = article(raw, args.per)

@@ -1,7 +1,7 @@
 """What the model's edits are: each proposed edit on MLQE-PE dev, its confidence, and whether
 the post-editor made the same edit.
 
-The calibration sweep (``posteditor.calibrate``) scores whole thresholds; this looks at the
+The calibration sweep (``posteditor.learn.calibrate``) scores whole thresholds; this looks at the
 edits themselves: how many are right at each confidence, and the most confident ones, right
 or wrong, so that a change to the model or to its confidence can be judged edit by edit.
 
@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import paths  # noqa: E402
-from posteditor.corpus import mlqe_pairs  # noqa: E402
-from posteditor.edits import tokenize  # noqa: E402
-from posteditor.evaluate import suggest_all  # noqa: E402
-from posteditor.model import Corrector  # noqa: E402
-from posteditor.scorer import is_right  # noqa: E402
+from posteditor.core import paths  # noqa: E402
+from posteditor.learn.corpus.recipe import mlqe_pairs  # noqa: E402
+from posteditor.core.edits import tokenize  # noqa: E402
+from posteditor.commands.evaluate import suggest_all  # noqa: E402
+from posteditor.model.corrector import Corrector  # noqa: E402
+from posteditor.suggest.scorer import is_right  # noqa: E402
 
 LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 

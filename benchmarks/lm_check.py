@@ -28,12 +28,12 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from posteditor import paths
-from posteditor.corpus import mlqe_pairs
-from posteditor.edits import Edit, apply_edits, extract_edits, tokenize
-from posteditor.evaluate import SegmentMetric
-from posteditor.model import Corrector
-from posteditor.suggest import Item
+from posteditor.core import paths
+from posteditor.learn.corpus.recipe import mlqe_pairs
+from posteditor.core.edits import Edit, apply_edits, extract_edits, tokenize
+from posteditor.commands.evaluate import SegmentMetric
+from posteditor.model.corrector import Corrector
+from posteditor.suggest.base import Item
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BOS = "<|endoftext|>"

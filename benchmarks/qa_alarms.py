@@ -16,8 +16,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from posteditor.corpus import detokenize
-from posteditor.qa import CHECKS, check_document
+from posteditor.learn.corpus.recipe import detokenize
+from posteditor.core.qa import CHECKS, check_document
 
 PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 

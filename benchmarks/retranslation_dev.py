@@ -1,6 +1,6 @@
 """Retranslation alone on the ro-en MLQE-PE dev set, at the shipped model's threshold.
 
-Applies only the retranslations (``posteditor.retranslate``) the shipped model would apply to
+Applies only the retranslations (``posteditor.suggest.retranslate``) the shipped model would apply to
 the 1,000 ro-en dev segments given with their sources, and reports TER before and after
 (sacrebleu, case-sensitive) and how many retranslated segments came closer to the post-edit.
 In sample for the retranslation's four fitted parameters. Needs Apertium and a built corpus
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import paths  # noqa: E402
+from posteditor.core import paths  # noqa: E402
 
 
 def main() -> int:
@@ -29,9 +29,9 @@ def main() -> int:
     args = p.parse_args()
     from sacrebleu.metrics import TER
 
-    from posteditor.edits import apply_edits
-    from posteditor.retranslate import Retranslator
-    from posteditor.suggest import Item
+    from posteditor.core.edits import apply_edits
+    from posteditor.suggest.retranslate import Retranslator
+    from posteditor.suggest.base import Item
 
     meta = paths.model_meta(args.model)
     rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -24,9 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from posteditor import paths, scorer  # noqa: E402
-from posteditor.evaluate import SegmentMetric, apply_threshold, edit_precision_recall, suggest_all  # noqa: E402
-from posteditor.model import Corrector  # noqa: E402
+from posteditor.core import paths  # noqa: E402
+from posteditor.suggest import scorer
+from posteditor.commands.evaluate import SegmentMetric, apply_threshold, edit_precision_recall, suggest_all  # noqa: E402
+from posteditor.model.corrector import Corrector  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

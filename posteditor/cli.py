@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 
-from posteditor import __version__, paths
+from posteditor import __version__
+from posteditor.core import paths
 
 
 class Parser(argparse.ArgumentParser):
@@ -194,15 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "correct": "posteditor.correct:main",
-    "evaluate": "posteditor.evaluate:main",
-    "train": "posteditor.training_cli:main",
-    "corpus": "posteditor.training_cli:build",
-    "calibrate": "posteditor.training_cli:recalibrate",
+    "correct": "posteditor.commands.correct:main",
+    "evaluate": "posteditor.commands.evaluate:main",
+    "train": "posteditor.commands.train:main",
+    "corpus": "posteditor.commands.train:build",
+    "calibrate": "posteditor.commands.train:recalibrate",
     "review": "posteditor.tui.app:main",
-    "report": "posteditor.effort:main",
-    "finetune": "posteditor.finetune:main",
-    "models": "posteditor.versions:main",
+    "report": "posteditor.commands.report:main",
+    "finetune": "posteditor.learn.finetune.run:main",
+    "models": "posteditor.model.versions:main",
 }
 
 
@@ -244,7 +245,7 @@ def check_args(args) -> None:
     """What argparse cannot check, before any work starts: counts and paths."""
     from pathlib import Path
 
-    from posteditor.textio import InputError, check_input
+    from posteditor.core.textio import InputError, check_input
 
     for name in ("max_steps", "batch_size"):
         value = getattr(args, name, None)
@@ -260,7 +261,7 @@ def check_args(args) -> None:
     if model and not Path(model).is_dir():
         raise InputError(f"{model}: no model there; train one with 'posteditor train' or give --model DIR")
     if args.command == "finetune":
-        from posteditor.versions import check_name
+        from posteditor.model.versions import check_name
 
         for name in ("mt", "pe", "src"):
             if getattr(args, name, None):
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     import importlib
 
     module, func = COMMANDS[args.command].split(":")
-    from posteditor.textio import InputError
+    from posteditor.core.textio import InputError
 
     previous = _on_terminate()
     try:

@@ -29,7 +29,8 @@ class SlowSuggester(TableSuggester):
 
 def install() -> None:
     """Patch every place a command loads the model with the fake."""
-    from posteditor import correct, evaluate
+    from posteditor.commands import correct
+    from posteditor.commands import evaluate
 
     fake = lambda *a, **k: SlowSuggester()  # noqa: E731
     correct.load_suggester = fake

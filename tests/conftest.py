@@ -21,8 +21,8 @@ from hypothesis import settings
 settings.register_profile("posteditor", deadline=None)
 settings.load_profile("posteditor")
 
-from posteditor.edits import Edit, tokenize
-from posteditor.suggest import Item
+from posteditor.core.edits import Edit, tokenize
+from posteditor.suggest.base import Item
 
 _SUBJECTS = ["The family", "Thousands of people", "The army", "The government", "Aid workers",
              "The children", "Local officials", "The rebels", "Many residents", "The doctors"]
@@ -77,7 +77,7 @@ def build_tiny_model(out: Path, steps: int = 30, seed: int = 13) -> Path:
     """Train and save a tiny but real model folder (a LoRA adapter on the tiny base) at ``out``."""
     import torch
 
-    from posteditor.train import TrainConfig, save_model, train
+    from posteditor.learn.train import TrainConfig, save_model, train
 
     torch.manual_seed(seed)
     work = out.parent / f"{out.name}-work"

@@ -429,7 +429,8 @@ def _argv(case: Case) -> list[str]:
 
 
 def run_in_process(case: Case, tmp: Path, monkeypatch, capsys) -> tuple[int, str, str]:
-    from posteditor import correct, evaluate
+    from posteditor.commands import correct
+    from posteditor.commands import evaluate
     from posteditor.tui import app
 
     monkeypatch.setattr(correct, "load_suggester", lambda *a, **k: TableSuggester())

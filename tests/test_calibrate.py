@@ -2,10 +2,10 @@
 
 import pytest
 
-from posteditor.calibrate import choose, sweep
-from posteditor.card import render_card
-from posteditor.edits import extract_edits
-from posteditor.evaluate import NOTHING
+from posteditor.learn.calibrate import choose, sweep
+from posteditor.learn.card import render_card
+from posteditor.core.edits import extract_edits
+from posteditor.commands.evaluate import NOTHING
 
 
 def row(t, deltas, precision=0.8, applied=10):

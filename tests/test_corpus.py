@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.corpus import (
+from posteditor.learn.corpus.recipe import (
     Pair, Recipe, _match_quotes, _ter_bounds, apertium_pairs, build_corpus, detokenize, mlqe_pairs, ter,
     wmt_pairs,
 )

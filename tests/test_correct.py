@@ -9,10 +9,10 @@ import pytest
 from conftest import FakeSuggester
 
 from posteditor import cli
-from posteditor import correct as correct_mod
-from posteditor.correct import Combined, merge, propose
-from posteditor.document import parse
-from posteditor.edits import Edit
+from posteditor.commands import correct as correct_mod
+from posteditor.commands.correct import Combined, merge, propose
+from posteditor.core.document import parse
+from posteditor.core.edits import Edit
 
 ARTICLE = "More than 235,000 people fled the world of Idlib. They lack informations.\n\nThe peoples left.\n"
 FIXED = "More than 235,000 people fled the region of Idlib. They lack information.\n\nThe peoples left.\n"
@@ -174,7 +174,7 @@ def test_in_place_failure_leaves_the_file_whole(fake, tmp_path, monkeypatch, cap
     def crash(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("posteditor.textio.os.replace", crash)
+    monkeypatch.setattr("posteditor.core.textio.os.replace", crash)
     assert run(f, "--in-place") == 2
     assert f.read_text() == ARTICLE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "a.txt~"]  # no temp file left
@@ -347,7 +347,7 @@ def test_combined_suggester_merges_model_and_memory():
 
 
 def test_load_suggester_adds_the_memory_when_there_is_one(tiny_model, monkeypatch):
-    from posteditor.model import Corrector
+    from posteditor.model.corrector import Corrector
 
     assert isinstance(correct_mod.load_suggester(tiny_model, use_memory=False), Corrector)
     memory = FakeSuggester()
@@ -390,7 +390,7 @@ def test_tiny_model_skips_what_it_cannot_read_whole(tiny_model, tmp_path, capsys
 
 
 def test_a_retranslated_segment_is_written_whole_and_counted(monkeypatch, tmp_path, capsys):
-    from posteditor.retranslate import Retranslator
+    from posteditor.suggest.retranslate import Retranslator
 
     source = "Primăria a anunțat că podul va fi închis.\nGuvernul a aprobat ieri programul.\n"
     translations = {"Primăria a anunțat că podul va fi închis.": "The city hall announced that the bridge will be closed."}

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.document import parse, split_sentences
-from posteditor.edits import Edit, Segment
-from posteditor.textio import read_text
+from posteditor.core.document import parse, split_sentences
+from posteditor.core.edits import Edit, Segment
+from posteditor.core.textio import read_text
 
 _WORDS = st.sampled_from(
     ["The", "world", "of", "Idlib", "Mr.", "U.S.", "3.5", "said", "“Go.”", '"We left,"', "'quoted'",

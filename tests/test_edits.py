@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.edits import Decision, Edit, Segment, apply_edits, extract_edits, join_moves, respace, tokenize, words
+from posteditor.core.edits import Decision, Edit, Segment, apply_edits, extract_edits, join_moves, respace, tokenize, words
 
 # Text made of words, punctuation, quotes, digits and all kinds of whitespace (CRLF included).
 _PIECES = st.sampled_from(

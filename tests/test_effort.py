@@ -6,11 +6,13 @@ import json
 
 import pytest
 
-from posteditor import cli, effort, timing
-from posteditor.edits import Decision
-from posteditor.suggest import Item
-from posteditor.tui.session import Session
-from posteditor.tui.state import Cursor
+from posteditor import cli
+from posteditor.commands import report as effort
+from posteditor.tui.review import timing
+from posteditor.core.edits import Decision
+from posteditor.suggest.base import Item
+from posteditor.tui.review.session import Session
+from posteditor.tui.review.state import Cursor
 from tui_fakes import ARTICLE, TableSuggester
 
 
@@ -69,7 +71,7 @@ def test_report_command_table_and_html(reviewed, tmp_path, capsys):
 
 
 def test_report_falls_back_to_the_corrections_log(reviewed, tmp_path, capsys):
-    from posteditor.journal import journal_path
+    from posteditor.tui.review.journal import journal_path
 
     journal_path(reviewed).unlink()
     e = effort.load(str(reviewed), str(tmp_path / "corrections.jsonl"))

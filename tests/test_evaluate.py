@@ -8,8 +8,8 @@ import pytest
 from conftest import FakeSuggester
 
 from posteditor import cli
-from posteditor import evaluate as ev
-from posteditor.edits import Edit, extract_edits
+from posteditor.commands import evaluate as ev
+from posteditor.core.edits import Edit, extract_edits
 
 MTS = ["The family fled the world of Idlib.", "They lack informations.", "The peoples left.", "All fine here."]
 REFS = ["The family fled the region of Idlib.", "They lack information.", "The people left.", "All fine here."]

@@ -12,12 +12,16 @@ from dataclasses import replace
 
 import pytest
 
-from posteditor import cli, corrections, finetune, finetune_data, versions
-from posteditor.corrections import Correction
-from posteditor.edits import Edit, extract_edits
-from posteditor.finetune import FinetuneConfig, gate
-from posteditor.finetune_data import collect, split_calibration, split_heldout
-from posteditor.textio import InputError
+from posteditor import cli
+from posteditor.core import corrections
+from posteditor.learn.finetune import run as finetune
+from posteditor.learn.finetune import data as finetune_data
+from posteditor.model import versions
+from posteditor.core.corrections import Correction
+from posteditor.core.edits import Edit, extract_edits
+from posteditor.learn.finetune.run import FinetuneConfig, gate
+from posteditor.learn.finetune.data import collect, split_calibration, split_heldout
+from posteditor.core.textio import InputError
 
 from conftest import tiny_pairs
 
@@ -218,7 +222,7 @@ def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, mo
     calibration, gate_half = split_calibration(split_heldout(collect([log])[0], FAST.heldout_fraction)[1])
     assert len(calibration) >= 2 and any(r["mt"] != r["pe"] for r in calibration)
     proposer = Proposer({r["mt"]: r["pe"] for r in rows})
-    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     seen = []
     finetune.run(out="ft-own", cfg=FAST, scorer=scores(28.0, 20.0, seen))
     # chosen on the calibration half alone, sources included
@@ -236,9 +240,9 @@ def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, mo
 
 
 def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections(home, monkeypatch):
-    from posteditor.edits import tokenize
-    from posteditor.scorer import FEATURES, EditScorer
-    from posteditor.suggest import Item
+    from posteditor.core.edits import tokenize
+    from posteditor.suggest.scorer import FEATURES, EditScorer
+    from posteditor.suggest.base import Item
 
     log = home.parent / "sourced.jsonl"
     rows = [dict(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
@@ -257,7 +261,7 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
                                      "min_confidence": 0.5}))
     proposer = Proposer({r["mt"]: r["pe"] for r in rows})
     proposer.piece_count = len
-    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     seen = []
     finetune.run(out="ft-taste", cfg=FAST, scorer=scores(28.0, 20.0, seen))
     # the base model proposed in the training corrections (never the held-out ones), sources included
@@ -299,7 +303,7 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
 
 
 def test_a_scorer_refit_sees_sources_as_the_model_does_and_needs_a_threshold_that_applies(monkeypatch):
-    from posteditor.scorer import FEATURES
+    from posteditor.suggest.scorer import FEATURES
 
     class NoSource(Proposer):
         info = type("Info", (), {"use_source": False})()
@@ -307,7 +311,7 @@ def test_a_scorer_refit_sees_sources_as_the_model_does_and_needs_a_threshold_tha
 
     rows = [{"mt": "the king came .", "pe": "the King came .", "src": "kuningas tuli"}]
     proposer = NoSource({rows[0]["mt"]: rows[0]["pe"]})
-    monkeypatch.setattr("posteditor.model.Corrector", lambda model_dir, **kw: proposer)
+    monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     labels = finetune.editor_edits("model", rows, learnt=set())
     assert [it.source for it in proposer.asked] == [None] and sorted(labels["y"]) == [0, 1] and labels["skipped"] == 0
     assert finetune.editor_edits("model", rows, learnt=set(labels["k"]))["segments"] == 0
@@ -320,7 +324,7 @@ def test_a_scorer_refit_sees_sources_as_the_model_does_and_needs_a_threshold_tha
 
 
 def test_unusable_scorer_data_keeps_the_base_scorer(capsys):
-    from posteditor.scorer import FEATURES
+    from posteditor.suggest.scorer import FEATURES
 
     base = {"features": list(FEATURES), "coef": [0.0] * len(FEATURES), "edits": 2, "data": {"x": ["1 2"], "y": [1]}}
     meta = {"edit_scorer": base, "min_confidence": 0.5}
@@ -334,7 +338,7 @@ def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch,
     log = home.parent / "few.jsonl"
     corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
-    monkeypatch.setattr("posteditor.model.Corrector", None)  # nothing to choose on: the model is not asked
+    monkeypatch.setattr("posteditor.model.corrector.Corrector", None)  # nothing to choose on: the model is not asked
     seen = []
     finetune.run(out="ft-few", cfg=FAST, scorer=scores(28.0, 20.0, seen))
     assert "too few to halve" in capsys.readouterr().err
@@ -465,7 +469,7 @@ def test_a_missing_base_corpus_is_built_from_the_recipe_its_model_names(tmp_path
 def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
     """Corrections with sources Apertium translates: where the editor wrote (about) what Apertium
     says, the MT had strayed; the new version learns when to retranslate, and its card says so."""
-    from posteditor import retranslate as rt
+    from posteditor.suggest import retranslate as rt
 
     rows, table = [], {}
     for k in range(60):

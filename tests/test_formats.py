@@ -6,11 +6,11 @@ import pytest
 from conftest import FakeSuggester
 
 from posteditor import cli
-from posteditor import correct as correct_mod
-from posteditor.document import guess_format, parse
-from posteditor.edits import Edit
-from posteditor.formats import tmx
-from posteditor.textio import InputError
+from posteditor.commands import correct as correct_mod
+from posteditor.core.document import guess_format, parse
+from posteditor.core.edits import Edit
+from posteditor.core.formats import tmx
+from posteditor.core.textio import InputError
 
 XLIFF = """<?xml version='1.0' encoding='UTF-8'?>
 <xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
@@ -221,7 +221,7 @@ def test_malformed_parse_raises_input_error():
 
 def test_edit_on_a_tag_is_not_allowed():
     doc = parse(XLIFF, "xliff")
-    tokens_before_tag = len(__import__("posteditor.edits", fromlist=["tokenize"]).tokenize(
+    tokens_before_tag = len(__import__("posteditor.core.edits", fromlist=["tokenize"]).tokenize(
         "More than 235,000 people fled the world of"))
     assert not doc.allows(0, Edit(tokens_before_tag, tokens_before_tag + 1, (" x",)))
     assert doc.allows(0, Edit(6, 7, (" region",)))

@@ -6,11 +6,11 @@ import pytest
 from conftest import FakeSuggester
 
 from posteditor import cli
-from posteditor import correct as correct_mod
-from posteditor.edits import Segment, apply_edits
-from posteditor.glossary import GLOSSARY, Glossed, Term, read_glossary, relevant, violations
-from posteditor.suggest import Item
-from posteditor.textio import InputError
+from posteditor.commands import correct as correct_mod
+from posteditor.core.edits import Segment, apply_edits
+from posteditor.suggest.glossary import GLOSSARY, Glossed, Term, read_glossary, relevant, violations
+from posteditor.suggest.base import Item
+from posteditor.core.textio import InputError
 
 TERMS = [
     Term("Comisia Europeană", "European Commission", ("Europe Commission", "EU Commission"), "institution"),

@@ -34,7 +34,7 @@ def test_import_linter_contracts():
 
 @pytest.mark.parametrize(
     "module",
-    ["posteditor.cli", "posteditor.correct", "posteditor.evaluate", "posteditor.document", "posteditor.edits"],
+    ["posteditor.cli", "posteditor.commands.correct", "posteditor.commands.evaluate", "posteditor.core.document", "posteditor.core.edits"],
 )
 def test_module_loads_no_heavy_library(module):
     code = f"import sys, {module}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"

@@ -8,10 +8,10 @@ import json
 import pytest
 import torch
 
-from posteditor import lm
-from posteditor.model import Corrector, greedy_copy
-from posteditor.suggest import Item
-from posteditor.train import TrainConfig, save_model, train
+from posteditor.model import lm
+from posteditor.model.corrector import Corrector, greedy_copy
+from posteditor.suggest.base import Item
+from posteditor.learn.train import TrainConfig, save_model, train
 
 from conftest import tiny_pairs
 
@@ -72,7 +72,7 @@ def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
 
 
 def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
-    from posteditor.model import _row_cache
+    from posteditor.model.corrector import _row_cache
 
     corrector = Corrector(tiny_model)
     items = [Item(r["mt"]) for r in tiny_pairs(4, seed=5)]
@@ -101,7 +101,7 @@ def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
 def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_path):
     import shutil
 
-    from posteditor import synthetic
+    from posteditor.learn.corpus import synthetic
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -116,7 +116,7 @@ def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_pa
 @pytest.mark.parametrize("word, forms", [("world", ["region", "earth"]), ("worlds", ["regions", "earths"]),
                                           ("the", []), ("unknown", []), ("towards", [])])
 def test_sibling_forms_keep_the_word_s_number(word, forms):
-    from posteditor.synthetic import sibling_forms
+    from posteditor.learn.corpus.synthetic import sibling_forms
 
     table = {"world": ["region", "earth"], "toward": ["towards"], "towards": ["toward"]}
     assert sibling_forms(word, table) == forms

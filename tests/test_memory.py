@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from posteditor import corrections
-from posteditor.corrections import Correction
-from posteditor.edits import Edit, apply_edits
-from posteditor.correct import Combined
-from posteditor.memory import Memory
-from posteditor.suggest import Item
+from posteditor.core import corrections
+from posteditor.core.corrections import Correction
+from posteditor.core.edits import Edit, apply_edits
+from posteditor.commands.correct import Combined
+from posteditor.suggest.memory import Memory
+from posteditor.suggest.base import Item
 
 
 def fix(mt, final, document="report.txt", rejected=()):
@@ -142,7 +142,7 @@ def test_loading_a_large_log_is_quick(tmp_path):
 
 
 def test_load_memory_is_none_until_there_is_a_fix_or_a_rejection(tmp_path):
-    from posteditor.memory import load_memory
+    from posteditor.suggest.memory import load_memory
 
     log = tmp_path / "corrections.jsonl"
     assert load_memory(log) is None
@@ -168,7 +168,7 @@ def test_a_model_edit_the_editor_rejected_before_is_proposed_less_surely(fake_su
     accepted = fix("The world of Gaza.", "The region of Gaza.")
     assert confidences([turned_down, accepted])["region"] == 0.9  # accepted as often as rejected: as the model says
     # At a threshold the model's edit passed, the rejected one is no longer applied.
-    from posteditor.evaluate import apply_threshold
+    from posteditor.commands.evaluate import apply_threshold
 
     before = apply_threshold([text], Combined([fake_suggester, Memory([])]).suggest([Item(text)]), 0.7)
     after = apply_threshold([text], Combined([fake_suggester, Memory([turned_down])]).suggest([Item(text)]), 0.7)
@@ -178,7 +178,7 @@ def test_a_model_edit_the_editor_rejected_before_is_proposed_less_surely(fake_su
 
 def test_records_written_by_the_editor(fake_suggester):
     """The log as ``corrections.from_segment`` writes it: accepted, rejected and hand edits."""
-    from posteditor.edits import Decision, Segment
+    from posteditor.core.edits import Decision, Segment
 
     text = "In the world of Idlib, the peoples fled."
     [edits] = fake_suggester.suggest([Item(text)])
@@ -227,8 +227,8 @@ def test_a_fix_undone_by_a_later_save_is_taken_back():
 
 
 def test_a_hand_edit_teaches_only_the_words_it_changed():
-    from posteditor.memory import _changed_only
-    from posteditor.edits import tokenize
+    from posteditor.suggest.memory import _changed_only
+    from posteditor.core.edits import tokenize
 
     tokens = tokenize("until the end of the winter")
     retyped = Edit(2, 6, (" end", " of", " winter"), 1.0)  # a span typed again, one word dropped

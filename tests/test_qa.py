@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from posteditor.glossary import Term
-from posteditor.qa import CHECKS, check_document, check_segment, numbers, parse_checks
-from posteditor.textio import InputError
+from posteditor.suggest.glossary import Term
+from posteditor.core.qa import CHECKS, check_document, check_segment, numbers, parse_checks
+from posteditor.core.textio import InputError
 
 
 def ids(final, source=None, mt=None, terms=(), skip=frozenset()):

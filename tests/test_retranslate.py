@@ -1,4 +1,4 @@
-"""Retranslation of segments whose MT strays from their source (posteditor.retranslate)."""
+"""Retranslation of segments whose MT strays from their source (posteditor.suggest.retranslate)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from posteditor import retranslate as rt
-from posteditor.correct import Combined, merge
-from posteditor.edits import Edit, apply_edits, tokenize
-from posteditor.suggest import Item
+from posteditor.suggest import retranslate as rt
+from posteditor.commands.correct import Combined, merge
+from posteditor.core.edits import Edit, apply_edits, tokenize
+from posteditor.suggest.base import Item
 
 ROMANIAN = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
 GOOD_MT = "The city hall announced that the bridge in the city centre will be closed for two weeks for repairs."
@@ -116,7 +116,7 @@ def test_unusable_params_are_refused(bad):
 
 
 def test_unusable_params_leave_correct_without_retranslation(capsys):
-    from posteditor.correct import load_retranslator
+    from posteditor.commands.correct import load_retranslator
 
     assert load_retranslator({"retranslation": fitted_params() | {"mean": [0.5]}}) is None
     assert "retranslation settings are unusable" in capsys.readouterr().err
@@ -221,7 +221,7 @@ def test_refit_learns_the_editor_rows_and_keeps_them():
 
 
 def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatch):
-    from posteditor import finetune
+    from posteditor.learn.finetune import run as finetune
 
     rows, table = _corrections(40, 15)
     monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: CHAINS)
@@ -234,7 +234,7 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     assert finetune.refit_retranslation(meta, rows, 4.0) is None
     assert meta["retranslation"]["translations"] == 40
     # Recalibrating the version keeps what it learnt from the editor.
-    from posteditor.calibrate import retranslation_kept
+    from posteditor.learn.calibrate import retranslation_kept
 
     kept = retranslation_kept(None, meta["retranslation"])
     assert kept["translations"] == 40 and len(kept["data"]["k"]) == 40

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from posteditor.edits import Edit, extract_edits, tokenize
-from posteditor.scorer import FEATURES, EditScorer, features, fit, is_right, labelled, refit
+from posteditor.core.edits import Edit, extract_edits, tokenize
+from posteditor.suggest.scorer import FEATURES, EditScorer, features, fit, is_right, labelled, refit
 
 
 def feature(mt, edit, source=None, name="confidence"):
@@ -109,8 +109,8 @@ def test_a_scorer_of_other_features_is_refused():
 
 
 def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path):
-    from posteditor.model import Corrector, ModelError
-    from posteditor.suggest import Item
+    from posteditor.model.corrector import Corrector, ModelError
+    from posteditor.suggest.base import Item
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -132,7 +132,7 @@ def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path):
 
 
 def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path, monkeypatch):
-    from posteditor.calibrate import calibrate
+    from posteditor.learn.calibrate import calibrate
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -142,7 +142,7 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
         assert corrector.scorer is None  # calibration sees the model's own confidences
         return [list(p) for p in proposals[: len(lines)]]
 
-    monkeypatch.setattr("posteditor.evaluate.suggest_all", fake_suggest_all)
+    monkeypatch.setattr("posteditor.commands.evaluate.suggest_all", fake_suggest_all)
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": f"mlqe:{'ro' if i % 2 else 'et'}-en"}) + "\n"
                            for i, (m, p) in enumerate(zip(mts, pes))))
@@ -156,8 +156,8 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
 
 
 def test_recalibrating_keeps_the_editors_edits(tiny_model, tmp_path, monkeypatch):
-    from posteditor.calibrate import calibrate
-    from posteditor.scorer import editor_rows, learnt_from, segment_key
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.suggest.scorer import editor_rows, learnt_from, segment_key
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -170,7 +170,7 @@ def test_recalibrating_keeps_the_editors_edits(tiny_model, tmp_path, monkeypatch
     assert editor_rows(params)[2] == []  # a dev fit alone has none
     meta = json.loads((model / "posteditor.json").read_text())
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": learnt}))
-    monkeypatch.setattr("posteditor.evaluate.suggest_all", lambda corrector, lines, srcs: [list(p) for p in proposals[: len(lines)]])
+    monkeypatch.setattr("posteditor.commands.evaluate.suggest_all", lambda corrector, lines, srcs: [list(p) for p in proposals[: len(lines)]])
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": "mlqe:et-en"}) + "\n" for m, p in zip(mts, pes)))
     again = calibrate(model, dev)["edit_scorer"]

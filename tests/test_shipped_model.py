@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from posteditor import paths
-from posteditor.edits import apply_edits, tokenize
+from posteditor.core import paths
+from posteditor.core.edits import apply_edits, tokenize
 
 SHIPPED = paths.default_model()
 
@@ -19,8 +19,8 @@ def real_base(monkeypatch):
 
 
 def test_shipped_model_loads_and_corrects_a_sentence():
-    from posteditor.correct import load_suggester, threshold_of
-    from posteditor.suggest import Item
+    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)
     assert 0.0 <= threshold_of(corrector) <= 1.01
@@ -38,8 +38,8 @@ def test_shipped_model_loads_and_corrects_a_sentence():
 
 
 def test_shipped_model_leaves_clean_english_mostly_alone():
-    from posteditor.correct import load_suggester, threshold_of
-    from posteditor.suggest import Item
+    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)
     clean = "The United Nations said on Tuesday that the camps near the border were already full."
@@ -52,8 +52,8 @@ def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
     """What posteditor.json records: every dev pair no worse and applied edits at least 0.6 right,
     re-scored by an edit scorer the model loads; or, where no threshold met that bar for the
     model's word edits, no scorer, and the word edits kept below the threshold it ships."""
-    from posteditor.evaluate import MIN_PRECISION, NOTHING
-    from posteditor.model import UNSCORED_CAP, Corrector
+    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+    from posteditor.model.corrector import UNSCORED_CAP, Corrector
 
     meta = paths.model_meta(SHIPPED)
     at = meta["dev"]["at_threshold"]
@@ -67,11 +67,11 @@ def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
         assert "edit_scorer" not in meta and UNSCORED_CAP < meta["min_confidence"]
 
 
-@pytest.mark.skipif(not __import__("posteditor.retranslate").retranslate.installed(),
+@pytest.mark.skipif(not __import__("posteditor.suggest.retranslate", fromlist=["installed"]).installed(),
                     reason="Apertium and its Romanian chain are not installed")
 def test_shipped_model_retranslates_mt_that_strays_from_a_romanian_source():
-    from posteditor.correct import load_suggester, threshold_of
-    from posteditor.suggest import Item
+    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)
     source = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
@@ -84,7 +84,7 @@ def test_shipped_model_retranslates_mt_that_strays_from_a_romanian_source():
     assert not any(e.category == "retranslation" and e.confidence >= threshold_of(corrector) for e in kept)
 
 
-@pytest.mark.skipif(not __import__("posteditor.retranslate").retranslate.installed(),
+@pytest.mark.skipif(not __import__("posteditor.suggest.retranslate", fromlist=["installed"]).installed(),
                     reason="Apertium and its Romanian chain are not installed")
 def test_the_romanian_example_gets_its_stray_sentence_retranslated(tmp_path, capsys):
     from posteditor import cli

@@ -8,8 +8,8 @@ import torch
 from safetensors.torch import load_file
 
 from posteditor import cli
-from posteditor.card import render_card
-from posteditor.train import TrainConfig, save_model, train
+from posteditor.learn.card import render_card
+from posteditor.learn.train import TrainConfig, save_model, train
 from conftest import tiny_pairs
 
 

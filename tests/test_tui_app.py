@@ -10,13 +10,13 @@ import pytest
 from textual.widgets import TextArea
 
 from posteditor import cli
-from posteditor.edits import Decision
-from posteditor.journal import journal_path
+from posteditor.core.edits import Decision
+from posteditor.tui.review.journal import journal_path
 from posteditor.tui.app import ReviewApp, load_keymap, suggester_factory
 from posteditor.tui.dialogs import Choice, HandEdit, HelpScreen
 from posteditor.tui.screen import ReviewScreen
-from posteditor.tui.session import Session
-from posteditor.tui.state import Cursor
+from posteditor.tui.review.session import Session
+from posteditor.tui.review.state import Cursor
 from tui_fakes import ARTICLE, TableSuggester, broken_factory, factory, settled
 
 pytestmark = pytest.mark.anyio  # async tests run on anyio's pytest plugin (asyncio backend)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from posteditor.suggest import Item
+from posteditor.suggest.base import Item
 from posteditor.tui.background import Callbacks, Cancelled, abandonable, nearest, suggest_all
 from tui_fakes import TableSuggester
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.glossary import Term
+from posteditor.suggest.glossary import Term
 from posteditor.tui.app import ReviewApp
 from posteditor.tui.notes import Notes
-from posteditor.tui.session import Session
+from posteditor.tui.review.session import Session
 from tui_fakes import ARTICLE, TableSuggester, factory, settled
 
 pytestmark = pytest.mark.anyio

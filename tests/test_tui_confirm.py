@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from posteditor.document import parse
-from posteditor.edits import Decision
-from posteditor.suggest import Item
+from posteditor.core.document import parse
+from posteditor.core.edits import Decision
+from posteditor.suggest.base import Item
 from posteditor.tui import confirm
-from posteditor.tui.state import Cursor, ReviewState
+from posteditor.tui.review.state import Cursor, ReviewState
 from tui_fakes import ARTICLE, TableSuggester
 
 
@@ -55,7 +55,7 @@ def test_next_unconfirmed_wraps_and_next_with_pending_skips():
 
 
 def test_confirmation_survives_the_journal(tmp_path, monkeypatch):
-    from posteditor.tui.session import Session
+    from posteditor.tui.review.session import Session
 
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "c.jsonl"))
     path = tmp_path / "a.txt"

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posteditor import corrections
-from posteditor.edits import Decision
-from posteditor.journal import journal_path
-from posteditor.suggest import Item
-from posteditor.textio import InputError
-from posteditor.tui.session import FileChanged, Session
-from posteditor.tui.state import Cursor
+from posteditor.core import corrections
+from posteditor.core.edits import Decision
+from posteditor.tui.review.journal import journal_path
+from posteditor.suggest.base import Item
+from posteditor.core.textio import InputError
+from posteditor.tui.review.session import FileChanged, Session
+from posteditor.tui.review.state import Cursor
 from tui_fakes import ARTICLE, TableSuggester
 
 A, R = Decision.ACCEPTED, Decision.REJECTED
@@ -265,7 +265,7 @@ def test_suggestions_cached_from_another_model_are_asked_for_again(article):
 
 
 def test_model_signature_follows_the_weights(tmp_path):
-    from posteditor.paths import model_signature
+    from posteditor.core.paths import model_signature
 
     assert model_signature(tmp_path / "nowhere") is None
     (tmp_path / "adapter_model.safetensors").write_bytes(b"one")
@@ -280,7 +280,7 @@ def test_model_signature_follows_the_weights(tmp_path):
 
 
 def test_threshold_is_the_models_own_from_the_start(article, tmp_path):
-    from posteditor.paths import model_meta
+    from posteditor.core.paths import model_meta
 
     model = tmp_path / "model"
     model.mkdir()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from posteditor.tui.app import ReviewApp
-from posteditor.tui.session import Session
+from posteditor.tui.review.session import Session
 from tui_fakes import ARTICLE, TableSuggester, factory, settled
 
 SIZE = (100, 30)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.document import parse
-from posteditor.edits import Decision, Edit
-from posteditor.suggest import Item
-from posteditor.tui.state import Cursor, ReviewState
+from posteditor.core.document import parse
+from posteditor.core.edits import Decision, Edit
+from posteditor.suggest.base import Item
+from posteditor.tui.review.state import Cursor, ReviewState
 from tui_fakes import ARTICLE, TableSuggester
 
 A, R, P = Decision.ACCEPTED, Decision.REJECTED, Decision.PENDING
@@ -243,7 +243,7 @@ def test_any_key_sequence_keeps_state_consistent(keys):
 
 
 def test_state_module_imports_no_textual():
-    code = "import sys, posteditor.tui.state, posteditor.tui.session; print('textual' in sys.modules)"
+    code = "import sys, posteditor.tui.review.state, posteditor.tui.review.session; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

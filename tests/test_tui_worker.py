@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.edits import Edit
-from posteditor.suggest import Item
-from posteditor.textio import InputError
+from posteditor.core.edits import Edit
+from posteditor.suggest.base import Item
+from posteditor.core.textio import InputError
 from posteditor.tui import worker
 from posteditor.tui.worker import ModelProcess, serve
 from tui_fakes import TableSuggester
@@ -60,7 +60,7 @@ def test_serve_reports_a_failed_load_and_a_failed_batch(monkeypatch):
 
 
 def test_a_missing_model_fails_with_the_same_message_as_in_process(tmp_path):
-    from posteditor.correct import load_suggester
+    from posteditor.commands.correct import load_suggester
 
     missing = tmp_path / "nowhere"
     with pytest.raises(InputError) as direct:
@@ -88,7 +88,7 @@ def test_a_child_that_dies_is_reported_with_its_last_words():
 
 
 def test_the_child_suggests_what_the_model_suggests(tiny_model):
-    from posteditor.model import Corrector
+    from posteditor.model.corrector import Corrector
 
     items = [Item("The family fled the world of Idlib."), Item("word " * 300 + "end."),
              Item("Aid workers reached a informations the camp.", "source text")]

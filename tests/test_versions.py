@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from posteditor import cli, paths, versions
-from posteditor.textio import InputError
+from posteditor import cli
+from posteditor.core import paths
+from posteditor.model import versions
+from posteditor.core.textio import InputError
 
 
 def fake_version(root, name, meta=None):

@@ -7,8 +7,8 @@ import threading
 import time
 from typing import Sequence
 
-from posteditor.edits import Edit, tokenize
-from posteditor.suggest import Item
+from posteditor.core.edits import Edit, tokenize
+from posteditor.suggest.base import Item
 
 ARTICLE = (
     "The war in the world has displaced millions.\n"
@@ -75,7 +75,7 @@ def factory(suggester):
 
 
 def broken_factory(message: str = "models/default: not a posteditor model"):
-    from posteditor.textio import InputError
+    from posteditor.core.textio import InputError
 
     def load():
         raise InputError(message)

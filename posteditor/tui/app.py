@@ -22,12 +22,12 @@ except ImportError:  # Python 3.10: no keymap file, default keys
 from textual.app import App
 from textual.binding import Binding
 
-from posteditor import paths
+from posteditor.core import paths
 from posteditor.tui.dialogs import HandEdit, HelpScreen
 from posteditor.tui.background import THREAD_NAME, SuggesterFactory
 from posteditor.tui.screen import ReviewScreen
-from posteditor.tui.session import Session
-from posteditor.textio import InputError
+from posteditor.tui.review.session import Session
+from posteditor.core.textio import InputError
 from posteditor.tui.worker import ModelProcess
 
 
@@ -150,8 +150,8 @@ def check_terminal() -> None:
 
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
-    from posteditor.glossary import GlossedFactory, read_glossary
-    from posteditor.qa import parse_checks
+    from posteditor.suggest.glossary import GlossedFactory, read_glossary
+    from posteditor.core.qa import parse_checks
     from posteditor.tui.notes import Notes
 
     skip = parse_checks(args.no_check)

@@ -18,9 +18,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from posteditor.correct import fits
-from posteditor.edits import Edit
-from posteditor.suggest import Item, Suggester
+from posteditor.commands.correct import fits
+from posteditor.core.edits import Edit
+from posteditor.suggest.base import Item, Suggester
 
 SuggesterFactory = Callable[[], Suggester]
 THREAD_NAME = "posteditor-suggester"

@@ -7,8 +7,8 @@ confirmed it as it reads (ctrl+enter) or decided every suggestion shown in it, a
 
 from __future__ import annotations
 
-from posteditor.edits import Decision
-from posteditor.tui.state import ReviewState
+from posteditor.core.edits import Decision
+from posteditor.tui.review.state import ReviewState
 
 UNCONFIRMED, CONFIRMED, EDITED = "unconfirmed", "confirmed", "edited"
 

@@ -13,8 +13,8 @@ import re
 
 from rich.cells import cell_len
 
-from posteditor.edits import Decision, extract_edits
-from posteditor.tui.state import ReviewState
+from posteditor.core.edits import Decision, extract_edits
+from posteditor.tui.review.state import ReviewState
 
 Run = tuple[str, str, "int | None"]
 Line = list[Run]

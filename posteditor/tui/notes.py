@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from posteditor import qa
-from posteditor.glossary import Term, relevant
-from posteditor.tui.state import ReviewState
+from posteditor.core import qa
+from posteditor.suggest.glossary import Term, relevant
+from posteditor.tui.review.state import ReviewState
 
 
 @dataclass

@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from posteditor.edits import Decision
+from posteditor.core.edits import Decision
 from posteditor.tui.confirm import status
 from posteditor.tui.notes import Notes
-from posteditor.tui.state import Counts, Cursor, ReviewState
+from posteditor.tui.review.state import Counts, Cursor, ReviewState
 
 _SPACES = re.compile(r"\s+")
 

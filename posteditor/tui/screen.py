@@ -11,16 +11,16 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from posteditor.edits import Decision, Edit
-from posteditor.suggest import Item
-from posteditor.textio import InputError
+from posteditor.core.edits import Decision, Edit
+from posteditor.suggest.base import Item
+from posteditor.core.textio import InputError
 from posteditor.tui import confirm
 from posteditor.tui.background import Callbacks, SuggesterFactory, suggest_all
 from posteditor.tui.dialogs import Choice, HandEdit
 from posteditor.tui.panels import DetailPanel, Progress, StatusBar
 from posteditor.tui.segment_list import SegmentList
-from posteditor.tui.session import FileChanged, Session
-from posteditor.tui.state import Cursor
+from posteditor.tui.review.session import FileChanged, Session
+from posteditor.tui.review.state import Cursor
 
 class ReviewScreen(Screen):
     """The document, the focused segment in detail, counts, and every review key."""

@@ -19,7 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from posteditor.tui.layout import Line, mark, segment_lines
-from posteditor.tui.state import Cursor, ReviewState
+from posteditor.tui.review.state import Cursor, ReviewState
 
 ROLES = (
     "text", "markup", "removed", "inserted", "low-removed", "low-inserted", "accepted",

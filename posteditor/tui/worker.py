@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
-from posteditor.correct import fits
-from posteditor.edits import Edit, edit_from_json, edit_to_json
-from posteditor.suggest import Item, Suggester
-from posteditor.textio import InputError
+from posteditor.commands.correct import fits
+from posteditor.core.edits import Edit, edit_from_json, edit_to_json
+from posteditor.suggest.base import Item, Suggester
+from posteditor.core.textio import InputError
 from posteditor.tui.background import NICE
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -145,7 +145,7 @@ class RemoteSuggester:
 def load(model: str | None, use_memory: bool) -> Suggester:
     """The real suggester: the model (and the correction memory), as ``correct`` uses it."""
     try:
-        from posteditor.correct import load_suggester
+        from posteditor.commands.correct import load_suggester
     except ImportError as exc:
         raise InputError(f"the corrector is not installed ({exc})") from None
     return load_suggester(model, use_memory=use_memory)

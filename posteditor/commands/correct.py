@@ -1,0 +1,513 @@
+"""Correct files in batch: segment, ask the suggesters, apply only the confident edits.
+
+The pipeline is shared with the editor: ``load_suggester`` gives one ``Suggester`` (the model,
+plus the correction memory when there is one, merged by ``Combined``) and ``propose`` turns a
+``Document`` into ``Segment``s carrying every edit the document allows. ``correct`` then accepts
+the edits at or above the threshold and renders the document; ``review`` lets a person decide.
+
+Every input file stands alone: a bad one is reported in one line and the others are still
+corrected. Output is written whole or not at all (``textio.atomic_write``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from posteditor.core import paths
+from posteditor.core.document import Document, guess_format, parse
+from posteditor.core.edits import RETRANSLATION, Decision, Edit, Segment, tokenize
+from posteditor.suggest.base import Item, Suggester
+from posteditor.core.textio import InputError, TextFile, atomic_write, read_text, resolve_output
+
+MAX_WORDS = 200
+"""Segments longer than this are never sent to a suggester (left unchanged, with a warning)."""
+CHUNK = 256
+"""Segments per call to ``suggest``: large enough for the model to batch by length."""
+LONG_INPUT = 500
+"""From this many segments a progress bar is shown even when stderr is not a terminal."""
+DEFAULT_THRESHOLD = 0.5
+MAX_WARNINGS = 10
+"""Too-long segments named one by one per file; the rest are counted."""
+
+
+# --- suggesters ---------------------------------------------------------------------------
+
+
+def merge(*edit_lists: Sequence[Edit]) -> list[Edit]:
+    """All edits of all lists; where two overlap, the more confident one stays (first on ties).
+
+    A retranslation stays alone: it overlaps every other edit of its segment.
+    """
+    candidates = sorted((e for edits in edit_lists for e in edits), key=lambda e: -e.confidence)
+    kept: list[Edit] = []
+    for edit in candidates:
+        whole = edit.category == RETRANSLATION or any(k.category == RETRANSLATION for k in kept)
+        if not (kept if whole else any(edit.overlaps(k) for k in kept)):
+            kept.append(edit)
+    return sorted(kept, key=lambda e: (e.start, e.end))
+
+
+class Combined:
+    """Several suggesters as one: the model's edits and the memory's, merged per segment.
+
+    A suggester with a ``demote`` method (the correction memory) also lowers the confidence
+    of the others' edits that the editor has rejected before.
+    """
+
+    def __init__(self, suggesters: Sequence[Suggester]):
+        self.suggesters = list(suggesters)
+        # The model's metadata (threshold, input limits) stays visible through the wrapper.
+        self.info = next((s.info for s in self.suggesters if hasattr(s, "info")), None)
+        self.memory = next((s for s in self.suggesters if hasattr(s, "demote")), None)
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        results = [s.suggest(items) for s in self.suggesters]
+        merged = []
+        for item, per_item in zip(items, zip(*results)):
+            lists = [edits if self.memory is None or s is self.memory else self.memory.demote(item.text, edits)
+                     for s, edits in zip(self.suggesters, per_item)]
+            merged.append(merge(*lists))
+        return merged
+
+    def fits(self, text: str) -> bool:
+        return all(fits(s, text) for s in self.suggesters)
+
+
+def load_memory() -> Suggester | None:
+    """The correction memory as a suggester, or None when it holds no fix yet."""
+    from posteditor.suggest.memory import load_memory as load
+
+    return load()
+
+
+def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
+    """The model in ``model_dir`` (default: the current model), plus its retranslation of
+    segments that stray from their source and the correction memory."""
+    folder = Path(model_dir) if model_dir else paths.default_model()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
+    from posteditor.model.corrector import Corrector  # torch and transformers load here, not before
+
+    model = Corrector(folder)
+    suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]
+    suggesters = [s for s in suggesters if s is not None]
+    return Combined(suggesters) if len(suggesters) > 1 else model
+
+
+def load_retranslator(meta: dict) -> Suggester | None:
+    """The model's retranslation of segments that stray from their source, when calibration
+    fitted one (it proposes only for segments given with a source)."""
+    if not meta.get("retranslation"):
+        return None
+    from posteditor.suggest.retranslate import Retranslator
+
+    try:
+        return Retranslator(meta["retranslation"])
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"posteditor: the model's retranslation settings are unusable ({exc}); left out", file=sys.stderr)
+        return None
+
+
+def threshold_of(suggester: Suggester) -> float:
+    """The suggester's own confidence threshold (the model's, chosen on dev data)."""
+    info = getattr(suggester, "info", None)
+    return float(getattr(info, "min_confidence", DEFAULT_THRESHOLD))
+
+
+def fits(suggester: Suggester, text: str) -> bool:
+    """Whether ``text`` is short enough for the suggester to read and rewrite it whole.
+
+    A model that sees a cut input writes a cut output, which would read as "delete the end of
+    the sentence": such segments must never reach it.
+    """
+    if len(text.split()) > MAX_WORDS:
+        return False
+    own = getattr(suggester, "fits", None)
+    if callable(own):
+        return own(text)
+    sp, info = getattr(suggester, "sp", None), getattr(suggester, "info", None)
+    if sp is None or info is None:
+        return True
+    limit = min(info.max_source_tokens, info.max_target_tokens) - 1  # room for EOS
+    return len(sp.encode(" ".join(text.split()))) <= limit
+
+
+def long_segments(document: Document, suggester: Suggester) -> list[int]:
+    """Indices of the segments ``propose`` leaves alone because they are too long."""
+    return [i for i, text in enumerate(document.segments) if not fits(suggester, text)]
+
+
+def propose(
+    document: Document,
+    suggester: Suggester,
+    sources: Sequence[str | None] | None = None,
+    min_confidence: float = 0.0,
+    progress: Callable[[int], None] | None = None,
+) -> list[Segment]:
+    """One ``Segment`` per document segment with the edits proposed for it, all pending.
+
+    Only edits at least ``min_confidence`` sure that leave locked markup alone are kept; too
+    long segments get no edits (see ``long_segments``). ``progress(n)`` is called as segments
+    are done.
+    """
+    texts = document.segments
+    sources = list(sources) if sources is not None else [None] * len(texts)
+    segments = [Segment(t, source=s) for t, s in zip(texts, sources)]
+    skip = set(long_segments(document, suggester))
+    todo = [i for i in range(len(texts)) if i not in skip]
+    if progress and skip:
+        progress(len(skip))
+    for k in range(0, len(todo), CHUNK):
+        chunk = todo[k : k + CHUNK]
+        results = suggester.suggest([Item(texts[i], sources[i]) for i in chunk])
+        for i, edits in zip(chunk, results):
+            size = len(tokenize(texts[i]))
+            ok = [e for e in edits if e.confidence >= min_confidence and e.end <= size and document.allows(i, e)]
+            segments[i] = segments[i].with_edits(merge(ok))
+        if progress:
+            progress(len(chunk))
+    return segments
+
+
+def accept_confident(segment: Segment, min_confidence: float) -> Segment:
+    """The segment with every edit at or above the threshold accepted."""
+    for k, edit in enumerate(segment.edits):
+        if edit.confidence >= min_confidence:
+            segment = segment.decide(k, Decision.ACCEPTED)
+    return segment
+
+
+# --- presenting results -------------------------------------------------------------------
+
+
+def _context(text: str, keep: int, head: bool, tail: bool) -> str:
+    """Unchanged text between edits, cut to ``keep`` words next to each edit."""
+    words = text.split()
+    if head and len(words) > keep:
+        words = ["..."] + words[-keep:]
+    elif tail and len(words) > keep:
+        words = words[:keep] + ["..."]
+    elif not head and not tail and len(words) > 2 * keep:
+        words = words[:keep] + ["..."] + words[-keep:]
+    lead = " " if text[:1].isspace() and words else ""
+    trail = " " if text[-1:].isspace() and words else ""
+    return lead + " ".join(words) + trail
+
+
+def word_diff(segment: Segment, edits: Sequence[Edit], keep: int = 5) -> str:
+    """``... fled the [-world-]{+region+}(0.91) of Idlib ...``: edits inline with confidences."""
+    tokens, parts, pos = segment.tokens, [], 0
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for n, edit in enumerate(ordered):
+        parts.append(_context("".join(tokens[pos : edit.start]), keep, head=n == 0, tail=False))
+        first = tokens[edit.start] if edit.end > edit.start else (edit.replacement or ("",))[0]
+        # The text as written ("Nations." and "[2003]"), not words joined by spaces.
+        old, new = "".join(tokens[edit.start : edit.end]).strip(), "".join(edit.replacement).strip()
+        marks = (f"[-{old}-]" if old else "") + (f"{{+{new}+}}" if new else "")
+        parts.append((" " if first[:1].isspace() else "") + f"{marks}({edit.confidence:.2f})")
+        pos = edit.end
+    parts.append(_context("".join(tokens[pos:]), keep, head=not ordered, tail=True))
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def report_rows(name: str, document: Document, segments: Sequence[Segment]) -> list[dict]:
+    """One JSON-ready record per proposed edit, applied or not."""
+    rows = []
+    for i, seg in enumerate(segments):
+        for edit, decision in zip(seg.edits, seg.decisions):
+            rows.append({
+                "file": name, "segment": i, "line": document.line_of(i),
+                "start": edit.start, "end": edit.end,
+                "old": edit.removed(seg.tokens), "new": edit.inserted,
+                "confidence": round(edit.confidence, 4), "category": edit.category,
+                "applied": decision is Decision.ACCEPTED,
+            })
+    return rows
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 edit``, ``2 edits``, ``0 edits``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """One input file and where its result goes (None: stdout)."""
+
+    path: str
+    out: Path | None = None
+    error: str | None = None
+    file: TextFile | None = None
+    document: Document | None = None
+    sources: list[str | None] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _real(path: str | Path) -> Path:
+    """``path`` with symlinks resolved; a loop is left as it is (reading it reports it)."""
+    return Path(os.path.realpath(path))
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return _real(a) == _real(b) or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def plan(args) -> list[Job]:
+    """Where each input goes; problems with one input are recorded on its job, not raised."""
+    files, out = args.files, Path(args.output) if args.output else None
+    if args.in_place and args.diff:
+        raise InputError("--diff prints the edits; it cannot be combined with --in-place")
+    if args.source and len(files) > 1:
+        raise InputError("--source goes with exactly one input file")
+    folder = out is not None and (len(files) > 1 or out.is_dir() or args.output.endswith(("/", os.sep)))
+    if folder and out.exists() and not out.is_dir():
+        raise InputError(f"{out}: several inputs need -o to be a folder, and this is a file")
+    if args.report and not _real(args.report).parent.is_dir():
+        raise InputError(f"{args.report}: no such folder for the report")
+    if args.report:
+        resolve_output(args.report)  # not over a device, a FIFO, a folder
+    jobs, taken, seen = [], {}, set()
+    inputs = [Path(f) for f in files if f != "-"]
+    for name in files:
+        job = Job(name)
+        jobs.append(job)
+        key = _real(name) if name != "-" else name
+        if key in seen:
+            job.error = f"{name}: given twice; corrected once"
+            continue
+        seen.add(key)
+        if args.in_place:
+            if name == "-":
+                job.error = "-: stdin cannot be corrected in place; use -o or redirect stdout"
+                continue
+            try:
+                job.out = resolve_output(name)
+            except InputError as exc:
+                job.error = str(exc)
+                continue
+            if Path(name).is_symlink():
+                job.warnings.append(f"{name} is a symlink: corrected the file it names, {job.out}")
+            continue
+        if out is None:
+            continue
+        if folder and name == "-":
+            job.error = "-: stdin has no file name to write into the -o folder; correct it alone"
+            continue
+        job.out = out / Path(name).name if folder else out
+        try:
+            resolve_output(job.out)
+        except InputError as exc:
+            job.error = f"{name}: output {exc}"
+            continue
+        if any(_same(job.out, p) for p in inputs):
+            job.error = f"{name}: output {job.out} would overwrite an input file; choose another -o"
+        elif _real(job.out) in taken:
+            job.error = f"{name}: output {job.out} is also the output of {taken[_real(job.out)]}"
+        else:
+            taken[_real(job.out)] = name
+    if args.report and any(_same(Path(args.report), p) for p in inputs):
+        raise InputError(f"{args.report}: the report would overwrite an input file")
+    return jobs
+
+
+def read_sources(path: str, document: Document, fmt: str, name: str) -> list[str | None]:
+    """Source sentences aligned with the document's segments, or ``InputError``."""
+    lines = read_text(path).text.splitlines()
+    if fmt == "lines":
+        count = len(document.text.splitlines())
+        if len(lines) == count:
+            return [lines[document.line_of(i) - 1].strip() or None for i in range(len(document.spans))]
+    kept = [s for s in lines if s.strip()]
+    if len(kept) == len(document.spans):
+        return [s.strip() for s in kept]
+    if fmt == "lines":
+        raise InputError(f"{path} has {plural(len(lines), 'line')} but {name} has {len(document.text.splitlines())}; "
+                         "with --format lines, line N of the source is the source of line N")
+    raise InputError(
+        f"{path} has {plural(len(kept), 'non-empty line')} but {name} has {plural(len(document.spans), 'sentence')}; "
+        "give one source line per sentence, or --format lines for text that is one segment per line"
+    )
+
+
+def _prepare(job: Job, args) -> None:
+    """Read and parse one input (and its sources), recording any error on the job."""
+    try:
+        job.file = read_text(job.path)
+        fmt = args.format if args.format != "auto" else ("txt" if job.path == "-" else guess_format(job.path))
+        job.document = parse(job.file.text, fmt, job.file.path)
+        if args.source:
+            job.sources = read_sources(args.source, job.document, fmt, job.file.path)
+        else:
+            job.sources = job.document.sources  # a translation file's own source units
+    except InputError as exc:
+        job.error = str(exc)
+
+
+def progress_bar(total: int, label: str = "correcting"):
+    """A rich progress bar on stderr, or None when the input is short and stderr is no terminal."""
+    if total == 0 or (not sys.stderr.isatty() and total < LONG_INPUT):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=sys.stderr.isatty())
+
+
+def _emit(job: Job, data: bytes, in_place: bool) -> None:
+    if job.out is None:
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            stream.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write(job.out, data, backup=in_place)
+
+
+def correct_job(job: Job, suggester: Suggester, threshold: float, args, tick) -> tuple[list[Segment], list[int]]:
+    """Correct one prepared input and write its result; returns its segments and long ones."""
+    doc, name = job.document, job.file.path
+    long = long_segments(doc, suggester)
+    for i in long[:MAX_WARNINGS]:
+        words = len(doc.segments[i].split())
+        job.warnings.append(f"{name}:{doc.line_of(i)}: segment too long for the model ({words} words); left unchanged")
+    if len(long) > MAX_WARNINGS:
+        job.warnings.append(f"{name}: {len(long) - MAX_WARNINGS} more segments too long for the model; left unchanged")
+    segments = [accept_confident(s, threshold) for s in propose(doc, suggester, job.sources, 0.0, tick)]
+    if args.diff:
+        diff = [f"{name}:{doc.line_of(i)}: {word_diff(s, s.accepted())}" for i, s in enumerate(segments) if s.accepted()]
+        data = "".join(line + "\n" for line in diff).encode("utf-8")
+    else:
+        changed = {i: s.corrected() for i, s in enumerate(segments) if s.accepted()}
+        data = job.file.encode(doc.render(changed, reviewed=False))
+    if job.out is not None:
+        job.out.parent.mkdir(parents=True, exist_ok=True)
+    _emit(job, data, args.in_place)
+    return segments, long
+
+
+@dataclass
+class Tally:
+    """What ``correct`` did, for the summary line and the report."""
+
+    files: int = 0
+    failed: int = 0
+    segments: int = 0
+    applied: int = 0
+    proposed: int = 0
+    retranslated: int = 0
+    long: int = 0
+    rows: list[dict] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    memory: list[tuple[str, str]] = field(default_factory=list)  # (source, final text), for --tmx
+
+    def add(self, job: Job, segments: list[Segment], long: list[int]) -> None:
+        self.files += 1
+        self.rows += report_rows(job.file.path, job.document, segments)
+        self.segments += len(segments)
+        self.applied += sum(len(s.accepted()) for s in segments)
+        self.proposed += sum(len(s.edits) for s in segments)
+        self.retranslated += sum(e.category == "retranslation" for s in segments for e in s.accepted())
+        self.long += len(long)
+        self.messages += job.warnings
+        self.memory += [(s.source, s.corrected()) for s in segments if s.source]
+
+    def summary(self, threshold: float) -> str:
+        line = (f"{plural(self.files, 'file')}, {plural(self.segments, 'segment')}, "
+                f"{plural(self.applied, 'edit')} applied of {self.proposed} proposed (min confidence {threshold:.2f})")
+        if self.retranslated:
+            line += f", {self.retranslated} of them {'a segment' if self.retranslated == 1 else 'segments'} retranslated from the source"
+        if self.long:
+            line += f"; {self.long} too long, left unchanged"
+        if self.failed:
+            line += f"; {plural(self.failed, 'file')} failed"
+        return line
+
+
+def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
+    """Correct every prepared job, under a progress bar for long inputs."""
+    tally = Tally()
+    total = sum(len(j.document.spans) for j in jobs)
+    bar = progress_bar(total)
+    tick = None
+    if bar:
+        task = bar.add_task("correct", total=total)
+        tick = lambda n: bar.advance(task, n)  # noqa: E731
+    with bar if bar else contextlib.nullcontext():
+        for job in jobs:
+            try:
+                segments, long = correct_job(job, suggester, threshold, args, tick)
+                tally.add(job, segments, long)
+                if args.report:  # the QA checks' findings on the corrected text go with the edits
+                    from posteditor.core import qa
+
+                    skip = qa.parse_checks(args.no_check)
+                    tally.rows += qa.report_rows(job.file.path, job.document, segments,
+                                                 getattr(suggester, "terms", ()), skip)
+            except OSError as exc:
+                tally.failed += 1
+                tally.messages.append(f"{job.path}: cannot write output ({exc.strerror or exc})")
+    return tally
+
+
+def main(args) -> int:
+    jobs = plan(args)
+    for job in jobs:
+        if job.error is None:
+            _prepare(job, args)
+        if job.error:
+            print(f"posteditor: {job.error}", file=sys.stderr)
+    ready = [j for j in jobs if j.error is None]
+    if not ready:
+        return 2
+    terms = None
+    if args.no_check:  # an unknown check id is a usage error, before any model loads
+        from posteditor.core.qa import parse_checks
+
+        parse_checks(args.no_check)
+    if args.glossary:
+        from posteditor.suggest.glossary import Glossed, read_glossary
+
+        terms = read_glossary(args.glossary)
+    suggester = load_suggester(args.model, use_memory=not args.no_memory)
+    memory = getattr(suggester, "memory", None)
+    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
+        memory.confirmed_only = True
+    if terms:
+        suggester = Glossed(suggester, terms)
+    threshold = args.min_confidence if args.min_confidence is not None else threshold_of(suggester)
+    tally = run(ready, suggester, threshold, args)
+    tally.failed += len(jobs) - len(ready)
+    for line in tally.messages:  # after the progress bar, so each stays one line
+        print(f"posteditor: {line}", file=sys.stderr)
+    if args.report:
+        try:
+            atomic_write(args.report, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in tally.rows))
+        except OSError as exc:
+            print(f"posteditor: {args.report}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
+            tally.failed += 1
+    if args.tmx:
+        from posteditor.core.formats import tmx
+
+        try:
+            atomic_write(args.tmx, tmx(tally.memory))
+        except OSError as exc:
+            print(f"posteditor: {args.tmx}: cannot write the memory ({exc.strerror or exc})", file=sys.stderr)
+            tally.failed += 1
+    print(f"posteditor: {tally.summary(threshold)}", file=sys.stderr)
+    return 2 if tally.failed else 1 if tally.long else 0

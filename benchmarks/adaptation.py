@@ -45,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
+from posteditor.core.meta import model_meta
 
 PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 MAX_MINUTES = 10
@@ -89,13 +90,12 @@ def scratch_models(model: Path, where: Path) -> Path:
 
 def without_pair(model: Path, pair: str, where: Path) -> Path:
     """A copy of ``model`` calibrated on its corpus dev split less ``pair``: a baseline that never saw the test."""
-    from posteditor.core import paths as ppaths
     from posteditor.learn.calibrate import calibrate
     from posteditor.learn.finetune.data import corpus_dev
 
     copy = where / "before"
     shutil.copytree(model, copy, ignore=shutil.ignore_patterns("checkpoints", "*.lock"))
-    dev = corpus_dev(ppaths.model_meta(copy), lambda line: print(line, file=sys.stderr))
+    dev = corpus_dev(model_meta(copy), lambda line: print(line, file=sys.stderr))
     if not dev or not dev.is_file():
         raise SystemExit(f"adaptation: {model} names no corpus with a dev split; use --in-sample")
     kept = [line for line in dev.read_text(encoding="utf-8").splitlines()
@@ -136,8 +136,9 @@ SWEEP = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[str, list]]:
     """The model's threshold and every edit it proposes for each set (run once, then filtered):
     the model with its retranslation, as ``correct`` uses it (the correction memory left out)."""
-    from posteditor.commands.correct import load_suggester, threshold_of
-    from posteditor.commands.evaluate import suggest_all
+    from posteditor.pipeline import load_suggester
+    from posteditor.suggest.combine import threshold_of
+    from posteditor.suggest.combine import suggest_all
 
     corrector = load_suggester(model_dir, use_memory=False)
     return threshold_of(corrector), {
@@ -147,7 +148,7 @@ def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[s
 
 def ter_at(rows: list[dict], proposed: list, threshold: float) -> tuple[float, int]:
     """(TER, edits applied) of the MT with the edits at or above ``threshold`` applied."""
-    from posteditor.commands.evaluate import apply_threshold, score
+    from posteditor.core.metrics import apply_threshold, score
 
     hyps = apply_threshold([r["mt"] for r in rows], proposed, threshold)
     applied = sum(1 for edits in proposed for e in edits if e.confidence >= threshold)

@@ -50,7 +50,7 @@ def sample_sentences(wmt: Path, n: int, seed: int = 13) -> list[str]:
 def mlqe_dev(mlqe: Path, pair: str, n: int) -> tuple[list[str], list[str]]:
     """The first ``n`` segments of an MLQE-PE dev set (``mlqe``/PAIR/dev.*) and their sources,
     detokenized."""
-    from posteditor.commands.evaluate import prepare
+    from posteditor.core.metrics import prepare
 
     folder = mlqe / pair
     if not (folder / "dev.mt").is_file():

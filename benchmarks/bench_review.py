@@ -97,7 +97,7 @@ def make_factory(model: str):
 def sentences(n: int) -> list[str]:
     """``n`` sentences built from the sample article, numbered so that none repeats exactly."""
     text = (ROOT / "examples" / "idlib.txt").read_text(encoding="utf-8")
-    from posteditor.core.document import parse
+    from posteditor.core.reader import parse
 
     base = parse(text, "txt").segments
     return [f"{base[i % len(base)].rstrip('.')} ({i})." for i in range(n)]

@@ -1,4 +1,4 @@
-"""How well ``.txt`` segmentation finds sentences: ours (``document.parse``) against pySBD.
+"""How well ``.txt`` segmentation finds sentences: ours (``reader.parse``) against pySBD.
 
 Sentence-per-line English text (WMT news references, MLQE-PE post-edits) is put back into
 running text: consecutive lines joined with a space into paragraphs of ``--per`` lines, except
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from posteditor.core import paths
-from posteditor.core.document import parse
+from posteditor.core.reader import parse
 
 FINAL = re.compile(r"""[.!?…]["'”’»)\]]*$""")
 
@@ -112,7 +112,7 @@ def main() -> None:
             path = found[0]
         raw = path.read_text(encoding="utf-8").splitlines()[: args.limit]
         if "mlqe" in name:
-            from posteditor.commands.evaluate import detokenize
+            from posteditor.core.metrics import detokenize
 
             raw = detokenize(raw)
         text, lines = article(raw, args.per)

@@ -31,7 +31,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from posteditor.core import paths
 from posteditor.learn.corpus.recipe import mlqe_pairs
 from posteditor.core.edits import Edit, apply_edits, extract_edits, tokenize
-from posteditor.commands.evaluate import SegmentMetric
+from posteditor.core.metrics import SegmentMetric
 from posteditor.model.corrector import Corrector
 from posteditor.suggest.base import Item
 

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
+from posteditor.core.meta import model_meta
 
 
 def main() -> int:
@@ -33,7 +34,7 @@ def main() -> int:
     from posteditor.suggest.retranslate import Retranslator
     from posteditor.suggest.base import Item
 
-    meta = paths.model_meta(args.model)
+    meta = model_meta(args.model)
     rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if r["origin"].endswith("ro-en")]
     started = time.time()

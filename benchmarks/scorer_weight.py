@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.suggest import scorer
-from posteditor.commands.evaluate import SegmentMetric, apply_threshold, edit_precision_recall, suggest_all  # noqa: E402
+from posteditor.core.metrics import SegmentMetric, apply_threshold, edit_precision_recall
+from posteditor.suggest.combine import suggest_all  # noqa: E402
 from posteditor.model.corrector import Corrector  # noqa: E402
 
 

@@ -22,7 +22,7 @@ settings.register_profile("posteditor", deadline=None)
 settings.load_profile("posteditor")
 
 from posteditor.core.edits import Edit, tokenize
-from posteditor.suggest.base import Item
+from posteditor.suggest.base import Item, Suggester
 
 _SUBJECTS = ["The family", "Thousands of people", "The army", "The government", "Aid workers",
              "The children", "Local officials", "The rebels", "Many residents", "The doctors"]
@@ -109,7 +109,7 @@ def tiny_model(tmp_path_factory, tiny_base) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
 
 
-class FakeSuggester:
+class FakeSuggester(Suggester):
     """A predictable suggester: replaces words by table, with a fixed confidence each.
 
     ``FakeSuggester({"world": ("region", 0.9)})`` proposes "world" -> "region" at 0.9 wherever

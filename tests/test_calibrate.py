@@ -5,7 +5,7 @@ import pytest
 from posteditor.learn.calibrate import choose, sweep
 from posteditor.learn.card import render_card
 from posteditor.core.edits import extract_edits
-from posteditor.commands.evaluate import NOTHING
+from posteditor.learn.threshold import NOTHING
 
 
 def row(t, deltas, precision=0.8, applied=10):

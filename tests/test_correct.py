@@ -9,9 +9,11 @@ import pytest
 from conftest import FakeSuggester
 
 from posteditor import cli
+from posteditor import pipeline
 from posteditor.commands import correct as correct_mod
-from posteditor.commands.correct import Combined, merge, propose
-from posteditor.core.document import parse
+from posteditor.suggest import base, combine
+from posteditor.suggest.combine import Combined, merge, propose
+from posteditor.core.reader import parse
 from posteditor.core.edits import Edit
 
 ARTICLE = "More than 235,000 people fled the world of Idlib. They lack informations.\n\nThe peoples left.\n"
@@ -284,7 +286,7 @@ def test_a_20000_word_line_is_left_alone_with_a_warning(fake, tmp_path, capsys):
     err = err_lines(capsys)
     assert err[0] == f"posteditor: {f}:5: segment too long for the model (20000 words); left unchanged"
     assert "1 too long" in err[-1]
-    assert all(len(i.text.split()) <= correct_mod.MAX_WORDS for call in fake.calls for i in call)
+    assert all(len(i.text.split()) <= base.MAX_WORDS for call in fake.calls for i in call)
 
 
 def test_many_too_long_segments_are_counted_not_listed(fake, tmp_path, capsys):
@@ -341,20 +343,20 @@ def test_combined_suggester_merges_model_and_memory():
     model.info = SimpleNamespace(min_confidence=0.4)
     memory = FakeSuggester({"world": ("area", 0.95)}, category="memory")
     combined = Combined([model, memory])
-    (edits,) = combined.suggest([correct_mod.Item("The world and peoples.")])
+    (edits,) = combined.suggest([base.Item("The world and peoples.")])
     assert [(e.inserted, e.category) for e in edits] == [("area", "memory"), ("people", "model")]
-    assert correct_mod.threshold_of(combined) == 0.4
+    assert combine.threshold_of(combined) == 0.4
 
 
 def test_load_suggester_adds_the_memory_when_there_is_one(tiny_model, monkeypatch):
     from posteditor.model.corrector import Corrector
 
-    assert isinstance(correct_mod.load_suggester(tiny_model, use_memory=False), Corrector)
+    assert isinstance(pipeline.load_suggester(tiny_model, use_memory=False), Corrector)
     memory = FakeSuggester()
     monkeypatch.setattr(correct_mod, "load_memory", lambda: memory)
-    combined = correct_mod.load_suggester(tiny_model)
+    combined = pipeline.load_suggester(tiny_model)
     assert isinstance(combined, Combined) and combined.suggesters[1] is memory
-    assert isinstance(correct_mod.load_suggester(tiny_model, use_memory=False), Corrector)
+    assert isinstance(pipeline.load_suggester(tiny_model, use_memory=False), Corrector)
 
 
 def test_propose_filters_and_skips(fake_suggester):

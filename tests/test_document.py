@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.core.document import parse, split_sentences
+from posteditor.core.document import split_sentences
+from posteditor.core.reader import parse
 from posteditor.core.edits import Edit, Segment
 from posteditor.core.textio import read_text
 

@@ -9,6 +9,9 @@ from conftest import FakeSuggester
 
 from posteditor import cli
 from posteditor.commands import evaluate as ev
+from posteditor.core import metrics
+from posteditor.learn import threshold as thresholds
+from posteditor.suggest import combine
 from posteditor.core.edits import Edit, extract_edits
 
 MTS = ["The family fled the world of Idlib.", "They lack informations.", "The peoples left.", "All fine here."]
@@ -16,16 +19,16 @@ REFS = ["The family fled the region of Idlib.", "They lack information.", "The p
 
 
 def test_score_perfect_and_case_sensitive():
-    assert ev.score(REFS, REFS) == {"ter": 0.0, "chrf": 100.0, "bleu": 100.0}
-    assert ev.score(["the family left."], ["The family left."])["ter"] > 0
+    assert metrics.score(REFS, REFS) == {"ter": 0.0, "chrf": 100.0, "bleu": 100.0}
+    assert metrics.score(["the family left."], ["The family left."])["ter"] > 0
 
 
 def test_segment_metrics_match_sacrebleu():
-    ter, chrf, bleu = ev._metrics()
-    caches = {"ter": ev.SegmentMetric(MTS, REFS), "chrf": ev.SegmentMetric(MTS, REFS, chrf),
-              "bleu": ev.SegmentMetric(MTS, REFS, bleu)}
+    ter, chrf, bleu = metrics._metrics()
+    caches = {"ter": metrics.SegmentMetric(MTS, REFS), "chrf": metrics.SegmentMetric(MTS, REFS, chrf),
+              "bleu": metrics.SegmentMetric(MTS, REFS, bleu)}
     for hyps in (MTS, REFS, [MTS[0], REFS[1], "Totally different words", ""]):
-        assert {k: round(c.corpus(hyps), 3) for k, c in caches.items()} == ev.score(hyps, REFS)
+        assert {k: round(c.corpus(hyps), 3) for k, c in caches.items()} == metrics.score(hyps, REFS)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +40,7 @@ def test_segment_metrics_match_sacrebleu():
     ],
 )
 def test_edit_precision_recall(hyps, expected):
-    got = ev.edit_precision_recall(MTS, hyps, REFS)
+    got = metrics.edit_precision_recall(MTS, hyps, REFS)
     assert {k: got[k] for k in expected} == expected
     assert got["reference"] == 3
 
@@ -52,18 +55,18 @@ def _proposed(confidences: dict[int, float]) -> list[list[Edit]]:
 
 
 def test_choose_threshold_prefers_the_best_ter_then_the_higher_threshold():
-    threshold, table = ev.choose_threshold(MTS, REFS, None, _proposed({0: 0.9, 1: 0.8, 2: 0.35}))
+    threshold, table = thresholds.choose_threshold(MTS, REFS, None, _proposed({0: 0.9, 1: 0.8, 2: 0.35}))
     assert threshold == 0.35  # 0.3 would add the wrong edit; above 0.35 loses a good one
     rows = {r["threshold"]: r for r in table}
     assert rows[0.3]["precision"] == 0.75 and rows[0.3]["applied"] == 4
     assert rows[0.35]["precision"] == 1.0 and rows[0.35]["delta_ter"] < rows[0.4]["delta_ter"] < 0
-    assert rows[ev.NOTHING]["applied"] == 0
+    assert rows[thresholds.NOTHING]["applied"] == 0
 
 
 def test_choose_threshold_applies_nothing_when_nothing_helps():
     proposed = [[Edit(0, 1, ("Wrong",), 0.9)] for _ in MTS]
-    threshold, table = ev.choose_threshold(MTS, REFS, None, proposed)
-    assert threshold == ev.NOTHING
+    threshold, table = thresholds.choose_threshold(MTS, REFS, None, proposed)
+    assert threshold == thresholds.NOTHING
     assert all(r["delta_ter"] > 0 for r in table if r["applied"])
 
 
@@ -74,8 +77,8 @@ def test_choose_threshold_needs_precision_first():
     refs = ["a b c d e f g h i j k"] * 2 + ["completely new long sentence here"]
     proposed = [[Edit(10, 11, (" kk",), 0.9)] for _ in range(2)]
     proposed.append([Edit(0, 1, ("completely", " new", " long", " sentence", " here"), 0.9)])
-    threshold, table = ev.choose_threshold(mts, refs, None, proposed)
-    assert threshold == ev.NOTHING
+    threshold, table = thresholds.choose_threshold(mts, refs, None, proposed)
+    assert threshold == thresholds.NOTHING
     assert table[0]["delta_ter"] < 0 and table[0]["precision"] == 0.3333
 
 
@@ -89,7 +92,7 @@ def test_choose_threshold_needs_precision_first():
     ],
 )
 def test_is_tokenized(lines, tokenized):
-    assert ev.is_tokenized(lines) is tokenized
+    assert metrics.is_tokenized(lines) is tokenized
 
 
 @pytest.mark.parametrize(
@@ -102,12 +105,12 @@ def test_is_tokenized(lines, tokenized):
     ],
 )
 def test_prepare(mode, line, expected):
-    assert ev.prepare([line], mode) == [expected]
+    assert metrics.prepare([line], mode) == [expected]
 
 
 def test_evaluate_items_reports_before_after_and_edits():
     fake = FakeSuggester({"world": ("region", 0.9), "informations": ("information", 0.8), "fine": ("good", 0.2)})
-    result = ev.evaluate_items(fake, MTS, REFS, min_confidence=0.5)
+    result = thresholds.evaluate_items(fake, MTS, REFS, min_confidence=0.5)
     assert result["segments"] == 4 and result["changed_segments"] == 2
     assert result["delta"]["ter"] < 0 and result["delta"]["bleu"] > 0
     assert result["edits"] == {"applied": 2, "reference": 3, "matched": 2, "precision": 1.0,
@@ -121,12 +124,12 @@ def test_a_retranslated_segment_is_one_change_right_when_closer():
             "They lack information."]
     closer = "British analysts considered that Luftwaffe attacked with 150 aeroplanes."
     further = "Something else entirely, and at much greater length than before."
-    got = ev.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs, whole={0})
+    got = metrics.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs, whole={0})
     assert (got["retranslated"], got["retranslated_closer"], got["word_edits"], got["word_edits_matched"]) == (1, 1, 1, 1)
     assert (got["applied"], got["matched"], got["precision"]) == (2, 2, 1.0)
     # Counted as word edits, the same retranslation would be many wrong ones.
-    assert ev.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs)["precision"] < 0.5
-    worse = ev.edit_precision_recall(["A cat sat on the mat.", "It is fine.", mts[2]], [further, mts[1], mts[2]],
+    assert metrics.edit_precision_recall(mts, [closer, mts[1], refs[2]], refs)["precision"] < 0.5
+    worse = metrics.edit_precision_recall(["A cat sat on the mat.", "It is fine.", mts[2]], [further, mts[1], mts[2]],
                                      ["A cat sat on the mat.", "It is fine.", refs[2]], whole={0})
     assert (worse["retranslated"], worse["retranslated_closer"], worse["precision"]) == (1, 0, 0.0)
 
@@ -134,14 +137,14 @@ def test_a_retranslated_segment_is_one_change_right_when_closer():
 def test_retranslated_finds_the_segments_whose_retranslation_is_applied():
     proposed = [[Edit(0, 3, ("New",), 0.8, "retranslation")], [Edit(0, 1, ("x",), 0.9, "model")],
                 [Edit(0, 2, ("y",), 0.3, "retranslation")], []]
-    assert ev.retranslated(proposed, 0.5) == {0}
-    assert ev.retranslated(proposed, 0.2) == {0, 2}
+    assert metrics.retranslated(proposed, 0.5) == {0}
+    assert metrics.retranslated(proposed, 0.2) == {0, 2}
 
 
 def test_suggest_all_once_and_skips_too_long():
     fake = FakeSuggester({"world": ("region", 0.9)})
     mts = MTS + [" ".join(["world"] * 300), ""]
-    proposed = ev.suggest_all(fake, mts)
+    proposed = combine.suggest_all(fake, mts)
     assert len(fake.calls) == 1 and len(fake.calls[0]) == 4
     assert proposed[-2:] == [[], []]
 
@@ -171,7 +174,7 @@ def test_cli_json(fake, files, capsys):
     assert result["corrected"]["ter"] < result["mt"]["ter"]
     assert result["edits"]["precision"] == 1.0
     assert result["sweep"]["best"] == 0.8
-    assert [r["threshold"] for r in result["sweep"]["table"]][-1] == ev.NOTHING
+    assert [r["threshold"] for r in result["sweep"]["table"]][-1] == thresholds.NOTHING
 
 
 def test_cli_text_and_limit(fake, files, capsys):
@@ -219,4 +222,4 @@ def test_cli_on_the_tiny_model(tiny_model, files, capsys):
     mt, ref = files
     assert cli.main(["evaluate", "--mt", str(mt), "--ref", str(ref), "--model", str(tiny_model), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["mt"] == ev.score(MTS, REFS) and result["segments"] == 4
+    assert result["mt"] == metrics.score(MTS, REFS) and result["segments"] == 4

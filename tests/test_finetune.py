@@ -22,6 +22,7 @@ from posteditor.core.edits import Edit, extract_edits
 from posteditor.learn.finetune.run import FinetuneConfig, gate
 from posteditor.learn.finetune.data import collect, split_calibration, split_heldout
 from posteditor.core.textio import InputError
+from posteditor.suggest.base import Suggester
 
 from conftest import tiny_pairs
 
@@ -198,7 +199,7 @@ def scores(heldout, dev, seen=None):
     return scorer
 
 
-class Proposer:
+class Proposer(Suggester):
     """The new model, as the threshold choice sees it: each post-editor fix proposed at 0.72 and a
     wrong first word at 0.68, so 0.7 is the one threshold that applies right edits only."""
 

@@ -7,7 +7,7 @@ from conftest import FakeSuggester
 
 from posteditor import cli
 from posteditor.commands import correct as correct_mod
-from posteditor.core.document import guess_format, parse
+from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import Edit
 from posteditor.core.formats import tmx
 from posteditor.core.textio import InputError

@@ -8,7 +8,8 @@ from conftest import FakeSuggester
 from posteditor import cli
 from posteditor.commands import correct as correct_mod
 from posteditor.core.edits import Segment, apply_edits
-from posteditor.suggest.glossary import GLOSSARY, Glossed, Term, read_glossary, relevant, violations
+from posteditor.core.terms import Term, read_glossary, relevant, violations
+from posteditor.suggest.glossary import GLOSSARY, Glossed
 from posteditor.suggest.base import Item
 from posteditor.core.textio import InputError
 

@@ -101,11 +101,11 @@ def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
 def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_path):
     import shutil
 
-    from posteditor.learn.corpus import synthetic
+    from posteditor.model import siblings
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
-    (model / synthetic.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"], "camp": ["site"]}))
+    (model / siblings.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"], "camp": ["site"]}))
     corrector = Corrector(model)
     (edits,) = corrector.suggest([Item("Aid workers entered the world of Hama.")])
     siblings = [e for e in edits if e.evidence[2] == 1.0]
@@ -116,7 +116,7 @@ def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_pa
 @pytest.mark.parametrize("word, forms", [("world", ["region", "earth"]), ("worlds", ["regions", "earths"]),
                                           ("the", []), ("unknown", []), ("towards", [])])
 def test_sibling_forms_keep_the_word_s_number(word, forms):
-    from posteditor.learn.corpus.synthetic import sibling_forms
+    from posteditor.model.siblings import sibling_forms
 
     table = {"world": ["region", "earth"], "toward": ["towards"], "towards": ["toward"]}
     assert sibling_forms(word, table) == forms

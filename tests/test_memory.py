@@ -10,7 +10,7 @@ import pytest
 from posteditor.core import corrections
 from posteditor.core.corrections import Correction
 from posteditor.core.edits import Edit, apply_edits
-from posteditor.commands.correct import Combined
+from posteditor.suggest.combine import Combined
 from posteditor.suggest.memory import Memory
 from posteditor.suggest.base import Item
 
@@ -168,7 +168,7 @@ def test_a_model_edit_the_editor_rejected_before_is_proposed_less_surely(fake_su
     accepted = fix("The world of Gaza.", "The region of Gaza.")
     assert confidences([turned_down, accepted])["region"] == 0.9  # accepted as often as rejected: as the model says
     # At a threshold the model's edit passed, the rejected one is no longer applied.
-    from posteditor.commands.evaluate import apply_threshold
+    from posteditor.core.metrics import apply_threshold
 
     before = apply_threshold([text], Combined([fake_suggester, Memory([])]).suggest([Item(text)]), 0.7)
     after = apply_threshold([text], Combined([fake_suggester, Memory([turned_down])]).suggest([Item(text)]), 0.7)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posteditor.suggest.glossary import Term
+from posteditor.core.terms import Term
 from posteditor.core.qa import CHECKS, check_document, check_segment, numbers, parse_checks
 from posteditor.core.textio import InputError
 

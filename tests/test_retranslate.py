@@ -8,9 +8,9 @@ import subprocess
 import pytest
 
 from posteditor.suggest import retranslate as rt
-from posteditor.commands.correct import Combined, merge
+from posteditor.suggest.combine import Combined, merge
 from posteditor.core.edits import Edit, apply_edits, tokenize
-from posteditor.suggest.base import Item
+from posteditor.suggest.base import Item, Suggester
 
 ROMANIAN = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
 GOOD_MT = "The city hall announced that the bridge in the city centre will be closed for two weeks for repairs."
@@ -116,7 +116,7 @@ def test_unusable_params_are_refused(bad):
 
 
 def test_unusable_params_leave_correct_without_retranslation(capsys):
-    from posteditor.commands.correct import load_retranslator
+    from posteditor.pipeline import load_retranslator
 
     assert load_retranslator({"retranslation": fitted_params() | {"mean": [0.5]}}) is None
     assert "retranslation settings are unusable" in capsys.readouterr().err
@@ -131,7 +131,7 @@ def test_the_more_confident_of_overlapping_proposals_wins():
 
 
 def test_combined_with_a_model_the_retranslation_replaces_its_edits():
-    class Model:
+    class Model(Suggester):
         info = None
 
         def suggest(self, items):

@@ -142,7 +142,7 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
         assert corrector.scorer is None  # calibration sees the model's own confidences
         return [list(p) for p in proposals[: len(lines)]]
 
-    monkeypatch.setattr("posteditor.commands.evaluate.suggest_all", fake_suggest_all)
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", fake_suggest_all)
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": f"mlqe:{'ro' if i % 2 else 'et'}-en"}) + "\n"
                            for i, (m, p) in enumerate(zip(mts, pes))))
@@ -170,7 +170,7 @@ def test_recalibrating_keeps_the_editors_edits(tiny_model, tmp_path, monkeypatch
     assert editor_rows(params)[2] == []  # a dev fit alone has none
     meta = json.loads((model / "posteditor.json").read_text())
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": learnt}))
-    monkeypatch.setattr("posteditor.commands.evaluate.suggest_all", lambda corrector, lines, srcs: [list(p) for p in proposals[: len(lines)]])
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [list(p) for p in proposals[: len(lines)]])
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "origin": "mlqe:et-en"}) + "\n" for m, p in zip(mts, pes)))
     again = calibrate(model, dev)["edit_scorer"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from posteditor.core import paths
+from posteditor.core.meta import model_meta
 from posteditor.core.edits import apply_edits, tokenize
 
 SHIPPED = paths.default_model()
@@ -19,7 +20,8 @@ def real_base(monkeypatch):
 
 
 def test_shipped_model_loads_and_corrects_a_sentence():
-    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.pipeline import load_suggester
+    from posteditor.suggest.combine import threshold_of
     from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)
@@ -38,7 +40,8 @@ def test_shipped_model_loads_and_corrects_a_sentence():
 
 
 def test_shipped_model_leaves_clean_english_mostly_alone():
-    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.pipeline import load_suggester
+    from posteditor.suggest.combine import threshold_of
     from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)
@@ -52,10 +55,10 @@ def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
     """What posteditor.json records: every dev pair no worse and applied edits at least 0.6 right,
     re-scored by an edit scorer the model loads; or, where no threshold met that bar for the
     model's word edits, no scorer, and the word edits kept below the threshold it ships."""
-    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+    from posteditor.learn.threshold import MIN_PRECISION, NOTHING
     from posteditor.model.corrector import UNSCORED_CAP, Corrector
 
-    meta = paths.model_meta(SHIPPED)
+    meta = model_meta(SHIPPED)
     at = meta["dev"]["at_threshold"]
     assert all(lang["delta_ter"] <= 0 for lang in at["langs"].values())
     if meta.get("word_edits_applied", True):
@@ -70,7 +73,8 @@ def test_shipped_threshold_meets_the_bar_it_was_chosen_by():
 @pytest.mark.skipif(not __import__("posteditor.suggest.retranslate", fromlist=["installed"]).installed(),
                     reason="Apertium and its Romanian chain are not installed")
 def test_shipped_model_retranslates_mt_that_strays_from_a_romanian_source():
-    from posteditor.commands.correct import load_suggester, threshold_of
+    from posteditor.pipeline import load_suggester
+    from posteditor.suggest.combine import threshold_of
     from posteditor.suggest.base import Item
 
     corrector = load_suggester(SHIPPED, use_memory=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.suggest.glossary import Term
+from posteditor.core.terms import Term
 from posteditor.tui.app import ReviewApp
 from posteditor.tui.notes import Notes
 from posteditor.tui.review.session import Session

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posteditor.core.document import parse
+from posteditor.core.reader import parse
 from posteditor.core.edits import Decision
 from posteditor.suggest.base import Item
 from posteditor.tui import confirm

@@ -265,7 +265,7 @@ def test_suggestions_cached_from_another_model_are_asked_for_again(article):
 
 
 def test_model_signature_follows_the_weights(tmp_path):
-    from posteditor.core.paths import model_signature
+    from posteditor.core.meta import model_signature
 
     assert model_signature(tmp_path / "nowhere") is None
     (tmp_path / "adapter_model.safetensors").write_bytes(b"one")
@@ -280,7 +280,7 @@ def test_model_signature_follows_the_weights(tmp_path):
 
 
 def test_threshold_is_the_models_own_from_the_start(article, tmp_path):
-    from posteditor.core.paths import model_meta
+    from posteditor.core.meta import model_meta
 
     model = tmp_path / "model"
     model.mkdir()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posteditor.core.document import parse
+from posteditor.core.reader import parse
 from posteditor.core.edits import Decision, Edit
 from posteditor.suggest.base import Item
 from posteditor.tui.review.state import Cursor, ReviewState

@@ -60,7 +60,7 @@ def test_serve_reports_a_failed_load_and_a_failed_batch(monkeypatch):
 
 
 def test_a_missing_model_fails_with_the_same_message_as_in_process(tmp_path):
-    from posteditor.commands.correct import load_suggester
+    from posteditor.pipeline import load_suggester
 
     missing = tmp_path / "nowhere"
     with pytest.raises(InputError) as direct:

@@ -8,7 +8,7 @@ import time
 from typing import Sequence
 
 from posteditor.core.edits import Edit, tokenize
-from posteditor.suggest.base import Item
+from posteditor.suggest.base import Item, Suggester
 
 ARTICLE = (
     "The war in the world has displaced millions.\n"
@@ -26,7 +26,7 @@ class Info:
         self.min_confidence = min_confidence
 
 
-class TableSuggester:
+class TableSuggester(Suggester):
     """Replaces words by table (``{"world": ("region", 0.9)}``) wherever they occur.
 
     ``delay`` seconds per call makes it slow; ``gate`` (an Event) makes it wait until set;

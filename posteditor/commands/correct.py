@@ -1,8 +1,8 @@
 """Correct files in batch: segment, ask the suggesters, apply only the confident edits.
 
-The pipeline is shared with the editor: ``load_suggester`` gives one ``Suggester`` (the model,
-plus the correction memory when there is one, merged by ``Combined``) and ``propose`` turns a
-``Document`` into ``Segment``s carrying every edit the document allows. ``correct`` then accepts
+The pipeline is shared with the editor: ``pipeline.load_suggester`` gives one ``Suggester`` (the
+model, plus the correction memory when there is one, merged by ``Combined``) and ``propose``
+turns a ``Document`` into ``Segment``s carrying every edit the document allows. ``correct`` then accepts
 the edits at or above the threshold and renders the document; ``review`` lets a person decide.
 
 Every input file stands alone: a bad one is reported in one line and the others are still
@@ -18,170 +18,20 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
-from posteditor.core import paths
-from posteditor.core.document import Document, guess_format, parse
-from posteditor.core.edits import RETRANSLATION, Decision, Edit, Segment, tokenize
-from posteditor.suggest.base import Item, Suggester
+from posteditor.commands.console import plural, progress_bar
+from posteditor.core.document import Document
+from posteditor.core.reader import guess_format, parse
+from posteditor.core.edits import Decision, Edit, Segment
+from posteditor.core.meta import resolve_threshold
+from posteditor.pipeline import load_suggester
+from posteditor.suggest.base import Suggester
+from posteditor.suggest.combine import Combined, accept_confident, long_segments, propose
 from posteditor.core.textio import InputError, TextFile, atomic_write, read_text, resolve_output
 
-MAX_WORDS = 200
-"""Segments longer than this are never sent to a suggester (left unchanged, with a warning)."""
-CHUNK = 256
-"""Segments per call to ``suggest``: large enough for the model to batch by length."""
-LONG_INPUT = 500
-"""From this many segments a progress bar is shown even when stderr is not a terminal."""
-DEFAULT_THRESHOLD = 0.5
 MAX_WARNINGS = 10
 """Too-long segments named one by one per file; the rest are counted."""
-
-
-# --- suggesters ---------------------------------------------------------------------------
-
-
-def merge(*edit_lists: Sequence[Edit]) -> list[Edit]:
-    """All edits of all lists; where two overlap, the more confident one stays (first on ties).
-
-    A retranslation stays alone: it overlaps every other edit of its segment.
-    """
-    candidates = sorted((e for edits in edit_lists for e in edits), key=lambda e: -e.confidence)
-    kept: list[Edit] = []
-    for edit in candidates:
-        whole = edit.category == RETRANSLATION or any(k.category == RETRANSLATION for k in kept)
-        if not (kept if whole else any(edit.overlaps(k) for k in kept)):
-            kept.append(edit)
-    return sorted(kept, key=lambda e: (e.start, e.end))
-
-
-class Combined:
-    """Several suggesters as one: the model's edits and the memory's, merged per segment.
-
-    A suggester with a ``demote`` method (the correction memory) also lowers the confidence
-    of the others' edits that the editor has rejected before.
-    """
-
-    def __init__(self, suggesters: Sequence[Suggester]):
-        self.suggesters = list(suggesters)
-        # The model's metadata (threshold, input limits) stays visible through the wrapper.
-        self.info = next((s.info for s in self.suggesters if hasattr(s, "info")), None)
-        self.memory = next((s for s in self.suggesters if hasattr(s, "demote")), None)
-
-    def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        results = [s.suggest(items) for s in self.suggesters]
-        merged = []
-        for item, per_item in zip(items, zip(*results)):
-            lists = [edits if self.memory is None or s is self.memory else self.memory.demote(item.text, edits)
-                     for s, edits in zip(self.suggesters, per_item)]
-            merged.append(merge(*lists))
-        return merged
-
-    def fits(self, text: str) -> bool:
-        return all(fits(s, text) for s in self.suggesters)
-
-
-def load_memory() -> Suggester | None:
-    """The correction memory as a suggester, or None when it holds no fix yet."""
-    from posteditor.suggest.memory import load_memory as load
-
-    return load()
-
-
-def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
-    """The model in ``model_dir`` (default: the current model), plus its retranslation of
-    segments that stray from their source and the correction memory."""
-    folder = Path(model_dir) if model_dir else paths.default_model()
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
-    from posteditor.model.corrector import Corrector  # torch and transformers load here, not before
-
-    model = Corrector(folder)
-    suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]
-    suggesters = [s for s in suggesters if s is not None]
-    return Combined(suggesters) if len(suggesters) > 1 else model
-
-
-def load_retranslator(meta: dict) -> Suggester | None:
-    """The model's retranslation of segments that stray from their source, when calibration
-    fitted one (it proposes only for segments given with a source)."""
-    if not meta.get("retranslation"):
-        return None
-    from posteditor.suggest.retranslate import Retranslator
-
-    try:
-        return Retranslator(meta["retranslation"])
-    except (KeyError, TypeError, ValueError) as exc:
-        print(f"posteditor: the model's retranslation settings are unusable ({exc}); left out", file=sys.stderr)
-        return None
-
-
-def threshold_of(suggester: Suggester) -> float:
-    """The suggester's own confidence threshold (the model's, chosen on dev data)."""
-    info = getattr(suggester, "info", None)
-    return float(getattr(info, "min_confidence", DEFAULT_THRESHOLD))
-
-
-def fits(suggester: Suggester, text: str) -> bool:
-    """Whether ``text`` is short enough for the suggester to read and rewrite it whole.
-
-    A model that sees a cut input writes a cut output, which would read as "delete the end of
-    the sentence": such segments must never reach it.
-    """
-    if len(text.split()) > MAX_WORDS:
-        return False
-    own = getattr(suggester, "fits", None)
-    if callable(own):
-        return own(text)
-    sp, info = getattr(suggester, "sp", None), getattr(suggester, "info", None)
-    if sp is None or info is None:
-        return True
-    limit = min(info.max_source_tokens, info.max_target_tokens) - 1  # room for EOS
-    return len(sp.encode(" ".join(text.split()))) <= limit
-
-
-def long_segments(document: Document, suggester: Suggester) -> list[int]:
-    """Indices of the segments ``propose`` leaves alone because they are too long."""
-    return [i for i, text in enumerate(document.segments) if not fits(suggester, text)]
-
-
-def propose(
-    document: Document,
-    suggester: Suggester,
-    sources: Sequence[str | None] | None = None,
-    min_confidence: float = 0.0,
-    progress: Callable[[int], None] | None = None,
-) -> list[Segment]:
-    """One ``Segment`` per document segment with the edits proposed for it, all pending.
-
-    Only edits at least ``min_confidence`` sure that leave locked markup alone are kept; too
-    long segments get no edits (see ``long_segments``). ``progress(n)`` is called as segments
-    are done.
-    """
-    texts = document.segments
-    sources = list(sources) if sources is not None else [None] * len(texts)
-    segments = [Segment(t, source=s) for t, s in zip(texts, sources)]
-    skip = set(long_segments(document, suggester))
-    todo = [i for i in range(len(texts)) if i not in skip]
-    if progress and skip:
-        progress(len(skip))
-    for k in range(0, len(todo), CHUNK):
-        chunk = todo[k : k + CHUNK]
-        results = suggester.suggest([Item(texts[i], sources[i]) for i in chunk])
-        for i, edits in zip(chunk, results):
-            size = len(tokenize(texts[i]))
-            ok = [e for e in edits if e.confidence >= min_confidence and e.end <= size and document.allows(i, e)]
-            segments[i] = segments[i].with_edits(merge(ok))
-        if progress:
-            progress(len(chunk))
-    return segments
-
-
-def accept_confident(segment: Segment, min_confidence: float) -> Segment:
-    """The segment with every edit at or above the threshold accepted."""
-    for k, edit in enumerate(segment.edits):
-        if edit.confidence >= min_confidence:
-            segment = segment.decide(k, Decision.ACCEPTED)
-    return segment
 
 
 # --- presenting results -------------------------------------------------------------------
@@ -230,11 +80,6 @@ def report_rows(name: str, document: Document, segments: Sequence[Segment]) -> l
                 "applied": decision is Decision.ACCEPTED,
             })
     return rows
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 edit``, ``2 edits``, ``0 edits``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # --- the command --------------------------------------------------------------------------
@@ -356,17 +201,6 @@ def _prepare(job: Job, args) -> None:
         job.error = str(exc)
 
 
-def progress_bar(total: int, label: str = "correcting"):
-    """A rich progress bar on stderr, or None when the input is short and stderr is no terminal."""
-    if total == 0 or (not sys.stderr.isatty() and total < LONG_INPUT):
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=sys.stderr.isatty())
-
-
 def _emit(job: Job, data: bytes, in_place: bool) -> None:
     if job.out is None:
         stream = getattr(sys.stdout, "buffer", None)
@@ -458,7 +292,7 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
 
                     skip = qa.parse_checks(args.no_check)
                     tally.rows += qa.report_rows(job.file.path, job.document, segments,
-                                                 getattr(suggester, "terms", ()), skip)
+                                                 suggester.terms, skip)
             except OSError as exc:
                 tally.failed += 1
                 tally.messages.append(f"{job.path}: cannot write output ({exc.strerror or exc})")
@@ -481,16 +315,17 @@ def main(args) -> int:
 
         parse_checks(args.no_check)
     if args.glossary:
-        from posteditor.suggest.glossary import Glossed, read_glossary
+        from posteditor.core.terms import read_glossary
+        from posteditor.suggest.glossary import Glossed
 
         terms = read_glossary(args.glossary)
     suggester = load_suggester(args.model, use_memory=not args.no_memory)
-    memory = getattr(suggester, "memory", None)
+    memory = suggester.memory if isinstance(suggester, Combined) else None
     if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
         memory.confirmed_only = True
     if terms:
         suggester = Glossed(suggester, terms)
-    threshold = args.min_confidence if args.min_confidence is not None else threshold_of(suggester)
+    threshold = resolve_threshold(args.min_confidence, suggester.info)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)
     for line in tally.messages:  # after the progress bar, so each stays one line

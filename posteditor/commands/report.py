@@ -21,7 +21,7 @@ from typing import Sequence
 from posteditor.core import corrections
 from posteditor.core import paths
 from posteditor.tui.review import timing
-from posteditor.core.document import parse
+from posteditor.core.reader import parse
 from posteditor.core.edits import Decision, edit_from_json
 from posteditor.tui.review.journal import Journal, journal_path, text_hash
 from posteditor.core.textio import InputError, atomic_write

@@ -7,7 +7,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from posteditor.core.meta import ModelMeta
 from posteditor.core.paths import PROJECT_ROOT, in_project
+from posteditor.core.meta import model_meta
 from posteditor.core.textio import InputError
 
 BUILD = PROJECT_ROOT / "corpora" / "build"
@@ -80,23 +82,20 @@ def recalibrate(args: argparse.Namespace) -> int:
     if args.dev:
         dev = Path(args.dev)
     else:
-        dev = corpus_dev(paths.model_meta(model), lambda line: print(line, file=sys.stderr)) or Path(
+        dev = corpus_dev(model_meta(model), lambda line: print(line, file=sys.stderr)) or Path(
             "(the model's posteditor.json names no corpus)")
     if not dev.is_file():
         raise InputError(f"{dev}: no dev set (give --dev, a JSON-lines file of mt, pe, src and origin)")
     calibrate(model, dev, args.limit)
     write_card(model)
-    print(f"{model}: threshold {paths.model_meta(model).get('min_confidence')}; card rewritten", file=sys.stderr)
+    print(f"{model}: threshold {model_meta(model).get('min_confidence')}; card rewritten", file=sys.stderr)
     return 0
 
 
 def record_command(model_dir: Path, command: str, recipe: Path | None = None) -> None:
     """Note in posteditor.json the command that trained the model and its recipe, for its card."""
-    import json
-
-    meta_path = Path(model_dir) / "posteditor.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = ModelMeta.load(model_dir).to_dict()
     meta.setdefault("training", {})["command"] = command
     if recipe is not None:
         meta["training"]["recipe"] = in_project(recipe)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    ModelMeta(meta).write(model_dir)

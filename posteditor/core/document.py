@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from posteditor.core.edits import Edit, tokenize
 
-FORMATS = ("txt", "md", "lines", "xliff", "po", "srt")
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -94,13 +93,9 @@ class Document:
         return out
 
 
-def parse(text: str, fmt: str = "txt", name: str = "the file") -> Document:
-    """Split ``text`` into segments according to ``fmt`` (txt, md, lines or a translation
-    file's format: its target units, ``posteditor.core.formats``)."""
-    if fmt in ("xliff", "po", "srt"):
-        from posteditor.core import formats
-
-        return formats.parse(text, fmt, name)
+def parse_text(text: str, fmt: str = "txt") -> Document:
+    """Split plain ``text`` into segments according to ``fmt`` (txt, md or lines); translation
+    files are ``posteditor.core.formats``', and ``posteditor.core.reader.parse`` reads either."""
     if fmt == "lines":
         return Document(text, _line_spans(text))
     if fmt == "txt":
@@ -111,15 +106,7 @@ def parse(text: str, fmt: str = "txt", name: str = "the file") -> Document:
         return Document(text, spans)
     if fmt == "md":
         return _parse_markdown(text)
-    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-
-
-def guess_format(path: str) -> str:
-    from posteditor.core.formats import guess
-
-    if guess(path):
-        return guess(path)
-    return "md" if path.lower().endswith((".md", ".markdown")) else "txt"
+    raise ValueError(f"not a plain-text format: {fmt!r}")
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:

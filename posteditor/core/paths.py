@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -41,35 +39,6 @@ def default_model() -> Path:
         if name and (root / name).is_dir():
             return root / name
     return root / "default"
-
-
-def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
-    """Which model (folder and weights) suggestions come from; None when there is none.
-
-    The editor's journal keeps it, so suggestions cached from another model (say before a
-    fine-tune became current, or before its edit scorer was refitted, which changes every
-    confidence) are asked for again rather than shown as the current model's.
-    """
-    folder = Path(model_dir) if model_dir else default_model()
-    try:
-        weights = (folder / WEIGHTS).stat()
-    except OSError:
-        return None
-    scorer = json.dumps(model_meta(folder).get("edit_scorer"), sort_keys=True)
-    return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"
-
-
-def model_meta(model_dir: str | os.PathLike | None = None) -> dict:
-    """A model's ``posteditor.json`` (threshold, input limits, training record) without loading it.
-
-    ``{}`` when the folder has none or it cannot be read: loading the model reports that.
-    """
-    meta = (Path(model_dir) if model_dir else default_model()) / "posteditor.json"
-    try:
-        found = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def corrections_log() -> Path:

@@ -191,7 +191,7 @@ def check_segment(final: str, source: str | None = None, mt: str | None = None, 
     if "doubled" not in skip:
         found.append(("doubled", check_doubled(final, source)))
     if "glossary" not in skip and terms:
-        from posteditor.suggest.glossary import violations
+        from posteditor.core.terms import violations
 
         found.append(("glossary", violations(terms, final, source)))
     return [Issue(check, index, message) for check, messages in found for message in messages]

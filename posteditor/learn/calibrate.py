@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 from posteditor.core.edits import Edit
 
@@ -25,8 +26,8 @@ def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
     TER, chrF and BLEU come from cached per-segment statistics, so a threshold costs only the
     segments it changes: a sweep over 5,000 segments takes seconds, not minutes.
     """
-    from posteditor.commands.evaluate import (GRID, NOTHING, SegmentMetric, _metrics, apply_threshold, edit_precision_recall,
-                                     retranslated)
+    from posteditor.learn.threshold import GRID, NOTHING
+    from posteditor.core.metrics import SegmentMetric, _metrics, apply_threshold, edit_precision_recall, retranslated
 
     by_lang: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
@@ -62,7 +63,7 @@ def choose(table: list[dict]) -> float:
     Stricter than ``evaluate.choose_threshold``, which looks at the pooled dev set only:
     a model that helps ro-en but hurts ru-en is not shipped at that threshold.
     """
-    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+    from posteditor.learn.threshold import MIN_PRECISION, NOTHING
 
     best, best_gain = NOTHING, 0.0
     for row in table:
@@ -79,8 +80,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     """Sweep thresholds with and without sources, keep the best, update posteditor.json."""
     from posteditor.suggest import retranslate
     from posteditor.suggest import scorer
-    from posteditor.commands.correct import merge
-    from posteditor.commands.evaluate import suggest_all
+    from posteditor.suggest.combine import merge
+    from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector
     from posteditor.learn.train import read_jsonl
 
@@ -113,8 +114,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
               f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s")
     use_source = results[True]["gain"] >= results[False]["gain"]
     chosen = results[use_source]
-    meta_path = model_dir / "posteditor.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    meta = ModelMeta.read(model_dir).to_dict()
     learnt = meta.pop("edit_scorer", None)
     if chosen["scorer"]:
         meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
@@ -132,7 +132,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             "own_confidence": chosen["own_confidence"],
         },
     })
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    ModelMeta(meta).write(model_dir)
     return meta
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 
 
@@ -145,7 +146,7 @@ def _composition(by_kind: dict | None) -> str:
 
 def write_card(model_dir: str | Path) -> Path:
     model_dir = Path(model_dir)
-    meta = json.loads((model_dir / "posteditor.json").read_text(encoding="utf-8"))
+    meta = ModelMeta.load(model_dir).to_dict()
     path = model_dir / "README.md"
     path.write_text(render_card(meta, model_dir.name), encoding="utf-8")
     return path
@@ -153,7 +154,7 @@ def write_card(model_dir: str | Path) -> Path:
 
 def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], trained: dict, calibration: dict) -> str:
     """The card of a fine-tuned version: its gate, its threshold and its data (``finetune``)."""
-    from posteditor.commands.evaluate import MIN_PRECISION, NOTHING
+    from posteditor.learn.threshold import MIN_PRECISION, NOTHING
 
     d, t = plan["data"], calibration["threshold"]
     if sc := calibration.get("scorer"):

@@ -26,10 +26,10 @@ from accelerate import Accelerator
 from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file, save_file
 
+from posteditor.core.meta import ModelMeta
 from posteditor.model import lm
-from posteditor.core import paths
-from posteditor.learn.corpus import synthetic
-from posteditor.core.textio import InputError, atomic_write
+from posteditor.model.siblings import SIBLINGS
+from posteditor.core.textio import InputError
 
 
 @dataclass(frozen=True)
@@ -273,17 +273,16 @@ def save_model(checkpoint: Path, out: Path, meta: dict) -> None:
     (out / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
     # The words the corrector tries in each other's place: the starting model's, else the corpus's.
-    tables = [Path(f) / synthetic.SIBLINGS for f in (state["config"].get("init"), state["config"]["corpus"]) if f]
+    tables = [Path(f) / SIBLINGS for f in (state["config"].get("init"), state["config"]["corpus"]) if f]
     if table := next((t for t in tables if t.is_file()), None):
-        shutil.copyfile(table, out / synthetic.SIBLINGS)
-    old = out / "posteditor.json"
-    merged = json.loads(old.read_text(encoding="utf-8")) if old.is_file() else {}
+        shutil.copyfile(table, out / SIBLINGS)
+    merged = ModelMeta.read(out).to_dict()
     merged.update({"base": {"name": lm.BASE_NAME, "sha256": lm.BASE_SHA256},
                    "max_tokens": state["config"]["max_tokens"], **meta})
     merged.setdefault("training", {}).update({"config": state["config"], "steps": state["step"],
                                               "examples": state.get("examples"), "seconds": state.get("seconds"),
                                               "trainable": state.get("trainable")})
-    atomic_write(old, json.dumps(merged, indent=2) + "\n")
+    ModelMeta(merged).write(out)
 
 
 ADAPTER = "adapter_model.safetensors"

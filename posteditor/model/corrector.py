@@ -21,7 +21,6 @@ with the edit's shape, into the probability that a post-editor would make the ed
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,10 +30,11 @@ import torch
 
 from posteditor.model import lm
 from posteditor.core import paths
-from posteditor.learn.corpus import synthetic
+from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
+from posteditor.core.meta import META_FILE, MetaError, ModelMeta
 from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.suggest.scorer import EditScorer
-from posteditor.suggest.base import Item
+from posteditor.suggest.base import Item, Suggester
 from posteditor.core.textio import InputError
 
 
@@ -61,21 +61,6 @@ low-confidence suggestions (``c`` in the editor) and never applied at a threshol
 
 class ModelError(InputError):
     """The model folder is missing or broken; reported as one line."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What ``posteditor.json`` says about a model."""
-
-    max_tokens: int = 256
-    min_confidence: float = 0.5
-    use_source: bool = True
-    doubt: float = 0.6
-    """Look for alternatives where the model gives an MT token less than this."""
-    min_alternative: float = 0.05
-    """Alternatives less probable than this are not tried."""
-    max_alternatives: int = 2
-    """At most this many alternatives per segment (the most doubted tokens first)."""
 
 
 @dataclass
@@ -152,7 +137,7 @@ def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
     return []
 
 
-class Corrector:
+class Corrector(Suggester):
     """A loaded model that proposes edits for MT segments (a ``Suggester``).
 
     ``rescore=False`` keeps the model's own confidences (calibration fits the scorer on them).
@@ -162,22 +147,17 @@ class Corrector:
         self.dir = Path(model_dir)
         if not paths.is_model(self.dir):
             raise ModelError(f"{self.dir}: not a posteditor model (adapter_config.json and adapter_model.safetensors expected)")
-        meta_path = self.dir / "posteditor.json"
+        meta_path = self.dir / META_FILE
         try:
-            raw = json.loads(meta_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelError(f"{meta_path}: missing (the model's threshold and scorer are kept there)") from None
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{meta_path}: unreadable ({exc})") from None
-        if not isinstance(raw, dict):
-            raise ModelError(f"{meta_path}: not a JSON object")
-        self.meta = raw
-        self.info = ModelInfo(**{k: raw[k] for k in ModelInfo.__dataclass_fields__ if k in raw})
+            raw = ModelMeta.load(self.dir)
+        except MetaError as exc:
+            raise ModelError(str(exc)) from None
+        self.meta = self.info = raw  # the record, and its typed fields (threshold, input limit)
         if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
             torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
         self.peft, self.tok = load_adapted(self.dir)
         self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
-        self.siblings = synthetic.load_siblings(self.dir / synthetic.SIBLINGS)
+        self.siblings = load_siblings(self.dir / SIBLINGS)
         self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
         self.scorer, self.rescore = None, rescore
@@ -290,7 +270,7 @@ class Corrector:
             j = starts[k]
             if not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
                 continue
-            forms = synthetic.sibling_forms(word.lower(), self.siblings)
+            forms = sibling_forms(word.lower(), self.siblings)
             if forms:
                 spots.append((p_copy[j], k, j, word, forms))
         out = []

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 from posteditor.core.textio import InputError, atomic_write
 
@@ -117,10 +118,7 @@ def versions(root: Path | None = None) -> list[Version]:
 
 
 def _meta(path: Path) -> dict:
-    try:
-        return json.loads((path / "posteditor.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return ModelMeta.read(path).to_dict()
 
 
 def history(root: Path | None = None) -> list[str]:

@@ -1,15 +1,26 @@
 """What every suggester offers: edits for a batch of segments, each with a confidence.
 
 The editor and the batch corrector receive a ``Suggester`` and never know whether the edits
-come from the trained model, the correction memory or a fake in a test.
+come from the trained model, the correction memory or a fake in a test. The contract is one
+abstract method, ``suggest``, and two things with defaults a suggester overrides when they
+apply to it: ``fits`` (whether it can read a segment whole) and ``info`` (the model's record,
+``posteditor.json``, with its threshold, when a model is behind it). ``remembers`` is a
+capability flag: a correction memory also ``demote``s the edits of others the editor rejected.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from posteditor.core.edits import Edit
+
+if TYPE_CHECKING:
+    from posteditor.core.meta import ModelMeta
+
+MAX_WORDS = 200
+"""Segments longer than this are never sent to a suggester (left unchanged, with a warning)."""
 
 
 @dataclass(frozen=True)
@@ -20,11 +31,33 @@ class Item:
     source: str | None = None
 
 
-class Suggester(Protocol):
+class Suggester(ABC):
+    """Proposes edits for segments. Subclasses implement ``suggest``; the rest has defaults."""
+
+    info: ModelMeta | None = None
+    """The model's record (threshold, input limit) when a model is behind the suggester."""
+    remembers: bool = False
+    """Whether this is a correction memory: ``demote`` then lowers others' rejected edits."""
+    terms: Sequence = ()
+    """Glossary terms the suggester enforces (QA checks them on the result)."""
+
+    @abstractmethod
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         """Proposed edits for each item (token spans of ``tokenize(item.text)``)."""
-        ...
+
+    def fits(self, text: str) -> bool:
+        """Whether ``text`` is short enough to read and rewrite whole (see ``fits`` below)."""
+        return True
+
+    def demote(self, text: str, edits: Sequence[Edit]) -> list[Edit]:
+        """Other suggesters' ``edits`` for ``text``, with what the editor rejected made less sure."""
+        return list(edits)
 
 
-def filter_confident(edits: Sequence[Edit], min_confidence: float) -> list[Edit]:
-    return [e for e in edits if e.confidence >= min_confidence]
+def fits(suggester: Suggester, text: str) -> bool:
+    """Whether ``text`` is short enough for the suggester to read and rewrite it whole.
+
+    A model that sees a cut input writes a cut output, which would read as "delete the end of
+    the sentence": such segments must never reach it.
+    """
+    return len(text.split()) <= MAX_WORDS and suggester.fits(text)

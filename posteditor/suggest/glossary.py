@@ -1,11 +1,6 @@
 """A glossary (termbase) the suggestions must respect: required terms, forbidden variants.
 
-``terms.tsv`` holds one term a line, tab-separated: the source term, the English term that
-must be used, optionally the forbidden English variants (separated by ``|`` or ``;``) and a
-note. Lines starting with ``#`` and a header line (``source<TAB>target...``) are skipped::
-
-    Comisia Europeană	European Commission	Europe Commission|EU Commission	institution name
-
+The terms and where they apply are ``posteditor.core.terms`` (QA checks them too).
 ``Glossed`` wraps any suggester: where the MT holds a forbidden variant of a term whose
 source term is in the segment's source (or whatever the source, when the segment has none),
 it proposes the required term with category ``glossary`` at high confidence; and it drops
@@ -15,80 +10,16 @@ forbidden variant in.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
-from posteditor.core.edits import Edit, apply_edits, tokenize, words
-from posteditor.suggest.base import Item, Suggester
-from posteditor.core.textio import InputError, read_text
+from posteditor.core.edits import Edit, apply_edits, tokenize
+from posteditor.core.terms import Term, contains, relevant
+from posteditor.suggest.base import Item, Suggester, fits
+from posteditor.suggest.combine import merge
 
 GLOSSARY = "glossary"
 CONFIDENCE = 0.99
 """A glossary fix is as sure as the glossary: it is applied at any threshold below this."""
-
-
-@dataclass(frozen=True)
-class Term:
-    source: str
-    target: str
-    forbidden: tuple[str, ...] = ()
-    note: str = ""
-
-
-def _pattern(phrase: str, inflected: bool = False) -> re.Pattern:
-    body = r"\s+".join(re.escape(w) for w in phrase.split())
-    ending = r"\w*" if inflected else ""
-    return re.compile(rf"(?<!\w){body}{ending}(?!\w)", re.IGNORECASE)
-
-
-def contains(text: str | None, phrase: str, inflected: bool = False) -> bool:
-    """Whether ``phrase`` occurs in ``text`` as whole words, ignoring case and spacing;
-    ``inflected``: its last word may carry an ending (source terms: "refugiați" in "refugiații")."""
-    return bool(text) and bool(phrase.strip()) and _pattern(phrase, inflected).search(text) is not None
-
-
-def count(text: str, phrase: str) -> int:
-    return len(_pattern(phrase).findall(text)) if phrase.strip() else 0
-
-
-def read_glossary(path: str | Path) -> list[Term]:
-    """The terms of a TSV glossary, or ``InputError`` naming the bad line."""
-    terms = []
-    for n, line in enumerate(read_text(str(path)).text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        cells = [c.strip() for c in line.split("\t")]
-        if n == 1 and [c.lower() for c in cells[:2]] == ["source", "target"]:
-            continue
-        if len(cells) < 2 or not cells[0] or not cells[1]:
-            raise InputError(f"{path}:{n}: a term needs a source term and an English term, separated by a tab")
-        forbidden = tuple(v.strip() for v in re.split(r"[|;]", cells[2]) if v.strip()) if len(cells) > 2 else ()
-        terms.append(Term(cells[0], cells[1], forbidden, cells[3] if len(cells) > 3 else ""))
-    if not terms:
-        raise InputError(f"{path}: no terms in the glossary")
-    return terms
-
-
-def relevant(terms: Sequence[Term], text: str, source: str | None) -> list[Term]:
-    """The terms that apply to a segment: their source term is in its source, or (without a
-    source) their English term or a forbidden variant is in the text."""
-    if source:
-        return [t for t in terms if contains(source, t.source, inflected=True)]
-    return [t for t in terms if contains(text, t.target) or any(contains(text, v) for v in t.forbidden)]
-
-
-def violations(terms: Sequence[Term], text: str, source: str | None) -> list[str]:
-    """What the text does against the glossary, one readable line each."""
-    out = []
-    for term in relevant(terms, text, source):
-        used = [v for v in term.forbidden if contains(text, v) and not contains(term.target, v)]
-        if used:
-            out.append(f"'{used[0]}' is forbidden: use '{term.target}'")
-        elif source and not contains(text, term.target):
-            out.append(f"'{term.source}' should be rendered '{term.target}'")
-    return out
 
 
 def _token_span(tokens: tuple[str, ...], a: int, b: int) -> tuple[int, int]:
@@ -136,16 +67,14 @@ def breaks_terms(terms: Sequence[Term], text: str, edit: Edit) -> bool:
     return False
 
 
-class Glossed:
+class Glossed(Suggester):
     """A suggester whose edits respect the glossary, plus the glossary's own fixes."""
 
     def __init__(self, inner: Suggester, terms: Sequence[Term]):
         self.inner, self.terms = inner, list(terms)
-        self.info = getattr(inner, "info", None)  # the model's threshold stays visible
+        self.info = inner.info  # the model's threshold stays visible
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        from posteditor.commands.correct import merge
-
         out = []
         for item, edits in zip(items, self.inner.suggest(items)):
             terms = relevant(self.terms, item.text, item.source)
@@ -158,8 +87,6 @@ class Glossed:
         return out
 
     def fits(self, text: str) -> bool:
-        from posteditor.commands.correct import fits
-
         return fits(self.inner, text)
 
 

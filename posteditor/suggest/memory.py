@@ -163,8 +163,10 @@ def _context(tokens: Sequence[str], start: int, end: int) -> Context:
     return left, right
 
 
-class Memory:
+class Memory(Suggester):
     """Remembered fixes, indexed by their first MT word; a ``Suggester``."""
+
+    remembers = True  # ``Combined`` lets it demote the other suggesters' rejected edits
 
     def __init__(self, records: Iterable[Correction] = (), corrupt: int = 0):
         self.entries: dict[Key, Entry] = {}

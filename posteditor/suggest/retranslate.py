@@ -29,7 +29,7 @@ import numpy as np
 
 from posteditor.core.edits import RETRANSLATION, Edit, tokenize, words
 from posteditor.suggest.scorer import Logistic
-from posteditor.suggest.base import Item
+from posteditor.suggest.base import Item, Suggester
 
 CHAINS = {"ro": ("ro-es", "spa-eng")}
 """Source language: the Apertium modes that take it into English, in order."""
@@ -144,7 +144,7 @@ def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
     return best
 
 
-class Retranslator:
+class Retranslator(Suggester):
     """Proposes a rule-based translation for segments whose MT strays from their source."""
 
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
@@ -212,7 +212,7 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
     """(features, closer, segment index, marked translation) of each segment with a source that a
     chain translates, and the languages that translated them; a translation is closer when it
     brings the segment nearer the post-edit (``evaluate.closer``). Raises ``FAILURES``."""
-    from posteditor.commands.evaluate import closer
+    from posteditor.core.metrics import closer
 
     todo = [i for i, s in enumerate(sources) if s and s.strip() and mts[i].strip()]
     chains = installed() if chains is None else chains

@@ -22,7 +22,7 @@ except ImportError:  # Python 3.10: no keymap file, default keys
 from textual.app import App
 from textual.binding import Binding
 
-from posteditor.core import paths
+from posteditor.core.meta import model_meta, model_signature
 from posteditor.tui.dialogs import HandEdit, HelpScreen
 from posteditor.tui.background import THREAD_NAME, SuggesterFactory
 from posteditor.tui.screen import ReviewScreen
@@ -129,7 +129,7 @@ def suggester_factory(model: str | None, use_memory: bool) -> ModelProcess:
 
 def _threshold_of(model: str | None) -> float | None:
     """The model's own threshold from its metadata, so the status bar is right before it loads."""
-    value = paths.model_meta(model).get("min_confidence")
+    value = model_meta(model).get("min_confidence")
     return float(value) if isinstance(value, (int, float)) else None
 
 
@@ -150,14 +150,15 @@ def check_terminal() -> None:
 
 def main(args) -> int:
     """Entry point of ``posteditor review`` (arguments parsed by ``posteditor.cli``)."""
-    from posteditor.suggest.glossary import GlossedFactory, read_glossary
+    from posteditor.core.terms import read_glossary
+    from posteditor.suggest.glossary import GlossedFactory
     from posteditor.core.qa import parse_checks
     from posteditor.tui.notes import Notes
 
     skip = parse_checks(args.no_check)
     terms = read_glossary(args.glossary) if args.glossary else []
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
-                      model_id=paths.model_signature(args.model), model_threshold=_threshold_of(args.model))
+                      model_id=model_signature(args.model), model_threshold=_threshold_of(args.model))
     session.notes = Notes(terms, skip)
     try:
         check_terminal()

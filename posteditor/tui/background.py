@@ -18,9 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from posteditor.commands.correct import fits
 from posteditor.core.edits import Edit
-from posteditor.suggest.base import Item, Suggester
+from posteditor.suggest.base import Item, Suggester, fits
 
 SuggesterFactory = Callable[[], Suggester]
 THREAD_NAME = "posteditor-suggester"
@@ -93,8 +92,7 @@ def suggest_all(factory: SuggesterFactory, items: Sequence[Item], todo: set[int]
     except Exception as exc:  # a missing or broken model must not take the editor down
         out.failed(str(exc) or type(exc).__name__)
         return
-    info = getattr(suggester, "info", None)
-    out.ready(getattr(info, "min_confidence", None))
+    out.ready(None if suggester.info is None else suggester.info.min_confidence)
     todo, size = set(todo), FIRST_BATCH
     while todo and not is_cancelled():
         batch = nearest(todo, here(), size)

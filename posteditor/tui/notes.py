@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from posteditor.core import qa
-from posteditor.suggest.glossary import Term, relevant
+from posteditor.core.terms import Term, relevant
 from posteditor.tui.review.state import ReviewState
 
 

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
-from posteditor.commands.correct import fits
 from posteditor.core.edits import Edit, edit_from_json, edit_to_json
-from posteditor.suggest.base import Item, Suggester
+from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.core.textio import InputError
 from posteditor.tui.background import NICE
 
@@ -125,7 +124,7 @@ class ModelProcess:
         self.proc.wait()
 
 
-class RemoteSuggester:
+class RemoteSuggester(Suggester):
     """The suggester in the child process, as a ``Suggester``."""
 
     def __init__(self, process: ModelProcess, info: Info):
@@ -145,7 +144,7 @@ class RemoteSuggester:
 def load(model: str | None, use_memory: bool) -> Suggester:
     """The real suggester: the model (and the correction memory), as ``correct`` uses it."""
     try:
-        from posteditor.commands.correct import load_suggester
+        from posteditor.pipeline import load_suggester
     except ImportError as exc:
         raise InputError(f"the corrector is not installed ({exc})") from None
     return load_suggester(model, use_memory=use_memory)
@@ -165,7 +164,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         say(failed=str(exc) or type(exc).__name__)
         return
     loaded()
-    say(ready=getattr(getattr(suggester, "info", None), "min_confidence", None))
+    say(ready=None if suggester.info is None else suggester.info.min_confidence)
     for line in requests:
         try:  # a bad batch is reported, and the child goes on serving the next
             items = [Item(text, source) for text, source in json.loads(line)["items"]]

@@ -20,15 +20,15 @@ import tomllib
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from rapidfuzz.distance import Levenshtein
 from sacrebleu.metrics import TER
 from sacrebleu.tokenizers.tokenizer_ter import TercomTokenizer
-from sacremoses import MosesDetokenizer
 
+from posteditor.core.metrics import detokenize
+from posteditor.model.siblings import SIBLINGS
 from posteditor.suggest.retranslate import apertium
 
 # Case matters to a post-editor, and punctuation is split off so "worse." vs "worse" is one edit.
@@ -40,7 +40,6 @@ APERTIUM_MODES = {"spa": ("eng-spa", "spa-eng"), "glg": ("en-gl", "gl-en"), "epo
 _ESPERANTO_LETTERS = set("ĉĝĥĵŝŭĈĜĤĴŜŬ")  # left-over Esperanto words are not plausible MT
 # Tokens no real document holds: MLQE-PE's "<unk>" and WMT 2022's anonymisation ("#PRS_ORG#").
 _ARTIFACT = re.compile(r"<\s*unk\s*>|#[A-Za-z_0-9]+#")
-_SPACED_TAG = re.compile(r"<\s*(/?)\s*([A-Za-z]+)\s*>")  # "< / u >", as Moses tokenizes "</u>"
 _CURLY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _FILTER_VERSION = 4  # bump when a filter of wmt_pairs or apertium_pairs changes: invalidates their caches
 _CODE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # part of the corpus signature
@@ -56,16 +55,6 @@ class Pair:
 
 def log(message: str) -> None:
     print(f"[corpus {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@lru_cache(maxsize=None)
-def _detokenizer(lang: str) -> MosesDetokenizer:
-    return MosesDetokenizer(lang)
-
-
-def detokenize(text: str, lang: str = "en") -> str:
-    """Moses-tokenized text ("don 't , he said") back to natural text ("don't, he said")."""
-    return _SPACED_TAG.sub(r"<\1\2>", _detokenizer(lang).detokenize(text.split()))
 
 
 def ter(hyp: str, ref: str) -> float:
@@ -438,7 +427,7 @@ def synthetic_pairs(clean: list[tuple[str, str | None]], rng: random.Random, max
     confusions = synthetic.Confusions.build(counts, tuple(languages or synthetic.LANGUAGES))
     if out_dir is not None and confusions.siblings:
         out_dir.mkdir(parents=True, exist_ok=True)
-        confusions.save(out_dir / synthetic.SIBLINGS)
+        confusions.save(out_dir / SIBLINGS)
     if not confusions.siblings:
         log("synthetic: no FreeDict dictionaries under /usr/share/dictd (make installs them); skipped")
         return []

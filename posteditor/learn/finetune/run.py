@@ -48,7 +48,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
+from posteditor.core.meta import model_meta
 from posteditor.model import versions
 from posteditor.learn.card import finetune_card
 from posteditor.learn.finetune.data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
@@ -99,8 +101,8 @@ def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]
     too long for the model are left alone, edits below its confidence threshold are not
     applied, TER is sacrebleu's, case-sensitive.
     """
-    from posteditor.commands.correct import load_suggester
-    from posteditor.commands.evaluate import evaluate_items
+    from posteditor.pipeline import load_suggester
+    from posteditor.learn.threshold import evaluate_items
 
     corrector = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
     return {
@@ -114,8 +116,9 @@ def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
     """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
     ``posteditor evaluate`` chooses one (from one pass of the model with its retranslation);
     None without rows."""
-    from posteditor.commands.correct import load_suggester
-    from posteditor.commands.evaluate import choose_threshold, suggest_all
+    from posteditor.pipeline import load_suggester
+    from posteditor.learn.threshold import choose_threshold
+    from posteditor.suggest.combine import suggest_all
 
     if not rows:
         return None
@@ -133,7 +136,7 @@ def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
     this model was trained on, so its edits there would be no test of it) are left out.
     """
     from posteditor.suggest import scorer
-    from posteditor.commands.evaluate import suggest_all
+    from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector
 
     corrector = Corrector(model_dir, rescore=False)
@@ -149,7 +152,7 @@ def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
 def refittable(meta: dict) -> bool:
     """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)
     and its threshold applies edits at all (a refit keeps it)."""
-    from posteditor.commands.evaluate import NOTHING
+    from posteditor.learn.threshold import NOTHING
     from posteditor.suggest.scorer import keeps_data
 
     return keeps_data(meta.get("edit_scorer")) and float(meta.get("min_confidence") or 0) < NOTHING
@@ -157,7 +160,7 @@ def refittable(meta: dict) -> bool:
 
 def mt_ter(rows: list[dict]) -> float | None:
     """TER of leaving the MT as it is: what any correction has to beat."""
-    from posteditor.commands.evaluate import score
+    from posteditor.core.metrics import score
 
     return round(score([r["mt"] for r in rows], [r["pe"] for r in rows])["ter"], 2) if rows else None
 
@@ -181,9 +184,9 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if stats["corrupt"]:
         _log(f"warning: {stats['corrupt']} corrupt corrections line(s) skipped")
     train_rows, heldout = split_heldout(rows, cfg.heldout_fraction)
-    from posteditor.commands.evaluate import NOTHING
+    from posteditor.learn.threshold import NOTHING
 
-    base_meta = paths.model_meta(base)
+    base_meta = model_meta(base)
     refit = refittable(base_meta)
     if refit:  # the scorer learns from the training corrections; the threshold stays; all held out judge
         calibration = []
@@ -250,7 +253,7 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
-    meta = paths.model_meta(base)
+    meta = model_meta(base)
     rows = _read_jsonl(work / "train.jsonl") + _read_jsonl(work / "replay.jsonl")
     if not meta.get("use_source", True):  # the model corrects without sources: train it so, at less cost
         rows = [dict(r, src=None) for r in rows]
@@ -358,12 +361,11 @@ def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, lis
 def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
     """Choose a threshold, score, gate, write card and metrics, move the version into place."""
     cfg = FinetuneConfig(**plan["config"])
-    meta_path = trained_dir / "posteditor.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = ModelMeta.load(trained_dir).to_dict()
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
     # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
     learnt = refit_retranslation(meta, _read_jsonl(work / "train.jsonl"), cfg.scorer_weight)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    ModelMeta(meta).write(trained_dir)
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():
             raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
@@ -374,7 +376,7 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta["min_confidence"] = calibration["threshold"]
     if learnt:
         calibration["retranslation"] = learnt
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")  # the scorer reads it there
+    ModelMeta(meta).write(trained_dir)  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
     sets = {k: _read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
     new = scorer(trained_dir, sets)
@@ -388,8 +390,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
         "finetune": {"config": plan["config"], "data": plan["data"], **trained, "calibration": calibration,
                      "gate": {"passed": passed, "reasons": reasons, **scores}},
     })
-    # Plain writes: the folder is not a version until the rename below publishes it whole.
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    # The folder is not a version until the rename below publishes it whole.
+    ModelMeta(meta).write(trained_dir)
     (trained_dir / "README.md").write_text(finetune_card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
     root = paths.models_dir()
     if (root / name).exists():

@@ -9,12 +9,26 @@ side to match, and at a segment's edge it must be at the same edge.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, Sequence
 
-from posteditor.core.edits import Decision, Edit, tokenize
+from posteditor.core.document import Document
+from posteditor.core.edits import Decision, Edit, Segment, tokenize
 
-if TYPE_CHECKING:  # pragma: no cover
-    from posteditor.tui.review.state import ReviewState
+
+class Segments(Protocol):
+    """What propagation reads of the editor's state (``ReviewState`` is one): a protocol, so
+    the state can call it without the two modules importing each other."""
+
+    doc: Document
+    texts: Sequence[str]
+
+    def __len__(self) -> int: ...
+
+    def work(self, i: int) -> Any: ...  # its ``manual`` text, if the segment was edited by hand
+
+    def segment(self, i: int) -> Segment: ...
+
+    def find(self, i: int, key: tuple | None) -> int | None: ...
 
 
 @lru_cache(maxsize=16384)
@@ -29,7 +43,7 @@ def _space(token: str) -> str:
     return token[: len(token) - len(token.lstrip())]
 
 
-def repetitions(state: ReviewState, i: int, edit: Edit) -> list[tuple[int, Edit]]:
+def repetitions(state: Segments, i: int, edit: Edit) -> list[tuple[int, Edit]]:
     """(segment, edit) for every other place ``edit`` of segment ``i`` fits.
 
     The edit returned is the target segment's own suggestion when it already proposes the

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from posteditor.core import corrections
 from posteditor.core import paths
-from posteditor.core.document import guess_format, parse
+from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import edit_from_json, edit_to_json
 from posteditor.tui.review.journal import (
     Journal,

@@ -1,0 +1,152 @@
+"""A model folder's description of itself, ``posteditor.json``: read and written here only.
+
+It holds what inference needs (input limit, threshold chosen on dev, whether sources are
+read, where to look for alternatives, the edit scorer, the retranslation settings) and the
+record of how the model was made (training, calibration, fine-tuning). ``ModelMeta`` is a
+frozen view of it; changing it means ``updated(...)`` and ``write``, which replaces the file
+atomically, so a crash never leaves half a json beside the weights.
+
+It lives in the core, not in the model layer: the editor and the batch commands read the
+threshold before (or without) loading torch.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posteditor.core.paths import WEIGHTS, default_model
+from posteditor.core.textio import InputError, atomic_write
+
+META_FILE = "posteditor.json"
+DEFAULT_THRESHOLD = 0.5
+"""The confidence threshold when neither the command line nor the model names one."""
+
+
+class MetaError(InputError):
+    """A model's ``posteditor.json`` is missing or unreadable; reported as one line."""
+
+
+@dataclass(frozen=True, eq=False)  # compared as the mapping it is
+class ModelMeta(Mapping):
+    """What ``posteditor.json`` says about a model: the raw record, read-only, with typed
+    views of the fields inference reads (and their defaults when a field is absent)."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    # --- the fields inference reads ---------------------------------------------------
+
+    @property
+    def max_tokens(self) -> int:
+        """Prompt and correction together fit in this many tokens."""
+        return self.data.get("max_tokens", 256)
+
+    @property
+    def min_confidence(self) -> float:
+        """The threshold chosen on dev data: edits at least this confident are applied."""
+        return self.data.get("min_confidence", DEFAULT_THRESHOLD)
+
+    @property
+    def use_source(self) -> bool:
+        """Whether the model reads the source sentence (calibration chose it)."""
+        return self.data.get("use_source", True)
+
+    @property
+    def doubt(self) -> float:
+        """Look for alternatives where the model gives an MT token less than this."""
+        return self.data.get("doubt", 0.6)
+
+    @property
+    def min_alternative(self) -> float:
+        """Alternatives less probable than this are not tried."""
+        return self.data.get("min_alternative", 0.05)
+
+    @property
+    def max_alternatives(self) -> int:
+        """At most this many alternatives per segment (the most doubted tokens first)."""
+        return self.data.get("max_alternatives", 2)
+
+    # --- a read-only mapping of the record --------------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def to_dict(self) -> dict:
+        """A deep copy to change and pass to ``ModelMeta(...)`` again."""
+        return copy.deepcopy(dict(self.data))
+
+    def updated(self, **changes: Any) -> ModelMeta:
+        return ModelMeta({**self.to_dict(), **changes})
+
+    # --- the file ---------------------------------------------------------------------
+
+    @classmethod
+    def read(cls, model_dir: str | os.PathLike | None = None) -> ModelMeta:
+        """The model's record (default: the current model's) without loading the model;
+        empty when the folder has none or it cannot be read (loading the model reports that)."""
+        try:
+            return cls.load(Path(model_dir) if model_dir else default_model())
+        except MetaError:
+            return cls()
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike) -> ModelMeta:
+        """The model's record, or ``MetaError`` saying why there is none."""
+        path = Path(model_dir) / META_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise MetaError(f"{path}: missing (the model's threshold and scorer are kept there)") from None
+        except (OSError, ValueError) as exc:
+            raise MetaError(f"{path}: unreadable ({exc})") from None
+        if not isinstance(raw, dict):
+            raise MetaError(f"{path}: not a JSON object")
+        return cls(raw)
+
+    def write(self, model_dir: str | os.PathLike) -> None:
+        """Replace the model's ``posteditor.json`` with this record, atomically."""
+        atomic_write(Path(model_dir) / META_FILE, json.dumps(dict(self.data), indent=2) + "\n")
+
+
+def model_meta(model_dir: str | os.PathLike | None = None) -> ModelMeta:
+    """A model's record (default: the current model's) without loading it; empty when unreadable."""
+    return ModelMeta.read(model_dir)
+
+
+def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
+    """The confidence threshold in force: the command line's, else the model's, else the default.
+
+    ``meta`` is whatever a suggester carries as ``info`` (``None`` for one without a model)."""
+    if cli is not None:
+        return float(cli)
+    if meta is None:
+        return DEFAULT_THRESHOLD
+    return float(getattr(meta, "min_confidence", DEFAULT_THRESHOLD))
+
+
+def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
+    """Which model (folder and weights) suggestions come from; None when there is none.
+
+    The editor's journal keeps it, so suggestions cached from another model (say before a
+    fine-tune became current, or before its edit scorer was refitted, which changes every
+    confidence) are asked for again rather than shown as the current model's.
+    """
+    folder = Path(model_dir) if model_dir else default_model()
+    try:
+        weights = (folder / WEIGHTS).stat()
+    except OSError:
+        return None
+    scorer = json.dumps(ModelMeta.read(folder).get("edit_scorer"), sort_keys=True)
+    return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

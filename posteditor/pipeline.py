@@ -1,0 +1,54 @@
+"""The suggester every command uses: the model, its retranslation, the correction memory.
+
+``load_suggester`` is the one place the layers meet: it loads the model (torch and
+transformers are imported here, not before), adds Apertium's retranslation of segments that
+stray from their source when calibration fitted one, and the correction memory, merged by
+``Combined``. ``correct``, ``evaluate``, calibration, fine-tuning and the editor's child
+process all call it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from posteditor.core import paths
+from posteditor.core.meta import ModelMeta
+from posteditor.core.textio import InputError
+from posteditor.suggest.base import Suggester
+from posteditor.suggest.combine import Combined
+
+
+def load_memory() -> Suggester | None:
+    """The correction memory as a suggester, or None when it holds no fix yet."""
+    from posteditor.suggest.memory import load_memory as load
+
+    return load()
+
+
+def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
+    """The model in ``model_dir`` (default: the current model), plus its retranslation of
+    segments that stray from their source and the correction memory."""
+    folder = Path(model_dir) if model_dir else paths.default_model()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
+    from posteditor.model.corrector import Corrector  # torch and transformers load here, not before
+
+    model = Corrector(folder)
+    suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]
+    suggesters = [s for s in suggesters if s is not None]
+    return Combined(suggesters) if len(suggesters) > 1 else model
+
+
+def load_retranslator(meta: ModelMeta) -> Suggester | None:
+    """The model's retranslation of segments that stray from their source, when calibration
+    fitted one (it proposes only for segments given with a source)."""
+    if not meta.get("retranslation"):
+        return None
+    from posteditor.suggest.retranslate import Retranslator
+
+    try:
+        return Retranslator(meta["retranslation"])
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"posteditor: the model's retranslation settings are unusable ({exc}); left out", file=sys.stderr)
+        return None

@@ -64,7 +64,7 @@ def limit_cpus(threads: int) -> None:
 
 
 def dev_rows(pair: str, data: Path) -> list[dict]:
-    from posteditor.learn.corpus.recipe import mlqe_pairs
+    from posteditor.learn.corpus.mlqe import mlqe_pairs
 
     return [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(data, "dev", [pair])]
 

@@ -1,6 +1,6 @@
 """Benchmark copy-aware decoding against transformers' plain greedy ``generate``.
 
-The model's output mostly repeats its input, so ``posteditor.model.corrector.greedy_copy`` guesses the
+The model's output mostly repeats its input, so ``posteditor.model.decode.greedy_copy`` guesses the
 MT's continuation and verifies it in one pass wherever the output realigns with the MT. This
 checks, on the same WMT system-output sentences (read at run time from the shared data), that
 it writes exactly what plain greedy decoding writes, and how much faster it is. Both run one
@@ -35,7 +35,8 @@ def main() -> int:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import torch
 
-    from posteditor.model.corrector import Corrector, greedy_copy
+    from posteditor.model.corrector import Corrector
+    from posteditor.model.decode import greedy_copy
     from posteditor.suggest.base import Item
 
     corrector = Corrector(args.model, threads=args.threads or None)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
-from posteditor.learn.corpus.recipe import mlqe_pairs  # noqa: E402
+from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
 from posteditor.core.edits import tokenize  # noqa: E402
 from posteditor.suggest.combine import suggest_all  # noqa: E402
 from posteditor.model.corrector import Corrector  # noqa: E402

@@ -29,7 +29,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from posteditor.core import paths
-from posteditor.learn.corpus.recipe import mlqe_pairs
+from posteditor.learn.corpus.mlqe import mlqe_pairs
 from posteditor.core.edits import Edit, apply_edits, extract_edits, tokenize
 from posteditor.core.metrics import SegmentMetric
 from posteditor.model.corrector import Corrector

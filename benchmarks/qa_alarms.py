@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from posteditor.learn.corpus.recipe import detokenize
+from posteditor.core.metrics import detokenize
 from posteditor.core.qa import CHECKS, check_document
 
 PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")

@@ -202,8 +202,8 @@ COMMANDS = {
     "calibrate": "posteditor.commands.train:recalibrate",
     "review": "posteditor.tui.app:main",
     "report": "posteditor.commands.report:main",
-    "finetune": "posteditor.learn.finetune.run:main",
-    "models": "posteditor.model.versions:main",
+    "finetune": "posteditor.commands.finetune:main",
+    "models": "posteditor.commands.models:main",
 }
 
 

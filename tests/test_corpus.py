@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.learn.corpus.recipe import (
-    Pair, Recipe, _match_quotes, _ter_bounds, apertium_pairs, build_corpus, detokenize, mlqe_pairs, ter,
-    wmt_pairs,
-)
+from posteditor.learn.corpus.pairs import Pair, _match_quotes, _ter_bounds, ter
+from posteditor.learn.corpus.recipe import Recipe, build_corpus
+from posteditor.learn.corpus.roundtrip import apertium_pairs
+from posteditor.core.metrics import detokenize
+from posteditor.learn.corpus.mlqe import mlqe_pairs
+from posteditor.learn.corpus.wmt import wmt_pairs
 
 MLQE = {  # (src, mt, pe, hter)
     "ro-en": [

@@ -16,10 +16,12 @@ from posteditor import cli
 from posteditor.core import corrections
 from posteditor.learn.finetune import run as finetune
 from posteditor.learn.finetune import data as finetune_data
+from posteditor.learn.finetune import refit
 from posteditor.model import versions
 from posteditor.core.corrections import Correction
 from posteditor.core.edits import Edit, extract_edits
-from posteditor.learn.finetune.run import FinetuneConfig, gate
+from posteditor.learn.finetune.config import FinetuneConfig
+from posteditor.learn.finetune.gate import gate
 from posteditor.learn.finetune.data import collect, split_calibration, split_heldout
 from posteditor.core.textio import InputError
 from posteditor.suggest.base import Suggester
@@ -330,7 +332,7 @@ def test_unusable_scorer_data_keeps_the_base_scorer(capsys):
     base = {"features": list(FEATURES), "coef": [0.0] * len(FEATURES), "edits": 2, "data": {"x": ["1 2"], "y": [1]}}
     meta = {"edit_scorer": base, "min_confidence": 0.5}
     row = [0.5] * len(FEATURES)
-    calibration = finetune.refit_scorer(meta, {"x": [row], "y": [1]}, 4.0)
+    calibration = refit.refit_scorer(meta, {"x": [row], "y": [1]}, 4.0)
     assert meta["edit_scorer"] is base and calibration["threshold"] == 0.5 and not calibration["scorer"]["refitted"]
     assert "edit scorer data is unusable" in capsys.readouterr().err
 

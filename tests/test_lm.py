@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from posteditor.model import lm
-from posteditor.model.corrector import Corrector, greedy_copy
+from posteditor.model.corrector import Corrector
+from posteditor.model.decode import greedy_copy
 from posteditor.suggest.base import Item
 from posteditor.learn.train import TrainConfig, save_model, train
 
@@ -72,7 +73,7 @@ def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
 
 
 def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
-    from posteditor.model.corrector import _row_cache
+    from posteditor.model.decode import row_cache as _row_cache
 
     corrector = Corrector(tiny_model)
     items = [Item(r["mt"]) for r in tiny_pairs(4, seed=5)]

@@ -221,17 +221,17 @@ def test_refit_learns_the_editor_rows_and_keeps_them():
 
 
 def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatch):
-    from posteditor.learn.finetune import run as finetune
+    from posteditor.learn.finetune import refit
 
     rows, table = _corrections(40, 15)
     monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: CHAINS)
     monkeypatch.setattr(rt, "translate", fake_run(table))
     meta: dict = {}
-    summary = finetune.refit_retranslation(meta, rows + [{"mt": "No source.", "pe": "No source!", "src": None}], 4.0)
+    summary = refit.refit_retranslation(meta, rows + [{"mt": "No source.", "pe": "No source!", "src": None}], 4.0)
     assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0}
     assert meta["retranslation"]["translations"] == 40
     # The same corrections again (a later fine-tune on the same log): nothing new to learn.
-    assert finetune.refit_retranslation(meta, rows, 4.0) is None
+    assert refit.refit_retranslation(meta, rows, 4.0) is None
     assert meta["retranslation"]["translations"] == 40
     # Recalibrating the version keeps what it learnt from the editor.
     from posteditor.learn.calibrate import retranslation_kept
@@ -241,4 +241,4 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     assert retranslation_kept(None, None) is None
     for corrupt in (True, "x", [1], {"data": [1]}, {"data": {"x": ["1 2"], "y": [1], "k": ["a"]}}):
         assert retranslation_kept(None, corrupt) is None  # unreadable: the dev fit alone, no traceback
-        assert finetune.refit_retranslation({"retranslation": corrupt}, rows, 4.0) is not None
+        assert refit.refit_retranslation({"retranslation": corrupt}, rows, 4.0) is not None

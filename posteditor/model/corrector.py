@@ -4,13 +4,8 @@ A model folder holds the adapter (``adapter_config.json``, ``adapter_model.safet
 few MB) and ``posteditor.json`` (input limit, threshold chosen on dev, edit scorer, training
 record); the base weights come from ``posteditor.model.lm``. Nothing here trains.
 
-Decoding exploits copying. The corrected segment mostly repeats the MT, so the MT itself is
-the first guess: one forward pass over prompt + MT scores every MT token at once (batched
-over segments). Where the model's greedy choice agrees with every MT token the segment is
-done. Where it departs, decoding goes on token by token from there with the key/value cache
-and, as soon as its last tokens are found again in the MT, guesses the rest of the MT and
-verifies it in one pass (input-guided aggressive decoding): the output is exactly greedy
-decoding's, at a fraction of the steps.
+Decoding exploits copying (``posteditor.model.decode``): the MT is the first guess, verified
+in one pass, and decoding departs from it only where the model does.
 
 Greedy decoding hides the model's doubt: a model that gives the MT word 0.55 and "shares"
 0.40 copies. So where the model doubts an MT token, its best alternatives are put in that
@@ -22,13 +17,14 @@ with the edit's shape, into the probability that a post-editor would make the ed
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from posteditor.model import lm
+from posteditor.model.decode import Decoded, greedy_copy, row_cache as _row_cache
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
@@ -61,80 +57,6 @@ low-confidence suggestions (``c`` in the editor) and never applied at a threshol
 
 class ModelError(InputError):
     """The model folder is missing or broken; reported as one line."""
-
-
-@dataclass
-class Decoded:
-    """One decoded correction: its token ids (end of text excluded), each one's probability
-    (the end of text's last), and whether it ended; one that ran out of room is cut short."""
-
-    ids: list[int]
-    probs: list[float]
-    finished: bool = True
-
-
-def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: int,
-                forced: list[int] | None = None, forced_probs: list[float] | None = None,
-                max_written: int | None = None, cache=None) -> Decoded | None:
-    """Greedy decoding after ``prompt`` (starting with the ``forced`` tokens), verifying
-    guesses taken from ``draft``: the result is exactly what step-by-step greedy decoding gives.
-
-    Each round feeds the last accepted token plus a guess (the draft's continuation after
-    the place the output's last tokens match in the draft) in one forward pass with the
-    key/value cache; the guess is accepted as far as the model's argmax agrees, and the
-    argmax after the last agreeing token comes free. The cache is then cut back to what was
-    accepted. With ``max_written``, gives up (None) once the model has written more tokens
-    than that of its own (not copied): a candidate that rewrites the segment is no edit.
-    ``cache`` may hold the keys and values of a prefix of ``prompt + forced`` already.
-    """
-    from transformers import DynamicCache
-
-    out = list(forced or [])
-    probs = list(forced_probs or [1.0] * len(out))
-    cache = cache if cache is not None else DynamicCache()
-    fed = prompt + out  # tokens whose keys/values the next pass computes, before the guess
-    cached, written = cache.get_seq_length(), 0
-    with torch.inference_mode():
-        while len(out) < max_new:
-            guess = _guess(out, draft)[: max_new - len(out)]
-            feed = fed[cached:] + guess
-            # Predictions for the token after fed[-1], then after each guessed token: (len(guess)+1, vocab)
-            logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True,
-                           logits_to_keep=len(guess) + 1).logits[0]
-            p = torch.softmax(logits.float(), -1)
-            best = p.argmax(-1).tolist()
-            accepted = 0
-            while accepted < len(guess) and best[accepted] == guess[accepted]:
-                accepted += 1
-            new = guess[:accepted] + [best[accepted]]
-            written += 1
-            if max_written is not None and written > max_written + 1:  # the final end of text is free
-                return None
-            new_probs = [float(p[k, t]) for k, t in enumerate(new)]
-            cached = len(fed) + accepted
-            cache.crop(cached - cache.get_seq_length())  # a negative count: the tokens to drop
-            fed = fed + new
-            if eos in new:
-                cut = new.index(eos)
-                out += new[:cut]
-                probs += new_probs[: cut + 1]
-                return Decoded(out, probs)
-            out += new
-            probs += new_probs
-    return Decoded(out, probs, finished=False)  # ran out of room: no end of text, trust nothing
-
-
-def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
-    """The draft's continuation after the latest place where the output's last tokens
-    (3, else 2, else 1) occur in it; the whole draft while nothing is written."""
-    if not out:
-        return list(draft)
-    for size in range(min(n, len(out)), 0, -1):
-        tail = out[-size:]
-        for start in range(len(draft) - size, -1, -1):
-            if draft[start : start + size] == tail:
-                return draft[start + size :]
-    return []
 
 
 class Corrector(Suggester):
@@ -381,16 +303,6 @@ class Corrector(Suggester):
             steps = decoded.probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
         return join_moves(tokens, edits)
-
-
-def _row_cache(cache, row: int, length: int):
-    """A cache of one row's first ``length`` tokens, copied out of a batched pass's cache."""
-    from transformers import DynamicCache
-
-    mine = DynamicCache()
-    for k, layer in enumerate(cache.layers):
-        mine.update(layer.keys[row : row + 1, :, :length].clone(), layer.values[row : row + 1, :, :length].clone(), k)
-    return mine
 
 
 def _best_non_overlapping(edits: list[Edit]) -> list[Edit]:

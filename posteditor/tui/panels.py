@@ -13,7 +13,8 @@ from textual.widgets import Static
 from posteditor.core.edits import Decision
 from posteditor.tui.confirm import status
 from posteditor.tui.notes import Notes
-from posteditor.tui.review.state import Counts, Cursor, ReviewState
+from posteditor.tui.review.state import ReviewState
+from posteditor.tui.review.work import Counts, Cursor
 
 _SPACES = re.compile(r"\s+")
 

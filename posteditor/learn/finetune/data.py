@@ -161,7 +161,7 @@ def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[
     langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]
     rows: list[dict] = []
     if langs and size > 0:
-        from posteditor.learn.corpus.recipe import mlqe_pairs  # detokenized, as the model reads text
+        from posteditor.learn.corpus.mlqe import mlqe_pairs  # detokenized, as the model reads text
 
         each = math.ceil(size / len(langs))
         for lang in langs:

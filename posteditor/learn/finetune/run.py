@@ -41,140 +41,21 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 from posteditor.core.meta import model_meta
-from posteditor.model import versions
-from posteditor.learn.card import finetune_card
-from posteditor.learn.finetune.data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
+from posteditor.core.records import read_jsonl, write_jsonl
 from posteditor.core.textio import InputError, atomic_write
-Scorer = Callable[[Path, dict[str, list[dict]]], dict[str, float]]
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """One fine-tuning run. Every field is saved with the new version."""
-
-    epochs: float = 1.0
-    """Passes over the training corrections (replayed pairs come along): one pass of the
-    pretrained model's adapter learns a correction; more costs minutes on a CPU."""
-    learning_rate: float = 3e-4
-    """Peak learning rate: lower than training from scratch, to adjust rather than relearn."""
-    batch_size: int = 16
-    """Examples per optimiser step (per device)."""
-    warmup_ratio: float = 0.1
-    """Share of the steps spent warming the learning rate up."""
-    replay_ratio: float = 0.5
-    """Replayed base training pairs per training correction (each costs as much as one)."""
-    heldout_fraction: float = 0.15
-    """Share of the corrections kept out of training to judge the new model (at least one)."""
-    dev_size: int = 100
-    """Base dev segments the new model must not get worse on."""
-    tolerance: float = 0.2
-    """How much worse (TER points) the base dev set may get."""
-    scorer_weight: float = 4.0
-    """How many dev edits each edit in the training corrections counts as when the edit scorer
-    is refitted: the editor's own judgement weighs more than the post-editors' of dev."""
-    save_steps: int = 50
-    """Checkpoint every this many steps (an interrupted run resumes from the last one)."""
-    seed: int = 13
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-# --- scoring ---------------------------------------------------------------------------
-
-
-def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]:
-    """TER of what ``correct`` would write with the model alone (no correction memory), per set.
-
-    ``posteditor.commands.evaluate`` does the measuring, as ``posteditor evaluate`` does: segments
-    too long for the model are left alone, edits below its confidence threshold are not
-    applied, TER is sacrebleu's, case-sensitive.
-    """
-    from posteditor.pipeline import load_suggester
-    from posteditor.learn.threshold import evaluate_items
-
-    corrector = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
-    return {
-        name: round(evaluate_items(corrector, [r["mt"] for r in rows], [r["pe"] for r in rows],
-                                   [r.get("src") for r in rows])["corrected"]["ter"], 2)
-        for name, rows in sets.items() if rows
-    }
-
-
-def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
-    """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
-    ``posteditor evaluate`` chooses one (from one pass of the model with its retranslation);
-    None without rows."""
-    from posteditor.pipeline import load_suggester
-    from posteditor.learn.threshold import choose_threshold
-    from posteditor.suggest.combine import suggest_all
-
-    if not rows:
-        return None
-    mts, refs, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
-    proposed = suggest_all(load_suggester(model_dir, use_memory=False), mts, sources)
-    threshold, table = choose_threshold(mts, refs, sources, proposed)
-    return {"threshold": threshold, "segments": len(rows), "table": table}
-
-
-def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
-    """Every edit ``model_dir`` proposes in the corrections ``rows``, as the edit scorer sees it,
-    whether the editor made it, and its segment: the labels a refit of the scorer learns from.
-
-    Corrections the scorer has learnt from already (``learnt``: an earlier fine-tune's, which
-    this model was trained on, so its edits there would be no test of it) are left out.
-    """
-    from posteditor.suggest import scorer
-    from posteditor.suggest.combine import suggest_all
-    from posteditor.model.corrector import Corrector
-
-    corrector = Corrector(model_dir, rescore=False)
-    new = [r for r in rows if scorer.segment_key(r["mt"], r.get("src")) not in learnt]
-    skipped, rows = len(rows) - len(new), new
-    mts, finals = [r["mt"] for r in rows], [r["pe"] for r in rows]
-    sources = [r.get("src") if corrector.info.use_source else None for r in rows]  # as the scorer will see them
-    x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
-    keys = [scorer.segment_key(rows[i]["mt"], rows[i].get("src")) for i in segment]
-    return {"x": x.round(4).tolist(), "y": [int(v) for v in y], "k": keys, "segments": len(rows), "skipped": skipped}
-
-
-def refittable(meta: dict) -> bool:
-    """Whether the model's edit scorer keeps the edits it was fitted on (so it can learn more)
-    and its threshold applies edits at all (a refit keeps it)."""
-    from posteditor.learn.threshold import NOTHING
-    from posteditor.suggest.scorer import keeps_data
-
-    return keeps_data(meta.get("edit_scorer")) and float(meta.get("min_confidence") or 0) < NOTHING
-
-
-def mt_ter(rows: list[dict]) -> float | None:
-    """TER of leaving the MT as it is: what any correction has to beat."""
-    from posteditor.core.metrics import score
-
-    return round(score([r["mt"] for r in rows], [r["pe"] for r in rows])["ter"], 2) if rows else None
-
-
-# --- the run ---------------------------------------------------------------------------
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
+from posteditor.learn.finetune.data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
+from posteditor.learn.finetune.gate import finish
+from posteditor.learn.finetune.score import editor_edits, mt_ter, refittable, ter_scores
+from posteditor.model import versions
 
 
 def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: FinetuneConfig, scorer: Scorer) -> dict:
@@ -226,7 +107,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     else:
         labels = None
     for name, data in dict(train=train_rows, calibration=calibration, heldout=heldout, replay=replay, dev=dev).items():
-        _write_jsonl(work / f"{name}.jsonl", data)
+        write_jsonl(work / f"{name}.jsonl", data)
     signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
     plan = {
         "base": {"name": base.name, "path": str(base.resolve()), "min_confidence": base_meta.get("min_confidence")},
@@ -254,7 +135,7 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
     meta = model_meta(base)
-    rows = _read_jsonl(work / "train.jsonl") + _read_jsonl(work / "replay.jsonl")
+    rows = read_jsonl(work / "train.jsonl") + read_jsonl(work / "replay.jsonl")
     if not meta.get("use_source", True):  # the model corrects without sources: train it so, at less cost
         rows = [dict(r, src=None) for r in rows]
     if not rows:
@@ -282,168 +163,52 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     return out
 
 
-def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
-    """Refit the new model's edit scorer (``meta``, updated in place) with the editor's labels.
-
-    The base model's threshold stays: the scorer's output is the probability that an edit is
-    right, and the refit moves what counts as right towards what this editor does. (It learns
-    from the base model's confidences and is applied to the new model's, which fine-tuning
-    shifts a little; the gate judges the result.)
-    """
-    from posteditor.suggest import scorer
-
-    base = meta.get("edit_scorer") or {}
-    try:
-        params = scorer.refit(base, labels["x"], labels["y"], weight, labels.get("k"))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:  # a hand-edited posteditor.json
-        _log(f"note: the base model's edit scorer data is unusable ({exc!r}); the new model keeps that scorer")
-        params = None
-    if params is not None:
-        meta["edit_scorer"] = params
-    return {"threshold": meta.get("min_confidence"), "segments": 0, "inherited": True,
-            "scorer": {"fitted_before": len((base.get("data") or {}).get("y") or []), "editor_edits": len(labels["y"]),
-                       "editor_right": int(sum(labels["y"])), "weight": weight, "refitted": params is not None,
-                       "already_learnt": labels.get("skipped", 0)}}
-
-
-def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | None:
-    """Teach retranslation (``meta``, updated in place) from the training corrections given with
-    a source Apertium translates: each says whether Apertium's translation is nearer the
-    editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
-    out. A summary for the card, or None when there was nothing to learn from."""
-    from posteditor.suggest import retranslate
-    from posteditor.suggest.scorer import learnt_from, segment_key
-
-    chains, base = retranslate.installed(), meta.get("retranslation")
-    base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
-    seen = learnt_from(base)
-    todo = [r for r in rows if r.get("src") and segment_key(r["mt"], r["src"]) not in seen]
-    if not chains or not todo:
-        return None
-    try:
-        x, y, index, _, langs = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo],
-                                                     [r["src"] for r in todo], chains)
-    except retranslate.FAILURES as exc:
-        _log(f"note: Apertium failed ({exc}); retranslation left as it was")
-        return None
-    if not len(y):
-        return None
-    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
-               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
-    try:
-        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], langs)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
-        _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
-        return summary | {"reason": "the base model's retranslation data is unusable"}
-    if params is not None:
-        meta["retranslation"] = params
-    _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
-         f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
-    return summary | ({"refitted": True} if params is not None else {"reason": "too few to learn from"})
-
-
-def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
-    """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
-    base, reasons, passed = plan["base_scores"], [], True
-    if "heldout" in new and "heldout" in base:
-        better = new["heldout"] < base["heldout"]
-        passed &= better
-        reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} "
-                       + ("(better)" if better else "(not better: refused)"))
-    if "dev" in new and "dev" in base:
-        ok = new["dev"] <= base["dev"] + tolerance
-        passed &= ok
-        reasons.append(f"base dev: TER {base['dev']:.2f} -> {new['dev']:.2f} "
-                       + (f"(within {tolerance})" if ok else f"(worse by more than {tolerance}: refused)"))
-    return passed, reasons
-
-
-def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
-    """Choose a threshold, score, gate, write card and metrics, move the version into place."""
-    cfg = FinetuneConfig(**plan["config"])
-    meta = ModelMeta.load(trained_dir).to_dict()
-    cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
-    # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
-    learnt = refit_retranslation(meta, _read_jsonl(work / "train.jsonl"), cfg.scorer_weight)
-    ModelMeta(meta).write(trained_dir)
-    if plan["data"].get("editor_edits") is not None:
-        if not labels_file.is_file():
-            raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
-        calibration = refit_scorer(meta, json.loads(labels_file.read_text(encoding="utf-8")), cfg.scorer_weight)
-    else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
-        calibration = own_threshold(trained_dir, _read_jsonl(cal_file) if cal_file.is_file() else []) or {
-            "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
-    meta["min_confidence"] = calibration["threshold"]
-    if learnt:
-        calibration["retranslation"] = learnt
-    ModelMeta(meta).write(trained_dir)  # the scorer reads it there
-    _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
-    sets = {k: _read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
-    new = scorer(trained_dir, sets)
-    passed, reasons = gate(plan, new, cfg.tolerance)
-    trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}
-    scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),
-                  "segments": plan["data"][k]} for k in ("heldout", "dev") if k in new}
-    meta.update({
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "base": plan["base"],
-        "finetune": {"config": plan["config"], "data": plan["data"], **trained, "calibration": calibration,
-                     "gate": {"passed": passed, "reasons": reasons, **scores}},
-    })
-    # The folder is not a version until the rename below publishes it whole.
-    ModelMeta(meta).write(trained_dir)
-    (trained_dir / "README.md").write_text(finetune_card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
-    root = paths.models_dir()
-    if (root / name).exists():
-        raise InputError(f"{root / name} appeared meanwhile; the trained model is kept in {trained_dir}")
-    os.replace(trained_dir, root / name)  # same filesystem: the version appears whole or not at all
-    if passed:
-        versions.use(name, root)
-    shutil.rmtree(work, ignore_errors=True)
-    return passed, reasons
-
-
 def run(model: str | None = None, logs: Sequence[str] | None = None, parallel: tuple = (None, None, None),
         out: str | None = None, cfg: FinetuneConfig = FinetuneConfig(), scorer: Scorer | None = None,
         callbacks: Sequence = ()) -> tuple[str, bool, list[str]]:
     """Fine-tune, gate and store a new version; returns (name, made current, reasons).
 
-    Under ``torchrun``/``accelerate launch`` every process runs this: the first (``RANK`` 0)
-    prepares the data, the others wait for it, all train, and the first alone scores,
-    gates and stores the result.
+    Under ``torchrun``/``accelerate launch`` every process runs this: the first prepares the
+    data while the others wait (``main_process_first``), all train, and the first alone
+    scores, gates and stores the result.
     """
+    from accelerate import PartialState
     from filelock import FileLock, Timeout
 
     scorer = scorer or ter_scores
     root = paths.models_dir()
-    main_process = int(os.environ.get("RANK", "0")) == 0
-    if not out and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    state = PartialState()  # under a launcher, the processes of the run; else this one alone
+    main_process = state.is_main_process
+    if not out and state.num_processes > 1:
         raise InputError("give --out NAME when fine-tuning on several processes (they must agree on the name)")
     name = versions.check_name(out) if out else versions.new_name(root)
     if (root / name).exists():
         raise InputError(f"model version {name!r} already exists in {root}; choose another --out")
     work = root / versions.WORK / name
-    if not main_process:
-        while not (work / "plan.json").is_file():  # the launcher stops us if the first process fails
-            time.sleep(1)
-        return _train_and_finish(work, name, _load_plan(work), scorer, callbacks, main_process)
-    work.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(root / versions.WORK / f"{name}.lock"))
+    if main_process:
+        work.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise InputError(f"fine-tuning run {name!r} is already in progress") from None
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise InputError(f"fine-tuning run {name!r} is already in progress") from None
-    try:
-        if (work / "plan.json").is_file():
-            plan = _load_plan(work)
-            _log(f"resuming fine-tuning run {name!r} with the data saved when it started "
-                 f"({plan['data']['train']} corrections; newer corrections wait for the next run)")
-        else:
-            plan = prepare(work, _base(model), _logs(logs, parallel), parallel, cfg, scorer)
+        # The first process writes the plan (the data of the run); the others wait here for it
+        # (the launcher stops them if the first fails) and read it.
+        with state.main_process_first():
+            if not main_process:
+                plan = _load_plan(work)
+            elif (work / "plan.json").is_file():
+                plan = _load_plan(work)
+                _log(f"resuming fine-tuning run {name!r} with the data saved when it started "
+                     f"({plan['data']['train']} corrections; newer corrections wait for the next run)")
+            else:
+                plan = prepare(work, _base(model), _logs(logs, parallel), parallel, cfg, scorer)
         return _train_and_finish(work, name, plan, scorer, callbacks, main_process)
     finally:
-        lock.release()
-        Path(lock.lock_file).unlink(missing_ok=True)
+        if main_process:
+            lock.release()
+            Path(lock.lock_file).unlink(missing_ok=True)
 
 
 def _load_plan(work: Path) -> dict:
@@ -481,21 +246,3 @@ def _train_and_finish(work: Path, name: str, plan: dict, scorer: Scorer, callbac
             _log(f"stopped: the current model is untouched; resume with `posteditor finetune --out {name}`")
         raise
     return name, passed, reasons
-
-
-def main(args) -> int:
-    """``posteditor finetune``."""
-    root = paths.models_dir()
-    if not args.out and (left := versions.unfinished(root)):
-        _log(f"note: interrupted run(s) {', '.join(left)} can be resumed with --out NAME; starting a new one")
-    cfg = FinetuneConfig(epochs=args.epochs)
-    name, passed, reasons = run(args.model, args.corrections or None, (args.mt, args.pe, getattr(args, "src", None)),
-                                args.out, cfg)
-    for reason in reasons:
-        print(f"  {reason}")
-    if reasons and passed:
-        print(f"{name} is now the current model ({root / name}); `posteditor models rollback` goes back")
-    elif reasons:
-        print(f"{name} kept as a candidate, not made current ({root / name}); "
-              f"`posteditor models use {name}` to use it anyway")
-    return 0

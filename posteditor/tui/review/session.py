@@ -26,7 +26,8 @@ from posteditor.tui.review.journal import (
 )
 from posteditor.core.textio import InputError, atomic_write, read_text, resolve_output
 from posteditor.tui.review.timing import Timer
-from posteditor.tui.review.state import ReviewState, Work
+from posteditor.tui.review.state import ReviewState
+from posteditor.tui.review.work import Work
 
 
 class FileChanged(InputError):

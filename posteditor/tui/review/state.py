@@ -20,56 +20,11 @@ from typing import Callable, Sequence
 from posteditor.core.document import Document
 from posteditor.core.edits import RETRANSLATION, Decision, Edit, Segment, extract_edits, tokenize
 from posteditor.tui.review.propagate import repetitions
+from posteditor.tui.review.work import Counts, Cursor, EditKey, Work
 
-EditKey = tuple[int, int, tuple[str, ...]]
 Listener = Callable[[str, set[int]], None]
 
 PENDING, ACCEPTED, REJECTED = Decision.PENDING, Decision.ACCEPTED, Decision.REJECTED
-
-
-@dataclass(frozen=True)
-class Work:
-    """The editor's work on one segment; ``Work()`` means untouched."""
-
-    decisions: tuple[tuple[EditKey, Decision], ...] = ()
-    added: tuple[Edit, ...] = ()
-    manual: str | None = None
-    confirmed: bool = False  # the editor confirmed the segment as it reads (ctrl+enter)
-
-    def decision(self, key: EditKey) -> Decision | None:
-        for k, d in self.decisions:
-            if k == key:
-                return d
-        return None
-
-    def decide(self, key: EditKey, decision: Decision) -> Work:
-        rest = tuple((k, d) for k, d in self.decisions if k != key)
-        return replace(self, decisions=tuple(sorted(rest + ((key, decision),))))
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the editor is: a segment and, when it has one in view, an edit of it."""
-
-    seg: int
-    key: EditKey | None = None
-
-
-@dataclass(frozen=True)
-class Counts:
-    pending: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    manual: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
-
-    def __sub__(self, other: Counts) -> Counts:
-        return Counts(*(a - b for a, b in zip(self.astuple(), other.astuple())))
-
-    def astuple(self) -> tuple[int, int, int, int]:
-        return (self.pending, self.accepted, self.rejected, self.manual)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""Fine-tuning, phase 4: choose the threshold, score, gate, and publish the new version."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from posteditor.core import paths
+from posteditor.core.meta import ModelMeta
+from posteditor.core.records import read_jsonl
+from posteditor.core.textio import InputError
+from posteditor.learn.card import finetune_card
+from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
+from posteditor.learn.finetune.refit import refit_retranslation, refit_scorer
+from posteditor.learn.finetune.score import own_threshold
+from posteditor.model import versions
+
+
+def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
+    """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
+    base, reasons, passed = plan["base_scores"], [], True
+    if "heldout" in new and "heldout" in base:
+        better = new["heldout"] < base["heldout"]
+        passed &= better
+        reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} "
+                       + ("(better)" if better else "(not better: refused)"))
+    if "dev" in new and "dev" in base:
+        ok = new["dev"] <= base["dev"] + tolerance
+        passed &= ok
+        reasons.append(f"base dev: TER {base['dev']:.2f} -> {new['dev']:.2f} "
+                       + (f"(within {tolerance})" if ok else f"(worse by more than {tolerance}: refused)"))
+    return passed, reasons
+
+
+def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer) -> tuple[bool, list[str]]:
+    """Choose a threshold, score, gate, write card and metrics, move the version into place."""
+    cfg = FinetuneConfig(**plan["config"])
+    meta = ModelMeta.load(trained_dir).to_dict()
+    cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
+    # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
+    learnt = refit_retranslation(meta, read_jsonl(work / "train.jsonl"), cfg.scorer_weight)
+    ModelMeta(meta).write(trained_dir)
+    if plan["data"].get("editor_edits") is not None:
+        if not labels_file.is_file():
+            raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
+        calibration = refit_scorer(meta, json.loads(labels_file.read_text(encoding="utf-8")), cfg.scorer_weight)
+    else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
+        calibration = own_threshold(trained_dir, read_jsonl(cal_file) if cal_file.is_file() else []) or {
+            "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
+    meta["min_confidence"] = calibration["threshold"]
+    if learnt:
+        calibration["retranslation"] = learnt
+    ModelMeta(meta).write(trained_dir)  # the scorer reads it there
+    _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
+    sets = {k: read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
+    new = scorer(trained_dir, sets)
+    passed, reasons = gate(plan, new, cfg.tolerance)
+    trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}
+    scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),
+                  "segments": plan["data"][k]} for k in ("heldout", "dev") if k in new}
+    meta.update({
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base": plan["base"],
+        "finetune": {"config": plan["config"], "data": plan["data"], **trained, "calibration": calibration,
+                     "gate": {"passed": passed, "reasons": reasons, **scores}},
+    })
+    # The folder is not a version until the rename below publishes it whole.
+    ModelMeta(meta).write(trained_dir)
+    (trained_dir / "README.md").write_text(finetune_card(name, plan, passed, reasons, trained, calibration), encoding="utf-8")
+    root = paths.models_dir()
+    if (root / name).exists():
+        raise InputError(f"{root / name} appeared meanwhile; the trained model is kept in {trained_dir}")
+    os.replace(trained_dir, root / name)  # same filesystem: the version appears whole or not at all
+    if passed:
+        versions.use(name, root)
+    shutil.rmtree(work, ignore_errors=True)
+    return passed, reasons

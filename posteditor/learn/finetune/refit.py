@@ -1,0 +1,69 @@
+"""Fine-tuning, phase 4: the edit scorer and the retranslation refitted with the editor's judgements.
+
+Each works on the new model's record (``posteditor.json`` as a dict) in place and returns
+what it did, for the model card.
+"""
+
+from __future__ import annotations
+
+from posteditor.learn.finetune.config import _log
+
+
+def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
+    """Refit the new model's edit scorer (``meta``, updated in place) with the editor's labels.
+
+    The base model's threshold stays: the scorer's output is the probability that an edit is
+    right, and the refit moves what counts as right towards what this editor does. (It learns
+    from the base model's confidences and is applied to the new model's, which fine-tuning
+    shifts a little; the gate judges the result.)
+    """
+    from posteditor.suggest import scorer
+
+    base = meta.get("edit_scorer") or {}
+    try:
+        params = scorer.refit(base, labels["x"], labels["y"], weight, labels.get("k"))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:  # a hand-edited posteditor.json
+        _log(f"note: the base model's edit scorer data is unusable ({exc!r}); the new model keeps that scorer")
+        params = None
+    if params is not None:
+        meta["edit_scorer"] = params
+    return {"threshold": meta.get("min_confidence"), "segments": 0, "inherited": True,
+            "scorer": {"fitted_before": len((base.get("data") or {}).get("y") or []), "editor_edits": len(labels["y"]),
+                       "editor_right": int(sum(labels["y"])), "weight": weight, "refitted": params is not None,
+                       "already_learnt": labels.get("skipped", 0)}}
+
+
+def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | None:
+    """Teach retranslation (``meta``, updated in place) from the training corrections given with
+    a source Apertium translates: each says whether Apertium's translation is nearer the
+    editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
+    out. A summary for the card, or None when there was nothing to learn from."""
+    from posteditor.suggest import retranslate
+    from posteditor.suggest.scorer import learnt_from, segment_key
+
+    chains, base = retranslate.installed(), meta.get("retranslation")
+    base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
+    seen = learnt_from(base)
+    todo = [r for r in rows if r.get("src") and segment_key(r["mt"], r["src"]) not in seen]
+    if not chains or not todo:
+        return None
+    try:
+        x, y, index, _, langs = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo],
+                                                     [r["src"] for r in todo], chains)
+    except retranslate.FAILURES as exc:
+        _log(f"note: Apertium failed ({exc}); retranslation left as it was")
+        return None
+    if not len(y):
+        return None
+    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
+               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
+    try:
+        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], langs)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
+        _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
+        return summary | {"reason": "the base model's retranslation data is unusable"}
+    if params is not None:
+        meta["retranslation"] = params
+    _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
+         f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
+    return summary | ({"refitted": True} if params is not None else {"reason": "too few to learn from"})

@@ -5,13 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARTICLE ?= examples/idlib.txt
 # Apertium (Debian packages) translates Romanian sources, so segments whose MT strays from the
-# source can be retranslated (posteditor/retranslate.py). Optional: without it the model alone
+# source can be retranslated (posteditor/suggest/retranslate.py). Optional: without it the model alone
 # corrects. Installed here where apt-get can run (as root), else a note says how.
 APERTIUM := apertium apertium-es-ro apertium-eng-spa
 MODES := /usr/share/apertium/modes
 
 # FreeDict X->English dictionaries: the synthetic word-choice errors of the training corpus
-# (posteditor/synthetic.py). Only `make corpus` needs them.
+# (posteditor/learn/corpus/synthetic.py). Only `make corpus` needs them.
 FREEDICT := $(foreach x,fra spa deu ita por nld slv hrv swe pol,dict-freedict-$(x)-eng)
 
 .PHONY: demo test correct-demo bench clean apertium dictionaries corpus

@@ -1,4 +1,4 @@
-"""How often the QA checks (posteditor/qa.py) cry wolf, and what they catch, on MLQE-PE dev.
+"""How often the QA checks (posteditor/core/qa.py) cry wolf, and what they catch, on MLQE-PE dev.
 
 False alarms: the share of post-edited reference segments (dev.pe, with dev.src and, for the
 names check, dev.mt as the MT they were edited from) that a check flags; a post-edit is

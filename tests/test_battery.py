@@ -491,7 +491,7 @@ def check_after(case: Case, tmp: Path, before: dict, before_devices: dict) -> No
         if want is not None:
             assert after.get(path) == ("file", want), f"{path}: {after.get(path)!r:.200}"
     new = set(after) - set(before) - set(case.changes)
-    # The editor's timing file (posteditor/timing.py) goes beside each journal it writes.
+    # The editor's timing file (posteditor/tui/review/timing.py) goes beside each journal it writes.
     new -= {p.replace("posteditor-journal", "posteditor-times") for p in case.changes if p.endswith("posteditor-journal")}
     assert not new, f"unexpected files: {sorted(new)}"
 

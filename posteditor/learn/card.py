@@ -99,7 +99,7 @@ def _scorer_lines(meta: dict) -> list[str]:
     if not fitted:
         return ["Confidence is the model's own (its least sure token): too few dev edits to fit an edit scorer.", ""]
     return [
-        f"Confidence is the edit scorer's (`posteditor/scorer.py`): the probability that the post-editor made "
+        f"Confidence is the edit scorer's (`posteditor/suggest/scorer.py`): the probability that the post-editor made "
         f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "
         f"model's {fitted['edits']} dev edits ({fitted['right']} right). The figures below are **out of fold** "
         f"(each segment's edits scored by a scorer fitted on the other four fifths of dev); on the model's own confidence "
@@ -117,7 +117,7 @@ def _retranslation_lines(meta: dict) -> list[str]:
         return []
     return [
         f"Segments given with a source in a language Apertium translates into English "
-        f"({', '.join(fitted.get('chains', []))}) may also be **retranslated** (`posteditor/retranslate.py`): where "
+        f"({', '.join(fitted.get('chains', []))}) may also be **retranslated** (`posteditor/suggest/retranslate.py`): where "
         f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
         f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
         f"over their character F-score, the share of source words Apertium knew and the lengths, fitted on "

@@ -195,11 +195,12 @@ def respace(mt: str, corrected: str) -> str:
                 elif i == op.src_start and j > 0 and a[i] == a[i].lstrip():
                     # Right after a change the MT word had nothing before it to space from
                     # (e.g. it started the segment): keep the corrected text's spacing.
-                    b[j] = _leading_space(corrected_tokens[j]) + a[i]
+                    b[j] = leading_space(corrected_tokens[j]) + a[i]
     return "".join(b).rstrip() + _trailing_space(mt)
 
 
-def _leading_space(token: str) -> str:
+def leading_space(token: str) -> str:
+    """The whitespace a token (or any text) starts with."""
     return token[: len(token) - len(token.lstrip())]
 
 

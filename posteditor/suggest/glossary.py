@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from posteditor.core.edits import Edit, apply_edits, tokenize
+from posteditor.core.edits import Edit, apply_edits, leading_space, tokenize
 from posteditor.core.terms import Term, contains, relevant
 from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.suggest.combine import merge
@@ -44,7 +44,7 @@ def glossary_edits(terms: Sequence[Term], item: Item) -> list[Edit]:
                 continue  # "Commission" forbidden inside "European Commission" would loop
             for m in _pattern(variant).finditer(item.text):
                 start, end = _token_span(tokens, m.start(), m.end())
-                lead = tokens[start][: len(tokens[start]) - len(tokens[start].lstrip())]
+                lead = leading_space(tokens[start])
                 new = term.target
                 if m.group(0)[:1].isupper() and start == 0:
                     new = new[:1].upper() + new[1:]

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from posteditor.core.corrections import Correction, read
-from posteditor.core.edits import Edit, extract_edits, tokenize, words
+from posteditor.core.edits import Edit, extract_edits, leading_space, tokenize, words
 from posteditor.suggest.base import Item, Suggester
 
 CATEGORY = "memory"
@@ -307,7 +307,7 @@ class Memory(Suggester):
         if replacement and start < len(tokens) and start < end:
             # The first new token takes the spacing of the word it replaces.
             here = tokens[start]
-            lead = here[: len(here) - len(here.lstrip())]
+            lead = leading_space(here)
             replacement[0] = lead + replacement[0].lstrip()
         edit = Edit(start, end, tuple(replacement), entry.confidence(level), CATEGORY if entry.confirmed else UNCONFIRMED)
         found.append(Match(edit, entry))

@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from posteditor.core.edits import RETRANSLATION, Edit, tokenize, words
+from posteditor.core.edits import RETRANSLATION, Edit, leading_space, tokenize, words
 from posteditor.suggest.scorer import Logistic
 from posteditor.suggest.base import Item, Suggester
 
@@ -124,7 +124,7 @@ def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
     """One edit putting ``replacement`` in place of the whole segment (its leading and trailing
     whitespace kept), or None when the two have the same words."""
     a = tokenize(text)
-    b = tokenize(text[: len(text) - len(text.lstrip())] + " ".join(replacement.split()))
+    b = tokenize(leading_space(text) + " ".join(replacement.split()))
     if words(a) == words(b):
         return None
     end = len(a) - 1 if a and not a[-1].strip() else len(a)  # trailing whitespace stays

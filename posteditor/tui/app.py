@@ -14,10 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10: no keymap file, default keys
-    tomllib = None
+import tomllib
 
 from textual.app import App
 from textual.binding import Binding
@@ -54,8 +51,6 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     path = path or keymap_path()
     if not path.is_file():
         return {}, None
-    if tomllib is None:
-        return {}, f"{path}: ignored (reading it needs Python 3.11)"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, Protocol, Sequence
 
 from posteditor.core.document import Document
-from posteditor.core.edits import Decision, Edit, Segment, tokenize
+from posteditor.core.edits import Decision, Edit, Segment, leading_space, tokenize
 
 
 class Segments(Protocol):
@@ -39,10 +39,6 @@ def _tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tokens, tuple(t.strip() for t in tokens)
 
 
-def _space(token: str) -> str:
-    return token[: len(token) - len(token.lstrip())]
-
-
 def repetitions(state: Segments, i: int, edit: Edit) -> list[tuple[int, Edit]]:
     """(segment, edit) for every other place ``edit`` of segment ``i`` fits.
 
@@ -58,7 +54,7 @@ def repetitions(state: Segments, i: int, edit: Edit) -> list[tuple[int, Edit]]:
         return []
     at_start, at_end = context and edit.start == 0, context and edit.end >= len(words)
     # Give the replacement the target's spacing, unless the edit itself changes spacing.
-    respace = edit.start < edit.end and edit.replacement and _space(edit.replacement[0]) == _space(tokens[edit.start])
+    respace = edit.start < edit.end and edit.replacement and leading_space(edit.replacement[0]) == leading_space(tokens[edit.start])
     found: list[tuple[int, Edit]] = []
     m, first, offset, span = len(pattern), pattern[0], edit.start - lo, edit.end - edit.start
     inserted = tuple(w for w in (t.strip() for t in edit.replacement) if w)
@@ -84,7 +80,7 @@ def repetitions(state: Segments, i: int, edit: Edit) -> list[tuple[int, Edit]]:
                 continue
             replacement = edit.replacement
             if respace:
-                replacement = (_space(t_tokens[start]) + replacement[0].lstrip(),) + replacement[1:]
+                replacement = (leading_space(t_tokens[start]) + replacement[0].lstrip(),) + replacement[1:]
             new = Edit(start, start + span, replacement, edit.confidence, "propagated")
             if any(new.overlaps(e) for e in accepted) or any(new.overlaps(c) for c in chosen):
                 continue

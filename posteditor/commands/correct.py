@@ -72,13 +72,8 @@ def report_rows(name: str, document: Document, segments: Sequence[Segment]) -> l
     rows = []
     for i, seg in enumerate(segments):
         for edit, decision in zip(seg.edits, seg.decisions):
-            rows.append({
-                "file": name, "segment": i, "line": document.line_of(i),
-                "start": edit.start, "end": edit.end,
-                "old": edit.removed(seg.tokens), "new": edit.inserted,
-                "confidence": round(edit.confidence, 4), "category": edit.category,
-                "applied": decision is Decision.ACCEPTED,
-            })
+            rows.append({"file": name, "segment": i, "line": document.line_of(i), **edit.record(seg.tokens),
+                         "applied": decision is Decision.ACCEPTED})
     return rows
 
 

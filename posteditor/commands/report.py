@@ -22,7 +22,7 @@ from posteditor.core import corrections
 from posteditor.core import paths
 from posteditor.tui.review import timing
 from posteditor.core.reader import parse
-from posteditor.core.edits import Decision, edit_from_json
+from posteditor.core.edits import Decision, Edit
 from posteditor.tui.review.journal import Journal, journal_path, text_hash
 from posteditor.core.textio import InputError, atomic_write
 
@@ -90,7 +90,7 @@ def from_journal(document: Path) -> Effort:
             if r["t"] not in ("suggest", "work") or not (0 <= i < len(hashes) and r["h"] == hashes[i]):
                 continue
             if r["t"] == "suggest":
-                suggestions[i] = [edit_from_json(e) for e in r["edits"]]
+                suggestions[i] = [Edit.from_json(e) for e in r["edits"]]
             else:
                 works[i] = work_from_json(r)
         except (KeyError, TypeError, ValueError):

@@ -24,7 +24,7 @@ from typing import Iterable
 
 from filelock import FileLock
 
-from posteditor.core.edits import Edit, Segment, tokenize
+from posteditor.core.edits import Segment, tokenize
 
 
 @dataclass(frozen=True)
@@ -38,22 +38,10 @@ class Correction:
     time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def edit_record(edit: Edit, tokens: tuple[str, ...], decision: str) -> dict:
-    return {
-        "start": edit.start,
-        "end": edit.end,
-        "old": edit.removed(tokens),
-        "new": edit.inserted,
-        "confidence": round(edit.confidence, 4),
-        "category": edit.category,
-        "decision": decision,
-    }
-
-
 def from_segment(segment: Segment, final: str, document: str = "", index: int = -1) -> Correction:
     """A log record for a segment whose final text differs from its MT."""
     tokens = tokenize(segment.text)
-    records = [edit_record(e, tokens, d.value) for e, d in zip(segment.edits, segment.decisions)]
+    records = [{**e.record(tokens), "decision": d.value} for e, d in zip(segment.edits, segment.decisions)]
     if final != segment.corrected():
         records.append({"decision": "manual", "old": segment.text, "new": final})
     return Correction(segment.text, final, document, index, segment.source, tuple(records))

@@ -91,6 +91,23 @@ class Edit:
         """What the edit does, ignoring spacing and confidence: used to compare edits."""
         return (self.start, self.end, tuple(words(self.replacement)))
 
+    # --- the edit written down: two forms, one place --------------------------------------
+
+    def to_json(self) -> list:
+        """The edit exactly, as a JSON list (the review journal and the editor's model process)."""
+        return [self.start, self.end, list(self.replacement), self.confidence, self.category]
+
+    @classmethod
+    def from_json(cls, row: list) -> Edit:
+        start, end, replacement, confidence, category = row
+        return cls(int(start), int(end), tuple(str(t) for t in replacement), float(confidence), category)
+
+    def record(self, tokens: tuple[str, ...]) -> dict:
+        """The edit for people and logs, in words (the corrections log and ``correct --report``);
+        ``tokens`` are its segment's."""
+        return {"start": self.start, "end": self.end, "old": self.removed(tokens), "new": self.inserted,
+                "confidence": round(self.confidence, 4), "category": self.category}
+
 
 def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit]:
     """The edits that turn ``mt`` into ``corrected``: ``apply_edits(mt, result) == corrected``.
@@ -150,16 +167,6 @@ def _joined(tokens: tuple[str, ...], group: list[Edit]) -> Edit:
         if following is not None:
             replacement += tokens[edit.end : following.start]
     return Edit(group[0].start, group[-1].end, tuple(replacement), min(e.confidence for e in group), group[0].category)
-
-
-def edit_to_json(edit: Edit) -> list:
-    """An edit as a JSON list (the review journal and the editor's model process use it)."""
-    return [edit.start, edit.end, list(edit.replacement), edit.confidence, edit.category]
-
-
-def edit_from_json(row: list) -> Edit:
-    start, end, replacement, confidence, category = row
-    return Edit(int(start), int(end), tuple(str(t) for t in replacement), float(confidence), category)
 
 
 def apply_edits(text: str, edits: list[Edit] | tuple[Edit, ...]) -> str:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
-from posteditor.core.edits import Edit, edit_from_json, edit_to_json
+from posteditor.core.edits import Edit
 from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.core.textio import InputError
 from posteditor.tui.background import NICE
@@ -99,7 +99,7 @@ class ModelProcess:
             reply = self._read()
         if "error" in reply:
             raise RuntimeError(reply["error"])
-        return [[edit_from_json(row) for row in edits] for edits in reply["edits"]]
+        return [[Edit.from_json(row) for row in edits] for edits in reply["edits"]]
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -173,7 +173,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         except Exception as exc:
             say(error=str(exc) or type(exc).__name__)
             continue
-        say(edits=[[edit_to_json(e) for e in found.get(k, ())] for k in range(len(items))])
+        say(edits=[[e.to_json() for e in found.get(k, ())] for k in range(len(items))])
 
 
 def yield_to_editor() -> None:

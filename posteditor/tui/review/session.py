@@ -16,7 +16,7 @@ from pathlib import Path
 from posteditor.core import corrections
 from posteditor.core import paths
 from posteditor.core.reader import guess_format, parse
-from posteditor.core.edits import edit_from_json, edit_to_json
+from posteditor.core.edits import Edit
 from posteditor.tui.review.journal import (
     Journal,
     journal_path,
@@ -72,7 +72,7 @@ def work_to_json(i: int, h: str, work: Work) -> dict:
         "i": i,
         "h": h,
         "decisions": [key_to_json(k, d) for k, d in work.decisions],
-        "added": [edit_to_json(e) for e in work.added],
+        "added": [e.to_json() for e in work.added],
         "manual": work.manual,
         **({"confirmed": True} if work.confirmed else {}),
     }
@@ -80,7 +80,7 @@ def work_to_json(i: int, h: str, work: Work) -> dict:
 
 def work_from_json(r: dict) -> Work:
     decisions = tuple(sorted(key_from_json(row) for row in r.get("decisions", ())))
-    added = tuple(edit_from_json(row) for row in r.get("added", ()))
+    added = tuple(Edit.from_json(row) for row in r.get("added", ()))
     manual = r.get("manual")
     return Work(decisions, added, None if manual is None else str(manual), bool(r.get("confirmed", False)))
 
@@ -165,7 +165,7 @@ class Session:
                     if not (0 <= i < len(hashes) and r["h"] == hashes[i]):
                         dropped += 1
                     elif kind == "suggest":
-                        suggestions[i] = [edit_from_json(e) for e in r["edits"]]
+                        suggestions[i] = [Edit.from_json(e) for e in r["edits"]]
                     else:
                         works[i] = work_from_json(r)
             except (KeyError, TypeError, ValueError):
@@ -189,7 +189,7 @@ class Session:
 
     def _suggest_record(self, i: int) -> dict:
         edits = self.state.suggested(i) or ()
-        return {"t": "suggest", "i": i, "h": text_hash(self.state.texts[i]), "edits": [edit_to_json(e) for e in edits]}
+        return {"t": "suggest", "i": i, "h": text_hash(self.state.texts[i]), "edits": [e.to_json() for e in edits]}
 
     def _work_record(self, i: int) -> dict:
         return work_to_json(i, text_hash(self.state.texts[i]), self.state.work(i))

@@ -1,1 +1,1 @@
-"""core"""
+"""The text core: edits, documents, files, metrics, a model's metadata. No torch, no Textual."""

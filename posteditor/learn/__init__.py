@@ -1,1 +1,1 @@
-"""learn"""
+"""Learning: the training corpus, training, calibration, model cards, fine-tuning."""

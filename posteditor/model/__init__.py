@@ -1,1 +1,1 @@
-"""model"""
+"""The trained corrector: the base LM with its adapter, copy-aware decoding, versions."""

@@ -1,1 +1,1 @@
-"""learn/corpus"""
+"""The training pairs, by source, and the recipe that mixes them."""

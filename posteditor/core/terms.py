@@ -27,7 +27,7 @@ class Term:
     note: str = ""
 
 
-def _pattern(phrase: str, inflected: bool = False) -> re.Pattern:
+def pattern(phrase: str, inflected: bool = False) -> re.Pattern:
     body = r"\s+".join(re.escape(w) for w in phrase.split())
     ending = r"\w*" if inflected else ""
     return re.compile(rf"(?<!\w){body}{ending}(?!\w)", re.IGNORECASE)
@@ -36,11 +36,11 @@ def _pattern(phrase: str, inflected: bool = False) -> re.Pattern:
 def contains(text: str | None, phrase: str, inflected: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words, ignoring case and spacing;
     ``inflected``: its last word may carry an ending (source terms: "refugiați" in "refugiații")."""
-    return bool(text) and bool(phrase.strip()) and _pattern(phrase, inflected).search(text) is not None
+    return bool(text) and bool(phrase.strip()) and pattern(phrase, inflected).search(text) is not None
 
 
 def count(text: str, phrase: str) -> int:
-    return len(_pattern(phrase).findall(text)) if phrase.strip() else 0
+    return len(pattern(phrase).findall(text)) if phrase.strip() else 0
 
 
 def read_glossary(path: str | Path) -> list[Term]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from posteditor.core.edits import Edit, apply_edits, leading_space, tokenize
-from posteditor.core.terms import Term, contains, relevant
+from posteditor.core.terms import Term, contains, count, pattern, relevant
 from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.suggest.combine import merge
 
@@ -42,7 +42,7 @@ def glossary_edits(terms: Sequence[Term], item: Item) -> list[Edit]:
         for variant in term.forbidden:
             if contains(term.target, variant):
                 continue  # "Commission" forbidden inside "European Commission" would loop
-            for m in _pattern(variant).finditer(item.text):
+            for m in pattern(variant).finditer(item.text):
                 start, end = _token_span(tokens, m.start(), m.end())
                 lead = leading_space(tokens[start])
                 new = term.target

@@ -353,7 +353,7 @@ def test_load_suggester_adds_the_memory_when_there_is_one(tiny_model, monkeypatc
 
     assert isinstance(pipeline.load_suggester(tiny_model, use_memory=False), Corrector)
     memory = FakeSuggester()
-    monkeypatch.setattr(correct_mod, "load_memory", lambda: memory)
+    monkeypatch.setattr(pipeline, "load_memory", lambda: memory)
     combined = pipeline.load_suggester(tiny_model)
     assert isinstance(combined, Combined) and combined.suggesters[1] is memory
     assert isinstance(pipeline.load_suggester(tiny_model, use_memory=False), Corrector)

@@ -465,6 +465,19 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
     return tally
 
 
+def build_suggester(model: str | None, use_memory: bool, terms=None) -> Suggester:
+    """The batch suggester: the model, its retranslation, the memory's confirmed fixes, the glossary."""
+    suggester = load_suggester(model, use_memory=use_memory)
+    memory = getattr(suggester, "memory", None)
+    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
+        memory.confirmed_only = True
+    if terms:
+        from posteditor.glossary import Glossed
+
+        suggester = Glossed(suggester, terms)
+    return suggester
+
+
 def main(args) -> int:
     jobs = plan(args)
     for job in jobs:
@@ -481,15 +494,20 @@ def main(args) -> int:
 
         parse_checks(args.no_check)
     if args.glossary:
-        from posteditor.glossary import Glossed, read_glossary
+        from posteditor.glossary import read_glossary
 
         terms = read_glossary(args.glossary)
-    suggester = load_suggester(args.model, use_memory=not args.no_memory)
-    memory = getattr(suggester, "memory", None)
-    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
-        memory.confirmed_only = True
-    if terms:
-        suggester = Glossed(suggester, terms)
+    if getattr(args, "engine", "local") == "ray":  # the same suggester, built on each Ray worker
+        from functools import partial
+
+        from posteditor.ray_engine import suggest_with_ray
+
+        items = [Item(t, s) for j in ready
+                 for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
+        make = partial(build_suggester, args.model, not args.no_memory, terms)
+        suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
+    else:
+        suggester = build_suggester(args.model, not args.no_memory, terms)
     threshold = args.min_confidence if args.min_confidence is not None else threshold_of(suggester)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)

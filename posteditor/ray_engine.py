@@ -90,6 +90,7 @@ def suggest_with_ray(
     """
     try:
         import ray
+        import ray.data
     except ImportError:
         raise InputError(INSTALL) from None
     unique = list(dict.fromkeys(items))  # a repeated segment is corrected once
@@ -111,8 +112,8 @@ def suggest_with_ray(
             for row in ds.iter_rows():
                 answers[row["index"]] = pickle.loads(row["answer"])
                 threshold = float(row["threshold"])
-        except (ray.exceptions.RayError, ray.data.exceptions.UserCodeException) as exc:
-            raise InputError(f"the Ray job failed: {_first_line(exc)}") from None
+        except Exception as exc:  # a worker raised, or kept dying: Ray's error wraps the cause
+            raise InputError(f"the Ray job failed: {_cause(exc)}") from None
         return Answered(dict(zip(unique, answers)), threshold, terms)
     finally:
         if started:
@@ -145,11 +146,12 @@ def _threshold(make_suggester: Callable[[], Suggester]) -> float:
     return threshold_of(make_suggester())
 
 
-def _first_line(exc: BaseException) -> str:
-    """The worker's own error, in one line, without Ray's traceback around it."""
+def _cause(exc: BaseException) -> str:
+    """The worker's own error in one line (``RuntimeError: ...``), without Ray's traceback."""
     cause = exc
     while cause.__cause__ is not None:
         cause = cause.__cause__
-    text = str(cause).strip().splitlines()
-    last = [line for line in text if line.strip()][-1:] or [type(cause).__name__]
-    return last[0].strip()
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    if len(lines) > 1:  # a remote traceback: its last line names the error
+        return lines[-1]
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__

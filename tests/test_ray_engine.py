@@ -135,7 +135,8 @@ def test_a_worker_that_raises_fails_the_job_in_one_line_and_writes_nothing(local
     code = run(*files, "--engine", "ray", "--report", report, "-o", f"{tmp_path / 'out'}/")
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 2
-    assert err == ["posteditor: the Ray job failed: RuntimeError: the model's weights are corrupt"]
+    assert len(err) == 1 and err[0].startswith("posteditor: the Ray job failed: ")
+    assert "the model's weights are corrupt" in err[0]
     assert not (tmp_path / "out").exists() and not report.exists()
 
 

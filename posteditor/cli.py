@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-memory", action="store_true", help="do not apply the correction memory "
                    "(fixes the editor made in review and confirmed twice; see README)")
     _add_model(p)
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this process; ray: workers on Ray, each loading the model once "
+                        "(needs posteditor[ray]; see docs/cluster.md)")
+    p.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: join this Ray cluster "
+                   "(default: start Ray on this machine's cores)")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="with --engine ray: model workers (default: one per CPU of the Ray cluster)")
 
     p = sub.add_parser("evaluate", help="score the corrector against post-edits (TER, chrF, BLEU)")
     p.add_argument("--mt", required=True, metavar="F", help="machine translation, one segment per line")
@@ -257,6 +264,15 @@ def check_args(args) -> None:
         raise InputError(f"--learning-rate {args.learning_rate}: give a positive number")
     if args.command == "calibrate" and args.limit is not None and args.limit < 1:
         raise InputError(f"--limit {args.limit}: give a positive number of pairs")
+    if args.command == "correct" and args.engine != "ray" and (args.ray_address or args.workers):
+        raise InputError("--ray-address and --workers go with --engine ray")
+    if args.command == "correct" and args.engine == "ray":
+        import importlib.util
+
+        from posteditor.commands.ray_engine import INSTALL
+
+        if importlib.util.find_spec("ray") is None:
+            raise InputError(INSTALL)
     model = getattr(args, "model", None)
     if model and not Path(model).is_dir():
         raise InputError(f"{model}: no model there; train one with 'posteditor train' or give --model DIR")

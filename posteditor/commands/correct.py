@@ -26,7 +26,7 @@ from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import Decision, Edit, Segment
 from posteditor.core.meta import resolve_threshold
 from posteditor.pipeline import load_suggester
-from posteditor.suggest.base import Suggester
+from posteditor.suggest.base import Item, Suggester
 from posteditor.suggest.combine import Combined, accept_confident, long_segments, propose
 from posteditor.core.textio import InputError, TextFile, atomic_write, read_text, resolve_output
 
@@ -294,6 +294,19 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
     return tally
 
 
+def build_suggester(model: str | None, use_memory: bool, terms=None) -> Suggester:
+    """The batch suggester: the model, its retranslation, the memory's confirmed fixes, the glossary."""
+    suggester = load_suggester(model, use_memory=use_memory)
+    memory = suggester.memory if isinstance(suggester, Combined) else None
+    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
+        memory.confirmed_only = True
+    if terms:
+        from posteditor.suggest.glossary import Glossed
+
+        suggester = Glossed(suggester, terms)
+    return suggester
+
+
 def main(args) -> int:
     jobs = plan(args)
     for job in jobs:
@@ -311,15 +324,19 @@ def main(args) -> int:
         parse_checks(args.no_check)
     if args.glossary:
         from posteditor.core.terms import read_glossary
-        from posteditor.suggest.glossary import Glossed
 
         terms = read_glossary(args.glossary)
-    suggester = load_suggester(args.model, use_memory=not args.no_memory)
-    memory = suggester.memory if isinstance(suggester, Combined) else None
-    if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
-        memory.confirmed_only = True
-    if terms:
-        suggester = Glossed(suggester, terms)
+    if args.engine == "ray":  # the same suggester, built once on each Ray worker
+        from functools import partial
+
+        from posteditor.commands.ray_engine import suggest_with_ray
+
+        items = [Item(t, s) for j in ready
+                 for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
+        make = partial(build_suggester, args.model, not args.no_memory, terms)
+        suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
+    else:
+        suggester = build_suggester(args.model, not args.no_memory, terms)
     threshold = resolve_threshold(args.min_confidence, suggester.info)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)

@@ -7,13 +7,14 @@ needs the gate to decide one way.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import replace
 
 import pytest
 
 from posteditor import cli
-from posteditor.core import corrections
+from posteditor.core import corrections, paths
 from posteditor.learn.finetune import run as finetune
 from posteditor.learn.finetune import data as finetune_data
 from posteditor.learn.finetune import refit
@@ -497,3 +498,32 @@ def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
     assert learnt["closer"] == sum(r["mt"] != r["pe"] for r in train_rows) >= 10
     card = (home / "ft-rt" / "README.md").read_text()
     assert f"was refitted on the {learnt['translations']} training corrections Apertium translates" in card
+
+
+def test_finetune_under_accelerate_launch_on_two_cpu_processes(home):
+    """`accelerate launch --multi_gpu --num_processes 2` (torchrun's processes, joined with gloo
+    on a machine without a GPU) runs the same command: both train, the first alone gates and
+    writes; one version, decided once."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a free port for the processes' rendezvous
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(port), "-m", "posteditor.cli", "finetune", "--out", "ft-two", "--epochs", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    unnamed = subprocess.run(launch[:-4] + ["--epochs", "1"], env=env, capture_output=True, text=True, timeout=900,
+                             cwd=paths.PROJECT_ROOT)
+    # two processes, not two runs of one: they must agree on the version's name
+    assert unnamed.returncode != 0 and "give --out NAME when fine-tuning on several processes" in unnamed.stderr
+    done = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=900, cwd=paths.PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in home.iterdir() if versions.is_model(p)) == ["default", "ft-two"]
+    decided = done.stdout.count("is now the current model") + done.stdout.count("kept as a candidate")
+    assert decided == 1 and done.stderr.count("scoring the new model") == 1
+    meta = json.loads((home / "ft-two" / "posteditor.json").read_text())
+    assert meta["finetune"]["gate"]["passed"] == (versions.current_name(home) == "ft-two")
+    assert not (home / versions.WORK / "ft-two").exists()

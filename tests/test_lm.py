@@ -107,11 +107,15 @@ def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_pa
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
     (model / siblings.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"], "camp": ["site"]}))
-    corrector = Corrector(model)
-    (edits,) = corrector.suggest([Item("Aid workers entered the world of Hama.")])
+    item = Item("Aid workers entered the world of Hama.")
+    (edits,) = Corrector(model, rescore=False).suggest([item])  # as calibration sees them
     siblings = [e for e in edits if e.evidence[2] == 1.0]
     assert siblings and all("".join(e.replacement).strip() in ("region", "earth") for e in siblings)
     assert all(0.0 <= e.evidence[0] <= 1.0 and -5.0 <= e.evidence[1] <= 5.0 for e in edits)
+    unjudged = Corrector(model)  # no edit scorer to judge them: the model's own proposals only
+    assert unjudged.scorer is None
+    (edits,) = unjudged.suggest([item])
+    assert not [e for e in edits if e.evidence[2] == 1.0]
 
 
 @pytest.mark.parametrize("word, forms", [("world", ["region", "earth"]), ("worlds", ["regions", "earths"]),

@@ -26,15 +26,27 @@ def test_shipped_model_loads_and_corrects_a_sentence():
 
     corrector = load_suggester(SHIPPED, use_memory=False)
     assert 0.0 <= threshold_of(corrector) <= 1.01
-    mt = "More than 235,000 people have fled the world of Idlib since the beginning of the month."
+    mt = "She said that the bombings did not stop during the whole night and that the roads was crowded with cars."
     (edits,) = corrector.suggest([Item(mt)])
     size = len(tokenize(mt))
     assert all(0 <= e.start <= e.end <= size and 0.0 <= e.confidence <= 1.0 for e in edits)
     corrected = apply_edits(mt, edits)
-    # A correction, not a rewrite: most words survive and the sentence keeps its numbers.
-    assert "235,000" in corrected and "Idlib" in corrected
+    # A correction, not a rewrite: most words survive.
     assert len(corrected.split()) >= len(mt.split()) // 2
-    # The wrong sense ("world" for the region) is among the proposals.
+    # The agreement error is among the proposals.
+    tokens = tokenize(mt)
+    assert any("".join(tokens[e.start : e.end]).strip() == "was" and "".join(e.replacement).strip() == "were"
+               for e in edits)
+
+
+def test_dictionary_siblings_are_candidates_where_a_scorer_judges_them():
+    """Calibration (``rescore=False``) sees the dictionary siblings: "world" in the wrong sense
+    ("world of Idlib", for the region) is among the candidates it fits the scorer on."""
+    from posteditor.model.corrector import Corrector
+    from posteditor.suggest.base import Item
+
+    mt = "More than 235,000 people have fled the world of Idlib since the beginning of the month."
+    (edits,) = Corrector(SHIPPED, rescore=False).suggest([Item(mt)])
     tokens = tokenize(mt)
     assert any("world" in "".join(tokens[e.start : e.end]) for e in edits)
 

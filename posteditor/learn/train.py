@@ -149,6 +149,18 @@ def adapted_model(config: TrainConfig):
     return model, tok
 
 
+def processes():
+    """The processes of this run (accelerate's ``PartialState``): those a launcher started
+    (``accelerate launch --multi_gpu --num_processes N``, ``torchrun``), else this one alone.
+
+    On a machine without a GPU it must be told it runs on CPUs, or accelerate takes every
+    launched process for a run of its own (``DistributedType.NO``); with that it joins them
+    with gloo. The first call decides for the whole process, so everything asks here."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
 def _mixed_precision() -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -184,7 +196,8 @@ def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Seque
     ``pairs`` replaces the corpus (fine-tuning passes the editor's corrections)."""
     if config.threads:
         torch.set_num_threads(config.threads)
-    accelerator = Accelerator(mixed_precision=_mixed_precision())
+    processes()  # CPU runs under a launcher join up before accelerate decides alone
+    accelerator = Accelerator(mixed_precision=_mixed_precision(), cpu=not torch.cuda.is_available())
     ckpt = Path(config.work) / "checkpoint"
     state = json.loads((ckpt / "state.json").read_text()) if (ckpt / "state.json").is_file() else None
     if state:

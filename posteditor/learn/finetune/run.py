@@ -128,9 +128,7 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     """Phase 3: fine-tune the base model's adapter on the saved data; returns the trained folder.
 
     ``callbacks`` are called with the step number after each optimiser step."""
-    from accelerate import PartialState
-
-    from posteditor.learn.train import TrainConfig, save_model, train
+    from posteditor.learn.train import TrainConfig, processes, save_model, train
 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
@@ -148,18 +146,18 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
                        max_steps=steps, max_tokens=int(meta.get("max_tokens") or base_cfg.get("max_tokens") or 256),
                        save_steps=cfg.save_steps, seed=cfg.seed)
     resuming = (work / "checkpoints" / "checkpoint" / "state.json").is_file()
-    if PartialState().is_main_process:
+    if processes().is_main_process:
         _log(f"fine-tuning {plan['base']['name']} on {len(rows)} pairs, {steps} steps"
              + ("; resuming from its last checkpoint" if resuming else ""))
     started = time.time()
     checkpoint = train(tcfg, rows, callbacks)
     out = work / "model"
-    if PartialState().is_main_process:  # the first process of a distributed run saves
+    if processes().is_main_process:  # the first process of a distributed run saves
         shutil.rmtree(out, ignore_errors=True)
         keep = {k: v for k, v in meta.items() if k not in ("created", "base", "finetune", "metrics", "dev", "training")}
         save_model(checkpoint, out, {**keep, "training": {**(meta.get("training") or {}),
                                                            "finetune_seconds": round(time.time() - started)}})
-    PartialState().wait_for_everyone()
+    processes().wait_for_everyone()
     return out
 
 
@@ -172,12 +170,13 @@ def run(model: str | None = None, logs: Sequence[str] | None = None, parallel: t
     data while the others wait (``main_process_first``), all train, and the first alone
     scores, gates and stores the result.
     """
-    from accelerate import PartialState
     from filelock import FileLock, Timeout
+
+    from posteditor.learn.train import processes
 
     scorer = scorer or ter_scores
     root = paths.models_dir()
-    state = PartialState()  # under a launcher, the processes of the run; else this one alone
+    state = processes()  # under a launcher, the processes of the run; else this one alone
     main_process = state.is_main_process
     if not out and state.num_processes > 1:
         raise InputError("give --out NAME when fine-tuning on several processes (they must agree on the name)")

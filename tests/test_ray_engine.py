@@ -18,6 +18,7 @@ from posteditor import cli
 from posteditor.commands import correct as correct_mod
 from posteditor.core import paths
 from posteditor.commands import ray_engine
+from posteditor.core.edits import Edit
 from posteditor.core.meta import resolve_threshold
 from posteditor.suggest.base import Item, Suggester
 
@@ -109,6 +110,19 @@ def test_ray_engine_reuses_the_answer_of_a_repeated_segment(local_ray):
     answered = ray_engine.suggest_with_ray(items, Table(), workers=2)
     assert answered.suggest(items) == FakeSuggester(TABLE).suggest(items)
     assert answered.fits("The army fled.") and resolve_threshold(None, answered.info) == 0.5
+
+
+class Sources(Suggester):
+    """Names each segment's source in an edit of its first word: what the worker was given."""
+
+    def suggest(self, items):
+        return [[Edit(0, 1, (repr(item.source),), 0.9)] for item in items]
+
+
+def test_ray_workers_get_the_sources_as_given_missing_ones_included(local_ray):
+    items = [Item("The army fled."), Item("The peoples left.", "Poporul a plecat."), Item("Aid came.")]
+    answered = ray_engine.suggest_with_ray(items, Sources, workers=2)
+    assert answered.suggest(items) == Sources().suggest(items)
 
 
 class Table:

@@ -62,7 +62,8 @@ class Worker:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        items = [Item(str(t), None if s is None else str(s)) for t, s in zip(batch["text"], batch["source"])]
+        # A column of missing sources comes back as NaN (Arrow's null through NumPy): no source.
+        items = [Item(str(t), s if isinstance(s, str) else None) for t, s in zip(batch["text"], batch["source"])]
         ok = [fits(self.suggester, item.text) for item in items]
         found = iter(self.suggester.suggest([it for it, f in zip(items, ok) if f]))
         answers = [pickle.dumps(next(found) if f else None) for f in ok]

@@ -120,9 +120,6 @@ def suggest_with_ray(
 def _connect(ray, address: str | None) -> bool:
     """Connect to Ray; True when this call started it (so it is stopped after the job)."""
     logging.getLogger("ray").setLevel(logging.ERROR)
-    # Ray's core writes its own notes to stderr (for instance on actors that may be restarted):
-    # the command's output is its own lines only.
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     if ray.is_initialized():
         started = False
     elif address:

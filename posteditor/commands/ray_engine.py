@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 
 from posteditor.core import paths
 from posteditor.core.edits import Edit
+from posteditor.core.meta import ModelMeta
 from posteditor.core.textio import InputError
 from posteditor.suggest.base import Item, Suggester, fits
 
@@ -37,7 +38,7 @@ class Answered(Suggester):
     """A suggester whose answers were computed elsewhere: ``suggest`` and ``fits`` look them up.
 
     ``answers`` maps each item to its edits, or None when its text does not fit the model;
-    ``info`` is the workers' suggester's (its threshold).
+    ``info`` carries the workers' suggester's threshold (None when it has no model record).
     """
 
     def __init__(self, answers: dict[Item, list[Edit] | None], info, terms: Sequence = ()):
@@ -67,8 +68,11 @@ class Worker:
         ok = [fits(self.suggester, item.text) for item in items]
         found = iter(self.suggester.suggest([it for it, f in zip(items, ok) if f]))
         answers = [pickle.dumps(next(found) if f else None) for f in ok]
+        # Only the threshold of the model's record is read on the driver: not the whole record
+        # (its edit scorer's data can be hundreds of KB) with every segment.
+        info = self.suggester.info
         return {"index": batch["index"], "answer": np.array(answers, dtype=object),
-                "info": np.array([pickle.dumps(self.suggester.info)] * len(items), dtype=object)}
+                "threshold": np.full(len(items), math.nan if info is None else float(info.min_confidence))}
 
 
 def suggest_with_ray(
@@ -104,13 +108,14 @@ def suggest_with_ray(
                             compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))), num_cpus=max(1, total // workers),
                             max_restarts=RETRIES, max_task_retries=RETRIES)
         answers: list[list[Edit] | None] = [None] * len(unique)
-        info = None
+        threshold = math.nan
         try:
             for row in ds.iter_rows():
                 answers[row["index"]] = pickle.loads(row["answer"])
-                info = pickle.loads(row["info"])
+                threshold = float(row["threshold"])
         except Exception as exc:  # a worker raised, or kept dying: Ray's error wraps the cause
             raise InputError(f"the Ray job failed: {_cause(exc)}") from None
+        info = None if math.isnan(threshold) else ModelMeta({"min_confidence": threshold})
         return Answered(dict(zip(unique, answers)), info, terms)
     finally:
         if started:
@@ -119,7 +124,6 @@ def suggest_with_ray(
 
 def _connect(ray, address: str | None) -> bool:
     """Connect to Ray; True when this call started it (so it is stopped after the job)."""
-    logging.getLogger("ray").setLevel(logging.ERROR)
     if ray.is_initialized():
         started = False
     elif address:

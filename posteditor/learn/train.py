@@ -155,7 +155,8 @@ def processes():
 
     On a machine without a GPU it must be told it runs on CPUs, or accelerate takes every
     launched process for a run of its own (``DistributedType.NO``); with that it joins them
-    with gloo. The first call decides for the whole process, so everything asks here."""
+    with gloo. The first state made decides for the whole process, so every maker says so
+    (``train``'s ``Accelerator`` too)."""
     from accelerate import PartialState
 
     return PartialState(cpu=not torch.cuda.is_available())
@@ -196,7 +197,6 @@ def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Seque
     ``pairs`` replaces the corpus (fine-tuning passes the editor's corrections)."""
     if config.threads:
         torch.set_num_threads(config.threads)
-    processes()  # CPU runs under a launcher join up before accelerate decides alone
     accelerator = Accelerator(mixed_precision=_mixed_precision(), cpu=not torch.cuda.is_available())
     ckpt = Path(config.work) / "checkpoint"
     state = json.loads((ckpt / "state.json").read_text()) if (ckpt / "state.json").is_file() else None

@@ -36,7 +36,7 @@ def test_serve_answers_each_request_with_edits(monkeypatch):
     long = "word " * 300 + "world."
     suggester = TableSuggester(min_confidence=0.7)
     replies = talk(monkeypatch, suggester, [["The world.", None], [long, None]], [["No fix here.", "src"]])
-    assert replies[0] == {"ready": 0.7}
+    assert replies[0] == {"ready": True}  # nothing about the model: the editor reads its record itself
     assert replies[1] == {"edits": [[[1, 2, [" region"], 0.9, "model"]], []]}
     assert replies[2] == {"edits": [[]]}
     assert [[item.text for item in call] for call in suggester.calls] == [["The world."], ["No fix here."]]
@@ -76,11 +76,11 @@ def test_a_missing_model_fails_with_the_same_message_as_in_process(tmp_path):
 
 def test_a_child_that_dies_is_reported_with_its_last_words():
     process = ModelProcess()
-    process.argv = [sys.executable, "-c", "import sys; print('{\"ready\": 0.5}', flush=True); "
+    process.argv = [sys.executable, "-c", "import sys; print('{\"ready\": true}', flush=True); "
                     "sys.stdin.readline(); sys.exit('killed: out of memory')"]
     try:
         remote = process()
-        assert remote.info.min_confidence == 0.5
+        assert remote.info is None
         with pytest.raises(InputError, match=r"the model process stopped \(exit code 1: killed: out of memory\)"):
             remote.suggest([Item("The world.")])
     finally:
@@ -96,7 +96,7 @@ def test_the_child_suggests_what_the_model_suggests(tiny_model):
     process.start()
     try:
         remote = process()
-        assert remote.info.min_confidence == 0.0
+        assert remote.info is None  # the editor reads the threshold from the model's record, not the child
         got = remote.suggest(items)
         assert remote.suggest([]) == []
     finally:

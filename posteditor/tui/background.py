@@ -77,7 +77,7 @@ def nearest(todo: set[int], here: int, count: int) -> list[int]:
 class Callbacks:
     """Where results go (each is called from the worker thread: post a message, nothing more)."""
 
-    ready: Callable[[float | None], None]  # the suggester is loaded; its own threshold
+    ready: Callable[[], None]  # the suggester is loaded
     failed: Callable[[str], None]  # it could not be loaded, or it broke
     results: Callable[[list[tuple[int, list[Edit]]]], None]
 
@@ -92,7 +92,7 @@ def suggest_all(factory: SuggesterFactory, items: Sequence[Item], todo: set[int]
     except Exception as exc:  # a missing or broken model must not take the editor down
         out.failed(str(exc) or type(exc).__name__)
         return
-    out.ready(None if suggester.info is None else suggester.info.min_confidence)
+    out.ready()
     todo, size = set(todo), FIRST_BATCH
     while todo and not is_cancelled():
         batch = nearest(todo, here(), size)

@@ -35,9 +35,7 @@ class ReviewScreen(Screen):
             self.results = results
 
     class ModelReady(Message):
-        def __init__(self, threshold: float | None) -> None:
-            super().__init__()
-            self.threshold = threshold
+        """The suggester is loaded (its threshold the session read from the model's record)."""
 
     class ModelFailed(Message):
         def __init__(self, error: str) -> None:
@@ -95,14 +93,13 @@ class ReviewScreen(Screen):
         worker = get_current_worker()
         post = self.post_message  # thread-safe; nothing else of the UI is touched from here
         out = Callbacks(
-            ready=lambda threshold: post(self.ModelReady(threshold)),
+            ready=lambda: post(self.ModelReady()),
             failed=lambda error: post(self.ModelFailed(error)),
             results=lambda results: post(self.Suggested(results)),
         )
         suggest_all(factory, items, todo, lambda: self.cursor.seg, lambda: worker.is_cancelled, out)
 
     def on_review_screen_model_ready(self, message: ModelReady) -> None:
-        self.session.set_model_threshold(message.threshold)
         self.progress = Progress(self.progress.analysed, self.progress.total, "running")
         self.list.refresh_segments()
         self._show()

@@ -12,7 +12,8 @@ app is created, so the model loads while the screen is being built. ``serve`` an
 are the child's side (``python -m posteditor.tui.worker [--model DIR] [--no-memory]``).
 
 The protocol is one JSON object per line. Once the model is loaded, the child sends
-``{"ready": threshold}``, or ``{"failed": message}`` if it could not load it. It then answers
+``{"ready": true}``, or ``{"failed": message}`` if it could not load it (the editor reads the
+model's threshold from its ``posteditor.json`` itself: nothing about the model comes back). It then answers
 each ``{"items": [[text, source], ...]}`` with ``{"edits": [[edit, ...], ...]}`` (each edit
 as ``[start, end, replacement, confidence, category]``) or with ``{"error": message}``. The
 editor decides which segments to send next, so the cursor-nearest-first order works as it
@@ -31,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
@@ -44,13 +44,6 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 # --- the editor's side --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Info:
-    """What the editor needs to know about the model in the child: its own threshold."""
-
-    min_confidence: float | None
 
 
 class ModelProcess:
@@ -85,7 +78,7 @@ class ModelProcess:
             reply = self._read()
         if "failed" in reply:
             raise InputError(reply["failed"])
-        return RemoteSuggester(self, Info(reply["ready"]))
+        return RemoteSuggester(self)
 
     def ask(self, items: Sequence[Item]) -> list[list[Edit]]:
         """The child's edits for ``items`` (a ``RuntimeError`` if the model failed on them)."""
@@ -127,8 +120,8 @@ class ModelProcess:
 class RemoteSuggester(Suggester):
     """The suggester in the child process, as a ``Suggester``."""
 
-    def __init__(self, process: ModelProcess, info: Info):
-        self.process, self.info = process, info
+    def __init__(self, process: ModelProcess):
+        self.process = process
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         return self.process.ask(items)
@@ -164,7 +157,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         say(failed=str(exc) or type(exc).__name__)
         return
     loaded()
-    say(ready=None if suggester.info is None else suggester.info.min_confidence)
+    say(ready=True)
     for line in requests:
         try:  # a bad batch is reported, and the child goes on serving the next
             items = [Item(text, source) for text, source in json.loads(line)["items"]]

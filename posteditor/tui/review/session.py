@@ -103,7 +103,9 @@ class Session:
         self.fmt = guess_format(path) if fmt == "auto" else fmt
         self.explicit_threshold = min_confidence
         self.model_id = model_id  # paths.model_signature of the suggester's model, when known
-        self.model_default = model_threshold  # what its posteditor.json says, before it loads
+        # The model's own threshold, as its posteditor.json says (read by the caller, never
+        # taken from the journal: a recalibrated model's new threshold holds at once).
+        self.model_threshold = model_threshold
         self.log = Path(log) if log else paths.corrections_log()
         self.warning: str | None = None
         self.journal = Journal(journal_path(self.path))
@@ -131,7 +133,6 @@ class Session:
         trust = matches_file and self.saved_hash in (None, file_hash)
         if not trust:
             self.saved_hash = None
-        self.model_threshold = self.model_default
         self.restored = self._replay(records if header else [], bad, trust)
         if self.restored.dropped or (records and header is None):  # unusable records: keep a copy
             shutil.copy2(self.journal.path, self.journal.path.with_name(self.journal.path.name + ".old"))
@@ -153,9 +154,7 @@ class Session:
         for r in records[1:]:
             try:
                 kind = r["t"]
-                if kind == "threshold":
-                    self.model_threshold = float(r["value"])
-                elif kind == "model":
+                if kind == "model":
                     journal_model = r["id"]
                 elif kind == "saved":
                     saved = dict(works)
@@ -179,7 +178,6 @@ class Session:
             stale = [i for i in suggestions if works.get(i, Work()) == Work()]
             for i in stale:
                 del suggestions[i]
-            self.model_threshold = self.model_default
         state.set_suggestions(sorted(suggestions.items()), notify=False)
         for i, work in works.items():
             state.restore(i, work)
@@ -206,14 +204,6 @@ class Session:
             if value is not None:
                 return value
         return 0.5
-
-    def set_model_threshold(self, value: float | None) -> None:
-        """The model's own threshold (chosen on dev) is known now; remember it for next time."""
-        if value is None or value == self.model_threshold:
-            return
-        self.model_threshold = value
-        self._append([{"t": "threshold", "value": value}])
-        self.state.set_threshold(self.threshold)
 
     def _append(self, records: list[dict]) -> None:
         try:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from posteditor.learn.calibrate import choose, sweep
+from posteditor.learn.calibrate import sweep
+from posteditor.learn.threshold import choose
 from posteditor.learn.card import render_card
 from posteditor.core.edits import extract_edits
 from posteditor.learn.threshold import NOTHING
@@ -21,9 +22,15 @@ def row(t, deltas, precision=0.8, applied=10):
         ([row(0.5, {"ro": -2.0}, precision=0.4)], NOTHING),  # precision first
         ([row(0.5, {"ro": -1.0}), row(0.7, {"ro": -1.0})], 0.7),  # ties go to the higher threshold
         ([row(0.9, {"ro": 0.0}, precision=None, applied=0)], NOTHING),  # nothing applied
+        ([row(0.9, {"ro": 0.0, "ru": 0.0})], NOTHING),  # right but no gain: nothing to apply for
+        # evaluate's and finetune's sweeps are pooled (one delta_ter, no languages): the same rule
+        ([{"threshold": 0.5, "delta_ter": -1.0, "precision": 0.8, "applied": 3},
+          {"threshold": 0.7, "delta_ter": -0.5, "precision": 0.9, "applied": 2}], 0.5),
+        ([{"threshold": 0.5, "delta_ter": -1.0, "precision": 0.5, "applied": 3}], NOTHING),
     ],
 )
 def test_choose(table, expected):
+    """The one threshold rule of calibrate, evaluate and finetune."""
     assert choose(table) == expected
 
 

@@ -57,25 +57,6 @@ def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
     return table
 
 
-def choose(table: list[dict]) -> float:
-    """The threshold with the best mean TER gain that harms no language (else: apply nothing).
-
-    Stricter than ``evaluate.choose_threshold``, which looks at the pooled dev set only:
-    a model that helps ro-en but hurts ru-en is not shipped at that threshold.
-    """
-    from posteditor.learn.threshold import MIN_PRECISION, NOTHING
-
-    best, best_gain = NOTHING, 0.0
-    for row in table:
-        deltas = [lang["delta_ter"] for lang in row["langs"].values()]
-        if not row["applied"] or max(deltas) > 0 or row["precision"] < MIN_PRECISION:
-            continue
-        gain = -sum(deltas) / len(deltas)
-        if gain > best_gain or (gain == best_gain and row["threshold"] > best):
-            best, best_gain = row["threshold"], gain
-    return best
-
-
 def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = None) -> dict:
     """Sweep thresholds with and without sources, keep the best, update posteditor.json."""
     from posteditor.suggest import retranslate
@@ -84,6 +65,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector
     from posteditor.learn.train import read_jsonl
+    from posteditor.learn.threshold import choose
 
     model_dir = Path(model_dir)
     rows = read_jsonl(dev_path)[:limit]

@@ -63,6 +63,24 @@ def choose_threshold(
             "recall": pr["recall"],
             "applied": pr["applied"],
         })
-    ok = [r for r in table if r["precision"] is not None and r["precision"] >= MIN_PRECISION and r["delta_ter"] <= 0]
-    best = min(ok, key=lambda r: (r["delta_ter"], -r["threshold"]))["threshold"] if ok else NOTHING
-    return best, table
+    return choose(table), table
+
+
+def choose(table: Sequence[dict]) -> float:
+    """The one rule that picks a threshold from a sweep (``calibrate``, ``evaluate``, ``finetune``).
+
+    A threshold qualifies when it applies edits, at least ``MIN_PRECISION`` of them right
+    (precision comes first), and no group gets worse: each language of a row's ``langs`` when
+    the sweep has them (calibration: a model that helps ro-en but hurts ru-en does not qualify),
+    else the pooled ``delta_ter``. Of those, the one with the largest mean TER gain; on ties the
+    higher threshold. When none gains anything, ``NOTHING``: apply no edit.
+    """
+    best, best_gain = NOTHING, 0.0
+    for row in table:
+        deltas = [lang["delta_ter"] for lang in row["langs"].values()] if "langs" in row else [row["delta_ter"]]
+        if not row["applied"] or row["precision"] is None or row["precision"] < MIN_PRECISION or max(deltas) > 0:
+            continue
+        gain = -sum(deltas) / len(deltas)
+        if gain > best_gain or (gain == best_gain and gain > 0 and row["threshold"] > best):
+            best, best_gain = row["threshold"], gain
+    return best

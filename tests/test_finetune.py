@@ -19,7 +19,7 @@ from posteditor.learn.finetune import run as finetune
 from posteditor.learn.finetune import data as finetune_data
 from posteditor.learn.finetune import refit
 from posteditor.model import versions
-from posteditor.core.corrections import Correction
+from posteditor.core.corrections import Correction, Logged
 from posteditor.core.edits import Edit, extract_edits
 from posteditor.learn.finetune.config import FinetuneConfig
 from posteditor.learn.finetune.gate import gate
@@ -40,7 +40,7 @@ MLQE = {  # Moses-tokenized, as MLQE-PE ships it
 
 
 def record(mt, final, decision=None):
-    edits = ({"start": 0, "end": 1, "old": "x", "new": "y", "decision": decision},) if decision else ()
+    edits = (Logged(decision, Edit(0, 1, (" y",), 0.9, "model"), "x", "y"),) if decision else ()
     return Correction(mt, final, document="doc.txt", segment=0, edits=edits)
 
 
@@ -482,7 +482,7 @@ def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
         stray = k % 3 == 0
         mt = f"Unrelated words about the Commission and its regulation number {k} apply." if stray else table[src]
         # A segment left alone teaches only with a rejected suggestion in it (here, say, a retranslation).
-        rejected = () if stray else ({"start": 0, "end": 1, "old": "x", "new": "y", "decision": "rejected"},)
+        rejected = () if stray else (Logged("rejected", Edit(0, 1, (" y",), 0.9, "model"), "x", "y"),)
         rows.append(Correction(mt, f"Source number {k} says something about the city {k}." if stray else mt, source=src,
                                document="doc.txt", segment=k, edits=rejected))
     log = home.parent / "romanian.jsonl"

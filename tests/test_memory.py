@@ -8,16 +8,18 @@ import time
 import pytest
 
 from posteditor.core import corrections
-from posteditor.core.corrections import Correction
-from posteditor.core.edits import Edit, apply_edits
+from posteditor.core.corrections import Correction, Logged
+from posteditor.core.edits import Edit, apply_edits, tokenize
 from posteditor.suggest.combine import Combined
 from posteditor.suggest.memory import Memory
 from posteditor.suggest.base import Item
 
 
 def fix(mt, final, document="report.txt", rejected=()):
-    """A corrections record; ``rejected`` lists (old, new) proposals the editor turned down."""
-    edits = tuple({"start": 0, "end": 1, "old": o, "new": n, "decision": "rejected"} for o, n in rejected)
+    """A corrections record; ``rejected`` lists (old, new) proposals the editor turned down
+    (``old`` one word of ``mt``)."""
+    at = [t.strip() for t in tokenize(mt)]
+    edits = tuple(Logged("rejected", Edit(at.index(o), at.index(o) + 1, (" " + n,), 0.9, "model"), o, n) for o, n in rejected)
     return Correction(mt, final, document=document, segment=0, edits=edits)
 
 
@@ -234,3 +236,28 @@ def test_a_hand_edit_teaches_only_the_words_it_changed():
     retyped = Edit(2, 6, (" end", " of", " winter"), 1.0)  # a span typed again, one word dropped
     start, end, new = _changed_only(tokens, retyped)
     assert (start, end, new) == (4, 5, ())  # delete "the" between "of" and "winter"
+
+
+def test_the_log_keeps_edits_typed_and_reads_older_records(tmp_path):
+    """The corrections log keeps each edit exactly (spacing included) and gives it back typed;
+    a record written before the exact edit was kept is read with its words, one space before each."""
+    from posteditor.core.edits import Decision, Segment
+
+    text = "Aid reached the world of Idlib yesterday."
+    region = Edit(3, 4, (" region",), 0.8, "model")
+    dropped = Edit(6, 7, (), 0.4, "model")  # a deletion: nothing inserted, no space to guess
+    segment = Segment(text).with_edits([region, dropped]).decide(0, Decision.ACCEPTED).decide(1, Decision.REJECTED)
+    log = tmp_path / "corrections.jsonl"
+    corrections.append([corrections.from_segment(segment, segment.corrected(), "a.txt", 0)], log)
+    [record], bad = corrections.read(log)
+    assert bad == 0 and [(e.decision, e.edit) for e in record.edits] == [("accepted", region), ("rejected", dropped)]
+    assert [e.old for e in record.edits] == ["world", "yesterday"]
+    with open(log, "a", encoding="utf-8") as fh:  # as the log was written before
+        fh.write(json.dumps({"mt": text, "final": text, "edits": [
+            {"start": 3, "end": 4, "old": "world", "new": "region", "confidence": 0.8, "category": "model",
+             "decision": "rejected"}]}) + "\n")
+    older = corrections.read(log)[0][1]
+    assert [(e.decision, e.edit) for e in older.edits] == [("rejected", region)]
+    memory = Memory(corrections.read(log)[0])
+    assert memory.entries[(("world",), ("region",))].rejected == 1
+    assert memory.entries[(("yesterday",), ())].rejected == 1

@@ -123,8 +123,8 @@ def test_save_is_byte_exact_and_logs_corrections(article, tmp_path):
     assert (saved.changed, saved.logged) == (2, 2) and not s.state.dirty
     records, bad = corrections.read(tmp_path / "corrections.jsonl")
     assert bad == 0 and [r.segment for r in records] == [0, 2]
-    assert records[0].edits[0]["decision"] == "accepted" and records[0].edits[0]["confidence"] == 0.9
-    assert [e["decision"] for e in records[1].edits] == ["accepted", "manual"]  # the hidden edit, then the hand edit
+    assert records[0].edits[0].decision == "accepted" and records[0].edits[0].edit.confidence == 0.9
+    assert [e.decision for e in records[1].edits] == ["accepted", "manual"]  # the hidden edit, then the hand edit
     # saving again logs nothing new, and keeps the first backup (the original)
     assert s.save().logged == 0
     assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE

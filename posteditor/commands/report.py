@@ -129,7 +129,7 @@ def from_log(document: Path, log: Path) -> Effort:
     per, overall = hter([r.mt for r in rows], [r.final for r in rows])
     out = []
     for r, score in zip(rows, per):
-        decisions = [e.get("decision") for e in r.edits]
+        decisions = [e.decision for e in r.edits]
         out.append(SegmentEffort(r.segment, 0, r.mt, r.final, shown=sum(d != "manual" for d in decisions),
                                  accepted=decisions.count("accepted"), rejected=decisions.count("rejected"),
                                  hand_edited="manual" in decisions, hter=score))

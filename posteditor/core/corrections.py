@@ -6,10 +6,14 @@ interleave their writes::
     {"time": "2026-11-24T22:31:00+00:00", "document": "article.txt", "segment": 3,
      "mt": "...", "final": "...", "source": null,
      "edits": [{"start": 7, "end": 8, "old": "world", "new": "region",
-                "confidence": 0.91, "category": "model", "decision": "accepted"}]}
+                "confidence": 0.91, "category": "model", "decision": "accepted",
+                "edit": [7, 8, [" region"], 0.91, "model"]}]}
 
-``decision`` is ``accepted``, ``rejected``, ``pending`` or ``manual`` (a hand edit). Readers
-skip corrupt or truncated lines with a warning and count them, never failing.
+``decision`` is ``accepted``, ``rejected``, ``pending`` or ``manual`` (a hand edit: the whole
+segment, ``old`` the MT and ``new`` the final text). ``edit`` is the edit exactly
+(``Edit.to_json``, spacing included); readers get it typed (``Logged.edit``), and records
+written before it was kept get one rebuilt from ``start``, ``end`` and ``new``. Readers skip
+corrupt or truncated lines with a warning and count them, never failing.
 """
 
 from __future__ import annotations
@@ -17,14 +21,44 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 from filelock import FileLock
 
-from posteditor.core.edits import Segment, tokenize
+from posteditor.core.edits import Edit, Segment
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One logged edit and what the editor did with it."""
+
+    decision: str  # accepted, rejected, pending or manual
+    edit: Edit | None = None  # the edit exactly; None for a hand edit (``old`` -> ``new``: the segment)
+    old: str = ""  # the words it replaces, as people read them
+    new: str = ""
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Logged:
+        """A ``Logged`` from its log record (``ValueError``, ``KeyError`` or ``TypeError`` if corrupt)."""
+        decision, old, new = str(obj["decision"]), str(obj.get("old", "")), str(obj.get("new", ""))
+        if decision == "manual":
+            return cls(decision, None, old, new)
+        if "edit" in obj:
+            edit = Edit.from_json(obj["edit"])
+        else:  # written before the exact edit was kept: its words, one space before each
+            edit = Edit(int(obj["start"]), int(obj["end"]), tuple(" " + w for w in new.split()),
+                        float(obj.get("confidence", 1.0)), obj.get("category"))
+        return cls(decision, edit, old, new)
+
+    def to_json(self) -> dict:
+        if self.edit is None:
+            return {"decision": self.decision, "old": self.old, "new": self.new}
+        return {"start": self.edit.start, "end": self.edit.end, "old": self.old, "new": self.new,
+                "confidence": round(self.edit.confidence, 4), "category": self.edit.category,
+                "decision": self.decision, "edit": self.edit.to_json()}
 
 
 @dataclass(frozen=True)
@@ -34,16 +68,22 @@ class Correction:
     document: str = ""
     segment: int = -1
     source: str | None = None
-    edits: tuple[dict, ...] = ()
+    edits: tuple[Logged, ...] = ()
     time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def rejected(self) -> list[Logged]:
+        """The edits the editor turned down."""
+        return [e for e in self.edits if e.decision == "rejected" and e.edit is not None]
+
+    def to_json(self) -> dict:
+        return asdict(replace(self, edits=())) | {"edits": [e.to_json() for e in self.edits]}
 
 
 def from_segment(segment: Segment, final: str, document: str = "", index: int = -1) -> Correction:
     """A log record for a segment whose final text differs from its MT."""
-    tokens = tokenize(segment.text)
-    records = [{**e.record(tokens), "decision": d.value} for e, d in zip(segment.edits, segment.decisions)]
+    records = [Logged.from_json(r) for r in segment.to_record()]
     if final != segment.corrected():
-        records.append({"decision": "manual", "old": segment.text, "new": final})
+        records.append(Logged("manual", None, segment.text, final))
     return Correction(segment.text, final, document, index, segment.source, tuple(records))
 
 
@@ -51,7 +91,7 @@ def append(records: Iterable[Correction], path: str | os.PathLike) -> int:
     """Append records to the log under a lock, fsynced; returns how many were written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records]
+    lines = [json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records]
     if not lines:
         return 0
     with FileLock(str(path) + ".lock"):
@@ -79,7 +119,7 @@ def read(path: str | os.PathLike, warn=None) -> tuple[list[Correction], int]:
                         document=str(obj.get("document", "")),
                         segment=int(obj.get("segment", -1)),
                         source=obj.get("source"),
-                        edits=tuple(obj.get("edits", ())),
+                        edits=_readable(obj.get("edits") or ()),
                         time=str(obj.get("time", "")),
                     )
                 )
@@ -87,3 +127,15 @@ def read(path: str | os.PathLike, warn=None) -> tuple[list[Correction], int]:
                 bad += 1
                 warn(f"{path}:{n}: corrupt corrections record skipped")
     return records, bad
+
+
+def _readable(edits: Iterable) -> tuple[Logged, ...]:
+    """The edits of a record that can be read: an unreadable one loses its decision, never
+    the segment's MT and final text, which are what fine-tuning learns from."""
+    out = []
+    for obj in edits:
+        try:
+            out.append(Logged.from_json(obj))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return tuple(out)

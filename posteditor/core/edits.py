@@ -256,6 +256,12 @@ class Segment:
         """The text with every proposed edit applied, as the suggester would have it."""
         return apply_edits(self.text, self.edits) if self.edits else self.text
 
+    def to_record(self) -> list[dict]:
+        """Its edits as the corrections log keeps them: in words for people (``Edit.record``),
+        the decision on each, and the edit exactly (``Edit.to_json``) for programs."""
+        return [{**e.record(self.tokens), "decision": d.value, "edit": e.to_json()}
+                for e, d in zip(self.edits, self.decisions)]
+
 
 __all__ = [
     "Decision",

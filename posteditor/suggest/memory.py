@@ -251,11 +251,9 @@ class Memory(Suggester):
                     self._by_left.setdefault(context[0], []).append(entry)
                 if record.document and record.document not in entry.documents:
                     entry.documents.append(record.document)
-        for raw in record.edits:
-            if not isinstance(raw, dict) or raw.get("decision") != "rejected":
-                continue
-            old, new = str(raw.get("old", "")).split(), str(raw.get("new", "")).split()
-            entry = self._entry(tuple(old), tuple(" " + w for w in new))
+        for logged in record.rejected():
+            edit = logged.edit
+            entry = self._entry(tuple(words(tokens[edit.start:edit.end])), edit.replacement)
             if entry is not None:
                 entry.rejected += 1
                 made.append((entry, (None, None), "rejected"))

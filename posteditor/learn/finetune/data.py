@@ -34,7 +34,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
         for r in records:
-            rejected = any(isinstance(e, dict) and e.get("decision") == "rejected" for e in r.edits)
+            rejected = bool(r.rejected())
             if not r.mt.strip() or not r.final.strip() or (r.final == r.mt and not rejected):
                 stats["no_information"] += 1
                 continue

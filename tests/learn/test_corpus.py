@@ -173,7 +173,7 @@ def test_build_corpus_is_deterministic(data, tmp_path):
 
 
 def test_default_recipe_parses():
-    recipe = Recipe.load(Path(__file__).resolve().parent.parent / "corpora" / "default.toml")
+    recipe = Recipe.load(Path(__file__).resolve().parent.parent.parent / "corpora" / "default.toml")
     assert set(recipe.dev["langs"]) == set(recipe.mlqe["langs"])
     assert 0 < recipe.copy["share"] < 0.5
 

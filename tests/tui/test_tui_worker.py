@@ -21,7 +21,7 @@ from posteditor.tui import worker
 from posteditor.tui.worker import ModelProcess, serve
 from tui_fakes import TableSuggester
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def talk(monkeypatch, suggester, *requests: list[list]) -> list[dict]:

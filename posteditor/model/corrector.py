@@ -90,8 +90,10 @@ class Corrector(Suggester):
         # Dictionary siblings are candidates for a judge: the edit scorer, or calibration that
         # fits one. Without one they are noise (MLQE-PE ro-en dev: 2 of 329 right; the Idlib
         # sample: 25 of its 30 proposals, none right), so the model's own proposals stand alone.
-        judged = self.scorer is not None or not rescore
-        self.siblings = load_siblings(self.dir / SIBLINGS) if judged else {}
+        # The base LM's judgement of each candidate is evidence for the same judge, and costs a
+        # forward pass over every candidate: without one it is not measured either.
+        self.judged = self.scorer is not None or not rescore
+        self.siblings = load_siblings(self.dir / SIBLINGS) if self.judged else {}
 
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
@@ -148,8 +150,11 @@ class Corrector(Suggester):
             found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]
             per_item.append((item, starts, p_copy, found))
         # Each edit alone, judged by the base LM: how much more probable per token the segment becomes.
-        gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for e, _ in found])
-                                  for it, _, _, found in per_item])
+        if self.judged:
+            gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for e, _ in found])
+                                      for it, _, _, found in per_item])
+        else:
+            gains = [[0.0] * len(found) for _, _, _, found in per_item]
         out = []
         for (item, starts, p_copy, found), segment_gains in zip(per_item, gains):
             tokens = tokenize(item.text)

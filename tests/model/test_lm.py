@@ -12,6 +12,7 @@ from posteditor.model import lm
 from posteditor.model.corrector import Corrector
 from posteditor.model.decode import greedy_copy
 from posteditor.suggest.base import Item
+from posteditor.core.edits import Edit
 from posteditor.learn.train import TrainConfig, save_model, train
 
 from conftest import tiny_pairs
@@ -112,10 +113,20 @@ def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_pa
     siblings = [e for e in edits if e.evidence[2] == 1.0]
     assert siblings and all("".join(e.replacement).strip() in ("region", "earth") for e in siblings)
     assert all(0.0 <= e.evidence[0] <= 1.0 and -5.0 <= e.evidence[1] <= 5.0 for e in edits)
+    assert any(e.evidence[1] != 0.0 for e in edits)  # the base LM judged each candidate
     unjudged = Corrector(model)  # no edit scorer to judge them: the model's own proposals only
     assert unjudged.scorer is None
+
+    def not_measured(texts):
+        raise AssertionError("the base LM's judgement is evidence for a judge; with none it is not measured")
+
+    unjudged._log_probs = not_measured
     (edits,) = unjudged.suggest([item])
     assert not [e for e in edits if e.evidence[2] == 1.0]
+    # A candidate found all the same (here put in by hand) is shown, capped, and not judged.
+    unjudged._sibling_candidates = lambda *args: [Edit(4, 5, (" region",), 0.5, "model")]
+    (edits,) = unjudged.suggest([item])
+    assert [(e.inserted, e.confidence, e.evidence[1]) for e in edits] == [("region", 0.15, 0.0)]
 
 
 @pytest.mark.parametrize("word, forms", [("world", ["region", "earth"]), ("worlds", ["regions", "earths"]),

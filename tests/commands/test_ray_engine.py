@@ -29,7 +29,8 @@ TABLE = {"world": ("region", 0.9), "peoples": ("people", 0.3)}
 def local_ray(tiny_base):
     import ray
 
-    path = os.pathsep.join([str(paths.PROJECT_ROOT), str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])
+    here = Path(__file__).resolve().parent  # this module (its suggesters are pickled by name) and tests/ (tui_fakes)
+    path = os.pathsep.join([str(paths.PROJECT_ROOT), str(here), str(here.parent), os.environ.get("PYTHONPATH", "")])
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": path}})
     yield ray

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.core.meta import model_meta
+from posteditor.core.records import Pair
 
 PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 MAX_MINUTES = 10
@@ -63,13 +64,13 @@ def limit_cpus(threads: int) -> None:
         os.sched_setaffinity(0, set(cores[:threads]))
 
 
-def dev_rows(pair: str, data: Path) -> list[dict]:
+def dev_rows(pair: str, data: Path) -> list[Pair]:
     from posteditor.learn.corpus.mlqe import mlqe_pairs
 
-    return [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(data, "dev", [pair])]
+    return mlqe_pairs(data, "dev", [pair])
 
 
-def split(rows: list[dict], n: int, seed: int) -> tuple[list[dict], list[dict]]:
+def split(rows: list[Pair], n: int, seed: int) -> tuple[list[Pair], list[Pair]]:
     """(corrections, test): ``n`` each, from a seeded shuffle."""
     rows = list(rows)
     random.Random(seed).shuffle(rows)
@@ -106,16 +107,16 @@ def without_pair(model: Path, pair: str, where: Path) -> Path:
     return copy
 
 
-def write_parallel(rows: list[dict], where: Path) -> tuple[str, str, str]:
+def write_parallel(rows: list[Pair], where: Path) -> tuple[str, str, str]:
     files = []
     for key in ("mt", "pe", "src"):
         path = where / f"corrections.{key}"
-        path.write_text("".join(" ".join((r[key] or "").split()) + "\n" for r in rows), encoding="utf-8")
+        path.write_text("".join(" ".join((getattr(r, key) or "").split()) + "\n" for r in rows), encoding="utf-8")
         files.append(str(path))
     return tuple(files)
 
 
-def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float, **config) -> dict:
+def finetune_on(rows: list[Pair], model: Path, where: Path, epochs: float, **config) -> dict:
     """Run ``posteditor finetune`` on ``rows`` in a scratch models folder; its numbers."""
     from posteditor.learn.finetune import run as finetune
 
@@ -133,7 +134,7 @@ def finetune_on(rows: list[dict], model: Path, where: Path, epochs: float, **con
 SWEEP = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
-def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[str, list]]:
+def propose(model_dir: Path, sets: dict[str, list[Pair]]) -> tuple[float, dict[str, list]]:
     """The model's threshold and every edit it proposes for each set (run once, then filtered):
     the model with its retranslation, as ``correct`` uses it (the correction memory left out)."""
     from posteditor.pipeline import load_suggester
@@ -142,17 +143,17 @@ def propose(model_dir: Path, sets: dict[str, list[dict]]) -> tuple[float, dict[s
 
     corrector = load_suggester(model_dir, use_memory=False)
     return threshold_of(corrector), {
-        k: suggest_all(corrector, [r["mt"] for r in rows], [r["src"] for r in rows]) for k, rows in sets.items()
+        k: suggest_all(corrector, [r.mt for r in rows], [r.src for r in rows]) for k, rows in sets.items()
     }
 
 
-def ter_at(rows: list[dict], proposed: list, threshold: float) -> tuple[float, int]:
+def ter_at(rows: list[Pair], proposed: list, threshold: float) -> tuple[float, int]:
     """(TER, edits applied) of the MT with the edits at or above ``threshold`` applied."""
     from posteditor.core.metrics import apply_threshold, score
 
-    hyps = apply_threshold([r["mt"] for r in rows], proposed, threshold)
+    hyps = apply_threshold([r.mt for r in rows], proposed, threshold)
     applied = sum(1 for edits in proposed for e in edits if e.confidence >= threshold)
-    return round(score(hyps, [r["pe"] for r in rows])["ter"], 2), applied
+    return round(score(hyps, [r.pe for r in rows])["ter"], 2), applied
 
 
 def main(argv: list[str] | None = None) -> int:

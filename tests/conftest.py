@@ -22,6 +22,7 @@ settings.register_profile("posteditor", deadline=None)
 settings.load_profile("posteditor")
 
 from posteditor.core.edits import Edit, tokenize
+from posteditor.core.records import Pair
 from posteditor.suggest.base import Item, Suggester
 
 _SUBJECTS = ["The family", "Thousands of people", "The army", "The government", "Aid workers",
@@ -34,7 +35,7 @@ _ERRORS = [("the world of", "the region of"), ("in the last week", "last week"),
            ("the peoples", "the people"), ("since two days", "for two days"), ("", "")]
 
 
-def tiny_pairs(n: int = 200, seed: int = 7) -> list[dict]:
+def tiny_pairs(n: int = 200, seed: int = 7) -> list[Pair]:
     """Short synthetic (MT, post-edit) pairs with a few typical MT errors."""
     rng = random.Random(seed)
     rows = []
@@ -43,7 +44,7 @@ def tiny_pairs(n: int = 200, seed: int = 7) -> list[dict]:
         bad, good = rng.choice(_ERRORS)
         tail = f" {bad}" if bad else ""
         fixed = f" {good}" if good else ""
-        rows.append({"mt": f"{subject} {verb}{tail} {place}.", "pe": f"{subject} {verb}{fixed} {place}."})
+        rows.append(Pair(f"{subject} {verb}{tail} {place}.", f"{subject} {verb}{fixed} {place}."))
     return rows
 
 
@@ -56,7 +57,7 @@ def build_tiny_base(out: Path, seed: int = 13) -> Path:
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     rows = tiny_pairs()
-    texts = [r["mt"] for r in rows] + [r["pe"] for r in rows] + ["Source: Context: MT: Corrected:"]
+    texts = [r.mt for r in rows] + [r.pe for r in rows] + ["Source: Context: MT: Corrected:"]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()

@@ -1,11 +1,43 @@
-"""JSON lines files: one record a line, read whole and written atomically."""
+"""JSON lines files: one record a line, read whole and written atomically; and the pair, the
+record of every training and evaluation file (corpus builds, fine-tuning's work files)."""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An MT segment and its post-edit, with what the model may see besides."""
+
+    mt: str
+    pe: str
+    src: str | None = None
+    origin: str | None = None
+    """Where a corpus pair comes from ("mlqe:ro-en", "copy", ...); None for an editor's correction."""
+    prev: str | None = None
+    """The segment before it, as context."""
+
+    def to_json(self) -> dict:
+        """The row as the files hold it: ``src`` always (null without one), ``origin`` and ``prev``
+        only when set, so a correction stays ``{"mt", "pe", "src"}`` as fine-tuning has always
+        written (and signed) it."""
+        row = {"mt": self.mt, "pe": self.pe, "src": self.src}
+        if self.origin is not None:
+            row["origin"] = self.origin
+        if self.prev is not None:
+            row["prev"] = self.prev
+        return row
+
+    @classmethod
+    def from_json(cls, row: dict) -> Pair:
+        """A pair from its row; keys missing take the defaults, others are ignored (``KeyError``
+        without ``mt`` or ``pe``, ``TypeError`` when the row is no object)."""
+        return cls(row["mt"], row["pe"], row.get("src"), row.get("origin"), row.get("prev"))
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
@@ -24,3 +56,13 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(path)
+
+
+def read_pairs(path: str | os.PathLike) -> list[Pair]:
+    """Every pair of a JSON lines file."""
+    return [Pair.from_json(row) for row in read_jsonl(path)]
+
+
+def write_pairs(path: str | os.PathLike, pairs: Iterable[Pair]) -> None:
+    """Write ``pairs`` one a line, atomically (``write_jsonl``)."""
+    write_jsonl(path, (p.to_json() for p in pairs))

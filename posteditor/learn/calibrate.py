@@ -18,9 +18,10 @@ from pathlib import Path
 from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 from posteditor.core.edits import Edit
+from posteditor.core.records import Pair, read_pairs
 
 
-def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
+def sweep(rows: list[Pair], proposals: list[list[Edit]]) -> list[dict]:
     """For every threshold: TER/chrF/BLEU deltas of each dev language, and edit precision.
 
     TER, chrF and BLEU come from cached per-segment statistics, so a threshold costs only the
@@ -31,9 +32,9 @@ def sweep(rows: list[dict], proposals: list[list[Edit]]) -> list[dict]:
 
     by_lang: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        by_lang[row.get("origin", "dev").split(":")[-1]].append(i)
-    mts = [r["mt"] for r in rows]
-    refs = [r["pe"] for r in rows]
+        by_lang[("dev" if row.origin is None else row.origin).split(":")[-1]].append(i)
+    mts = [r.mt for r in rows]
+    refs = [r.pe for r in rows]
     metrics = {
         lang: {name: SegmentMetric([mts[i] for i in idx], [refs[i] for i in idx], metric)
                for name, metric in zip(("ter", "chrf", "bleu"), _metrics())}
@@ -64,25 +65,24 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest.combine import merge
     from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector
-    from posteditor.learn.train import read_jsonl
     from posteditor.learn.threshold import choose
 
     model_dir = Path(model_dir)
-    rows = read_jsonl(dev_path)[:limit]
+    rows = read_pairs(dev_path)[:limit]
     corrector = Corrector(model_dir, rescore=False)
     results = {}
     for use_source in (True, False):
         started = time.time()
-        sources = [r.get("src") if use_source else None for r in rows]
-        proposals = suggest_all(corrector, [r["mt"] for r in rows], sources)
+        sources = [r.src if use_source else None for r in rows]
+        proposals = suggest_all(corrector, [r.mt for r in rows], sources)
         seconds = time.time() - started
         own = sweep(rows, proposals)
-        params, rescored, fitted_on = scorer.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources, proposals,
+        params, rescored, fitted_on = scorer.fit([r.mt for r in rows], [r.pe for r in rows], sources, proposals,
                                                  corrector.piece_count)
         chosen_edits = rescored if params else proposals
         again = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
-            again, retranslations, note = retranslate.fit([r["mt"] for r in rows], [r["pe"] for r in rows], sources)
+            again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
             print(note)
             if again:
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]

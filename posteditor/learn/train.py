@@ -27,6 +27,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file, save_file
 
 from posteditor.core.meta import ModelMeta
+from posteditor.core.records import Pair, read_pairs
 from posteditor.model import lm
 from posteditor.model.siblings import SIBLINGS
 from posteditor.core.textio import InputError
@@ -69,18 +70,14 @@ class TrainConfig:
     """CPU threads for torch (0: torch's default)."""
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _pairs(corpus: Path) -> list[dict]:
+def _pairs(corpus: Path) -> list[Pair]:
     path = corpus / "train.jsonl"
     if not path.is_file():
         raise InputError(f"{path} is missing: build it with `posteditor corpus`")
-    return read_jsonl(path)
+    return read_pairs(path)
 
 
-def batches(pairs: list[dict], tok, config: TrainConfig, start: int):
+def batches(pairs: list[Pair], tok, config: TrainConfig, start: int):
     """Batches of encoded examples from example ``start`` of a fixed shuffled order (epoch
     after epoch); within windows of 32 batches, examples of similar length go together."""
     order = list(range(len(pairs)))
@@ -93,7 +90,7 @@ def batches(pairs: list[dict], tok, config: TrainConfig, start: int):
         encoded = []
         for i in chunk:
             p = pairs[i]
-            prompt, target = lm.encode_pair(tok, p["mt"], p["pe"], p.get("src"), p.get("prev"), config.max_tokens)
+            prompt, target = lm.encode_pair(tok, p.mt, p.pe, p.src, p.prev, config.max_tokens)
             if len(prompt) + len(target) <= config.max_tokens:
                 encoded.append((prompt, target))
         encoded.sort(key=lambda pt: len(pt[0]) + len(pt[1]))
@@ -191,7 +188,7 @@ def save_checkpoint(folder: Path, model, optimizer, step: int, position: int, co
     shutil.rmtree(old, ignore_errors=True)
 
 
-def train(config: TrainConfig, pairs: list[dict] | None = None, callbacks: Sequence[Callable[[int], None]] = ()) -> Path:
+def train(config: TrainConfig, pairs: list[Pair] | None = None, callbacks: Sequence[Callable[[int], None]] = ()) -> Path:
     """Train (or resume) until ``max_steps`` or ``max_minutes``; return the checkpoint folder.
 
     ``pairs`` replaces the corpus (fine-tuning passes the editor's corrections)."""

@@ -44,7 +44,7 @@ def run(*argv) -> int:
 def inputs(folder: Path) -> list[Path]:
     """Three files of the tiny model's kind of sentence: paragraphs, lines, Markdown; some
     segments repeated across files and one too long for the tiny model."""
-    mts = [r["mt"] for r in tiny_pairs(60, seed=3)]
+    mts = [r.mt for r in tiny_pairs(60, seed=3)]
     folder.mkdir()
     a = folder / "a.txt"
     a.write_text(" ".join(mts[:8]) + "\n\n" + " ".join(mts[8:20]) + "\n", encoding="utf-8")

@@ -6,6 +6,7 @@ from posteditor.learn.calibrate import sweep
 from posteditor.learn.threshold import choose
 from posteditor.learn.card import render_card
 from posteditor.core.edits import extract_edits
+from posteditor.core.records import Pair
 from posteditor.learn.threshold import NOTHING
 
 
@@ -36,12 +37,12 @@ def test_choose(table, expected):
 
 def test_sweep_scores_each_language_against_its_post_edits():
     rows = [
-        {"mt": "People fled the world of Idlib.", "pe": "People fled the region of Idlib.", "origin": "mlqe:ro-en"},
-        {"mt": "The vote was held on Sunday.", "pe": "The vote was held on Sunday.", "origin": "mlqe:ru-en"},
+        Pair("People fled the world of Idlib.", "People fled the region of Idlib.", origin="mlqe:ro-en"),
+        Pair("The vote was held on Sunday.", "The vote was held on Sunday.", origin="mlqe:ru-en"),
     ]
-    good = [e for e in extract_edits(rows[0]["mt"], rows[0]["pe"])]
+    good = [e for e in extract_edits(rows[0].mt, rows[0].pe)]
     good = [type(e)(e.start, e.end, e.replacement, 0.9) for e in good]
-    bad = [type(e)(e.start, e.end, e.replacement, 0.4) for e in extract_edits(rows[1]["mt"], "The vote took place Sunday.")]
+    bad = [type(e)(e.start, e.end, e.replacement, 0.4) for e in extract_edits(rows[1].mt, "The vote took place Sunday.")]
     table = sweep(rows, [good, bad])
     at = {r["threshold"]: r for r in table}
     assert at[0.4]["langs"]["ru-en"]["delta_ter"] > 0  # the low-confidence rewrite hurts ru-en

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from posteditor.learn.corpus.pairs import Pair, _match_quotes, _ter_bounds, ter
+from posteditor.core.records import Pair
+from posteditor.learn.corpus.pairs import _match_quotes, _ter_bounds, ter
 from posteditor.learn.corpus.recipe import Recipe, build_corpus
 from posteditor.learn.corpus.roundtrip import apertium_pairs
 from posteditor.core.metrics import detokenize

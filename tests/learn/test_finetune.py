@@ -21,6 +21,7 @@ from posteditor.learn.finetune import refit
 from posteditor.model import versions
 from posteditor.core.corrections import Correction, Logged
 from posteditor.core.edits import Edit, extract_edits
+from posteditor.core.records import Pair, write_pairs
 from posteditor.learn.finetune.config import FinetuneConfig
 from posteditor.learn.finetune.gate import gate
 from posteditor.learn.finetune.data import collect, split_calibration, split_heldout
@@ -52,7 +53,7 @@ def home(tmp_path, monkeypatch, tiny_model):
     shutil.copytree(tiny_model, root / "default", ignore=shutil.ignore_patterns("work", "checkpoints"))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tiny_pairs(100, seed=11)))
+    write_pairs(corpus / "train.jsonl", tiny_pairs(100, seed=11))
     meta_path = root / "default" / "posteditor.json"
     meta = json.loads(meta_path.read_text())
     meta["training"] = {"config": {"corpus": str(corpus)}}
@@ -62,7 +63,7 @@ def home(tmp_path, monkeypatch, tiny_model):
     for ext, lines in MLQE.items():
         (dev / f"dev.{ext}").write_text("\n".join(lines) + "\n")
     log = tmp_path / "corrections.jsonl"
-    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(40, seed=5)], log)
+    corrections.append([record(r.mt, r.pe) for r in tiny_pairs(40, seed=5)], log)
     with open(log, "a", encoding="utf-8") as fh:
         fh.write('{"mt": "The army fled", "fin\n')
         fh.write("\x00\x01 garbage\n")
@@ -89,7 +90,7 @@ def test_collect(tmp_path, records, pairs, stats):
     log = tmp_path / "log.jsonl"
     corrections.append(records, log)
     rows, got = collect([log])
-    assert [(r["mt"], r["pe"]) for r in rows] == pairs
+    assert [(r.mt, r.pe) for r in rows] == pairs
     assert {k: got[k] for k in stats} == stats
 
 
@@ -99,7 +100,7 @@ def test_collect_parallel_files_and_their_errors(tmp_path):
     pe.write_text("a c\n\nc d\n")
     src.write_text("x\ny\nz\n")
     rows, stats = collect([], str(mt), str(pe), str(src))
-    assert rows == [{"mt": "a b", "pe": "a c", "src": "x"}, {"mt": "c d", "pe": "c d", "src": "z"}]
+    assert rows == [Pair("a b", "a c", "x"), Pair("c d", "c d", "z")]
     assert stats["parallel"] == 2
     pe.write_text("a c\n")
     with pytest.raises(InputError, match="different numbers of lines"):
@@ -110,27 +111,27 @@ def test_collect_parallel_files_and_their_errors(tmp_path):
 
 @pytest.mark.parametrize("n", [2, 3, 10, 100])
 def test_split_heldout_is_deterministic_and_never_empty(n):
-    rows = [{"mt": f"segment {i}", "pe": f"segment {i}."} for i in range(n)]
+    rows = [Pair(f"segment {i}", f"segment {i}.") for i in range(n)]
     train, held = split_heldout(rows, 0.15)
     assert 1 <= len(held) < n and len(train) + len(held) == n
     assert split_heldout(list(reversed(rows)), 0.15) == (train, held)
     if n == 100:
         assert 5 <= len(held) <= 30
     # a growing log keeps what it held out: the choice is by hash, not position
-    bigger_train, bigger_held = split_heldout(rows + [{"mt": "new", "pe": "new."}], 0.15)
-    assert n < 10 or {r["mt"] for r in held} <= {r["mt"] for r in bigger_held}
+    bigger_train, bigger_held = split_heldout(rows + [Pair("new", "new.")], 0.15)
+    assert n < 10 or {r.mt for r in held} <= {r.mt for r in bigger_held}
 
 
 def test_split_heldout_needs_two_corrections():
     with pytest.raises(InputError, match="at least 2"):
-        split_heldout([{"mt": "a", "pe": "b"}], 0.15)
+        split_heldout([Pair("a", "b")], 0.15)
 
 
 @pytest.mark.parametrize("n", [1, 3, 4, 5, 20, 100])
 def test_split_calibration_is_stable_and_disjoint(n):
-    held = [{"mt": f"segment {i}", "pe": f"segment {i}."} for i in range(n)]
+    held = [Pair(f"segment {i}", f"segment {i}.") for i in range(n)]
     calibration, gate_half = split_calibration(held)
-    cal_mts, gate_mts = {r["mt"] for r in calibration}, {r["mt"] for r in gate_half}
+    cal_mts, gate_mts = {r.mt for r in calibration}, {r.mt for r in gate_half}
     assert not cal_mts & gate_mts and len(calibration) + len(gate_half) == n
     assert split_calibration(list(reversed(held))) == (calibration, gate_half)
     if n < 4:  # too few to halve: all judge, none choose
@@ -138,8 +139,8 @@ def test_split_calibration_is_stable_and_disjoint(n):
     else:
         assert min(len(calibration), len(gate_half)) >= 2
     if n >= 20:  # by hash, so a growing log keeps each row's side
-        more_cal, more_gate = split_calibration(held + [{"mt": "new", "pe": "new."}])
-        assert cal_mts <= {r["mt"] for r in more_cal} and gate_mts <= {r["mt"] for r in more_gate}
+        more_cal, more_gate = split_calibration(held + [Pair("new", "new.")])
+        assert cal_mts <= {r.mt for r in more_cal} and gate_mts <= {r.mt for r in more_gate}
     if n == 100:
         assert 30 <= len(calibration) <= 70
         # a second hash: the halves do not follow the first hash, which chose the held-out rows
@@ -197,7 +198,7 @@ def scores(heldout, dev, seen=None):
         base = model_dir.name != "model"
         if seen is not None:
             threshold = json.loads((model_dir / "posteditor.json").read_text()).get("min_confidence")
-            seen.append((base, threshold, [r["mt"] for r in sets["heldout"]]))
+            seen.append((base, threshold, [r.mt for r in sets["heldout"]]))
         return {"heldout": 30.0 if base else heldout, "dev": 20.0 if base else dev}
     return scorer
 
@@ -220,17 +221,17 @@ class Proposer(Suggester):
 
 def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, monkeypatch):
     log = home.parent / "sourced.jsonl"
-    rows = [dict(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
-    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in rows], log)
+    rows = [replace(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
+    corrections.append([Correction(r.mt, r.pe, source=r.src) for r in rows], log)
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
     calibration, gate_half = split_calibration(split_heldout(collect([log])[0], FAST.heldout_fraction)[1])
-    assert len(calibration) >= 2 and any(r["mt"] != r["pe"] for r in calibration)
-    proposer = Proposer({r["mt"]: r["pe"] for r in rows})
+    assert len(calibration) >= 2 and any(r.mt != r.pe for r in calibration)
+    proposer = Proposer({r.mt: r.pe for r in rows})
     monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     seen = []
     finetune.run(out="ft-own", cfg=FAST, scorer=scores(28.0, 20.0, seen))
     # chosen on the calibration half alone, sources included
-    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in calibration]
+    assert [(it.text, it.source) for it in proposer.asked] == [(r.mt, r.src) for r in calibration]
     meta = json.loads((home / "ft-own" / "posteditor.json").read_text())
     chosen = meta["finetune"]["calibration"]
     assert meta["min_confidence"] == chosen["threshold"] == 0.7 and chosen["segments"] == len(calibration)
@@ -238,9 +239,9 @@ def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, mo
     card = (home / "ft-own" / "README.md").read_text()
     assert f"the new model's, 0.7, was chosen on {len(calibration)} held-out corrections" in card
     # the gate judges both models on the other half only, each at its own threshold
-    gate_mts = [r["mt"] for r in gate_half]
+    gate_mts = [r.mt for r in gate_half]
     assert seen == [(True, 0.0, gate_mts), (False, 0.7, gate_mts)]
-    assert not set(gate_mts) & {r["mt"] for r in calibration}
+    assert not set(gate_mts) & {r.mt for r in calibration}
 
 
 def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections(home, monkeypatch):
@@ -249,8 +250,8 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     from posteditor.suggest.base import Item
 
     log = home.parent / "sourced.jsonl"
-    rows = [dict(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
-    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in rows], log)
+    rows = [replace(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
+    corrections.append([Correction(r.mt, r.pe, source=r.src) for r in rows], log)
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
     train_rows, heldout = split_heldout(collect([log])[0], FAST.heldout_fraction)
     # A base scorer fitted on dev edits that say "an edit the model is 0.72 sure of is wrong,
@@ -263,28 +264,28 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     meta_path = home / "default" / "posteditor.json"
     meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "edit_scorer": base_scorer,
                                      "min_confidence": 0.5}))
-    proposer = Proposer({r["mt"]: r["pe"] for r in rows})
+    proposer = Proposer({r.mt: r.pe for r in rows})
     proposer.piece_count = len
     monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     seen = []
     finetune.run(out="ft-taste", cfg=FAST, scorer=scores(28.0, 20.0, seen))
     # the base model proposed in the training corrections (never the held-out ones), sources included
-    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in train_rows]
+    assert [(it.text, it.source) for it in proposer.asked] == [(r.mt, r.src) for r in train_rows]
     meta = json.loads((home / "ft-taste" / "posteditor.json").read_text())
     ft, learnt = meta["finetune"], meta["edit_scorer"]
-    fixes = sum(r["mt"] != r["pe"] for r in train_rows)
+    fixes = sum(r.mt != r.pe for r in train_rows)
     assert learnt["editor_edits"] == ft["data"]["editor_edits"] == ft["calibration"]["scorer"]["editor_edits"]
     assert learnt["editor_edits"] >= len(train_rows) + fixes and learnt["editor_right"] >= fixes > 0
     assert learnt["edits"] == 40 and len(learnt["data"]["y"]) == 40 + learnt["editor_edits"]
     # the new model keeps the base threshold; every held-out correction judges it
     assert meta["min_confidence"] == 0.5 and ft["data"]["calibration"] == 0
-    assert seen[0][2] == seen[1][2] == [r["mt"] for r in heldout] and seen[1][1] == 0.5
+    assert seen[0][2] == seen[1][2] == [r.mt for r in heldout] and seen[1][1] == 0.5
     # and its confidence now follows the editor: a fix like theirs is worth applying, the guess is not
-    row = next(r for r in train_rows if r["mt"] != r["pe"])
-    fix, guess = proposer.suggest([Item(row["mt"], row["src"])])[0][-2:]
-    tokens = tokenize(row["mt"])
+    row = next(r for r in train_rows if r.mt != r.pe)
+    fix, guess = proposer.suggest([Item(row.mt, row.src)])[0][-2:]
+    tokens = tokenize(row.mt)
     assert EditScorer(base_scorer, len).rescore(tokens, [fix], None)[0].confidence == 0.5
-    rescored = EditScorer(learnt, len).rescore(tokens, [fix, guess], row["src"])
+    rescored = EditScorer(learnt, len).rescore(tokens, [fix, guess], row.src)
     assert rescored[0].confidence > 0.5 > rescored[1].confidence
     assert "its edit scorer was refitted on the base model's" in (home / "ft-taste" / "README.md").read_text()
     listed = versions.Version("ft-taste", home / "ft-taste", meta).metrics()  # as `posteditor models list` shows it
@@ -292,14 +293,14 @@ def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections
     # The next fine-tune starts from ft-taste, which was trained on those corrections: its edits
     # there would be no test of it, and the scorer has them already. Only new corrections count.
     assert versions.current_name(home) == "ft-taste"
-    later = [dict(r, src=f"later {i}") for i, r in enumerate(tiny_pairs(30, seed=8))]
-    corrections.append([Correction(r["mt"], r["pe"], source=r["src"]) for r in later], log)
-    proposer.fixes.update({r["mt"]: r["pe"] for r in later})
+    later = [replace(r, src=f"later {i}") for i, r in enumerate(tiny_pairs(30, seed=8))]
+    corrections.append([Correction(r.mt, r.pe, source=r.src) for r in later], log)
+    proposer.fixes.update({r.mt: r.pe for r in later})
     proposer.asked.clear()
     finetune.run(out="ft-later", cfg=FAST, scorer=scores(28.0, 20.0))
     later_train, _ = split_heldout(collect([log])[0], FAST.heldout_fraction)
-    fresh = [r for r in later_train if r["src"].startswith("later")]
-    assert [(it.text, it.source) for it in proposer.asked] == [(r["mt"], r["src"]) for r in fresh]
+    fresh = [r for r in later_train if r.src.startswith("later")]
+    assert [(it.text, it.source) for it in proposer.asked] == [(r.mt, r.src) for r in fresh]
     again = json.loads((home / "ft-later" / "posteditor.json").read_text())
     sc = again["finetune"]["calibration"]["scorer"]
     assert sc["already_learnt"] == len(later_train) - len(fresh) and sc["fitted_before"] == len(learnt["data"]["y"])
@@ -313,8 +314,8 @@ def test_a_scorer_refit_sees_sources_as_the_model_does_and_needs_a_threshold_tha
         info = type("Info", (), {"use_source": False})()
         piece_count = staticmethod(len)
 
-    rows = [{"mt": "the king came .", "pe": "the King came .", "src": "kuningas tuli"}]
-    proposer = NoSource({rows[0]["mt"]: rows[0]["pe"]})
+    rows = [Pair("the king came .", "the King came .", "kuningas tuli")]
+    proposer = NoSource({rows[0].mt: rows[0].pe})
     monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
     labels = finetune.editor_edits("model", rows, learnt=set())
     assert [it.source for it in proposer.asked] == [None] and sorted(labels["y"]) == [0, 1] and labels["skipped"] == 0
@@ -340,7 +341,7 @@ def test_unusable_scorer_data_keeps_the_base_scorer(capsys):
 
 def test_too_few_held_out_corrections_keep_the_base_threshold(home, monkeypatch, capsys):
     log = home.parent / "few.jsonl"
-    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)
+    corrections.append([record(r.mt, r.pe) for r in tiny_pairs(8, seed=3)], log)
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
     monkeypatch.setattr("posteditor.model.corrector.Corrector", None)  # nothing to choose on: the model is not asked
     seen = []
@@ -356,7 +357,7 @@ def test_too_few_corrections_for_a_base_that_applies_nothing_stop_before_trainin
     meta_path = home / "default" / "posteditor.json"
     meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "min_confidence": 1.01}))
     log = home.parent / "few.jsonl"
-    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(8, seed=3)], log)
+    corrections.append([record(r.mt, r.pe) for r in tiny_pairs(8, seed=3)], log)
     monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
     with pytest.raises(InputError, match=r"too few corrections to judge a fine-tune: \d+ in all"):
         finetune.run(out="ft-futile", cfg=FAST, scorer=scores(28.0, 20.0))
@@ -411,7 +412,7 @@ def test_an_interrupted_run_leaves_the_current_model_untouched_and_resumes(home,
     planned = {k: json.loads((work / "plan.json").read_text())["data"][k] for k in ("train", "calibration", "heldout")}
 
     # New corrections meanwhile do not change a resumed run's data.
-    corrections.append([record(r["mt"], r["pe"]) for r in tiny_pairs(20, seed=99)], home.parent / "corrections.jsonl")
+    corrections.append([record(r.mt, r.pe) for r in tiny_pairs(20, seed=99)], home.parent / "corrections.jsonl")
     again = StopAt()
     name, passed, _ = finetune.run(out="ft-new", cfg=FAST, scorer=scores(28.0, 20.0, seen), callbacks=[again])
     assert "resuming" in capsys.readouterr().err
@@ -495,7 +496,7 @@ def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
     learnt = meta["finetune"]["calibration"]["retranslation"]
     train_rows = split_heldout(collect([log])[0], FAST.heldout_fraction)[0]
     assert learnt["refitted"] and learnt["translations"] == len(train_rows) == meta["retranslation"]["translations"]
-    assert learnt["closer"] == sum(r["mt"] != r["pe"] for r in train_rows) >= 10
+    assert learnt["closer"] == sum(r.mt != r.pe for r in train_rows) >= 10
     card = (home / "ft-rt" / "README.md").read_text()
     assert f"was refitted on the {learnt['translations']} training corrections Apertium translates" in card
 

@@ -59,7 +59,7 @@ def test_a_saved_model_is_a_small_fp16_adapter_that_loads(tiny_model):
     assert isinstance(corrector.suggest([Item("The army fled the world of Hama.")])[0], list)
 
 
-@pytest.mark.parametrize("text", [r["mt"] for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
+@pytest.mark.parametrize("text", [r.mt for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
 def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     corrector = Corrector(tiny_model)
     prompt, draft = corrector._encode(Item(text))
@@ -77,7 +77,7 @@ def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
     from posteditor.model.decode import row_cache as _row_cache
 
     corrector = Corrector(tiny_model)
-    items = [Item(r["mt"]) for r in tiny_pairs(4, seed=5)]
+    items = [Item(r.mt) for r in tiny_pairs(4, seed=5)]
     encoded = [corrector._encode(it) for it in items]
     *_, cache = corrector._verify(encoded)
     for row, (prompt, draft) in enumerate(encoded):

@@ -10,6 +10,7 @@ import pytest
 from posteditor.suggest import retranslate as rt
 from posteditor.suggest.combine import Combined, merge
 from posteditor.core.edits import Edit, apply_edits, tokenize
+from posteditor.core.records import Pair
 from posteditor.suggest.base import Item, Suggester
 
 ROMANIAN = "Primăria a anunțat că podul din centrul orașului va fi închis două săptămâni pentru reparații."
@@ -189,7 +190,7 @@ def test_installed_needs_the_program_and_every_mode(tmp_path, monkeypatch):
     assert rt.installed(tmp_path) == {}
 
 
-def _corrections(n: int, strays: int) -> tuple[list[dict], dict[str, str]]:
+def _corrections(n: int, strays: int) -> tuple[list[Pair], dict[str, str]]:
     """``n`` corrections with Romanian-looking sources, the first ``strays`` of them MT that
     strays (the editor wrote what Apertium says); the rest good MT the editor kept."""
     rows, table = [], {}
@@ -197,23 +198,23 @@ def _corrections(n: int, strays: int) -> tuple[list[dict], dict[str, str]]:
         src = f"Sursa numărul {k} spune ceva despre orașul {k}."
         table[src] = f"The source number {k} says something about the city {k}."
         if k < strays:
-            rows.append({"mt": f"Unrelated words about the Commission and its regulation number {k} apply.",
-                         "pe": f"Source number {k} says something about the city {k}.", "src": src})
+            rows.append(Pair(f"Unrelated words about the Commission and its regulation number {k} apply.",
+                             f"Source number {k} says something about the city {k}.", src))
         else:
-            rows.append({"mt": table[src], "pe": table[src], "src": src})
+            rows.append(Pair(table[src], table[src], src))
     return rows, table
 
 
 def test_refit_learns_the_editor_rows_and_keeps_them():
     rows, table = _corrections(40, 15)
-    x, y, index, _, langs = rt.labelled([r["mt"] for r in rows], [r["pe"] for r in rows], [r["src"] for r in rows],
+    x, y, index, _, langs = rt.labelled([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows],
                                         CHAINS, fake_run(table))
     assert len(y) == 40 and y.sum() == 15 and index == list(range(40)) and langs == {"ro"}
     keys = [f"k{i}" for i in index]
     alone = rt.refit(None, x, y, 4.0, keys, ["ro"])  # a base without retranslation learns from the editor alone
     assert alone is not None and alone["translations"] == 40 and alone["closer"] == 15 and alone["chains"] == ["ro"]
     assert alone["data"]["k"] == keys and alone["data"]["w"] == [4.0] * 40
-    scored = rt.Retranslator(alone, CHAINS, fake_run(table)).suggest([Item(r["mt"], r["src"]) for r in rows[:1]])
+    scored = rt.Retranslator(alone, CHAINS, fake_run(table)).suggest([Item(r.mt, r.src) for r in rows[:1]])
     assert scored[0][0].confidence > 0.5
     more = rt.refit(alone, x[:5], y[:5], 1.0, ["m"] * 5, ["ro"])
     assert more["translations"] == 45 and more["editor_translations"] == 45 and more["data"]["k"][:40] == keys
@@ -227,7 +228,7 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: CHAINS)
     monkeypatch.setattr(rt, "translate", fake_run(table))
     meta: dict = {}
-    summary = refit.refit_retranslation(meta, rows + [{"mt": "No source.", "pe": "No source!", "src": None}], 4.0)
+    summary = refit.refit_retranslation(meta, rows + [Pair("No source.", "No source!")], 4.0)
     assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0}
     assert meta["retranslation"]["translations"] == 40
     # The same corrections again (a later fine-tune on the same log): nothing new to learn.

@@ -186,7 +186,7 @@ def test_calibrate_command(tiny_model, tmp_path, capsys):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
     dev = tmp_path / "dev.jsonl"
-    dev.write_text("".join(json.dumps(r | {"origin": "mlqe:ro-en"}) + "\n" for r in tiny_pairs(30, seed=5)))
+    dev.write_text("".join(json.dumps(r.to_json() | {"origin": "mlqe:ro-en"}) + "\n" for r in tiny_pairs(30, seed=5)))
     assert main(["calibrate", "--model", str(model), "--dev", str(dev)]) == 0
     meta = json.loads((model / "posteditor.json").read_text())
     assert meta["dev"]["segments"] == 30 and "min_confidence" in meta

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Sequence
 
 from posteditor.core.metrics import detokenize
-from posteditor.learn.corpus.pairs import _ARTIFACT, Pair, _lines
+from posteditor.core.records import Pair
+from posteditor.learn.corpus.pairs import _ARTIFACT, _lines
 
 
 def mlqe_pairs(

@@ -1,4 +1,7 @@
-"""What every source of training pairs shares: the pair, sentence TER, digests for caches."""
+"""What every source of training pairs shares: sentence TER, text filters, digests for caches.
+
+The pair itself is ``posteditor.core.records.Pair``, the row of every training file.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -31,14 +33,6 @@ _CURLY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _FILTER_VERSION = 4  # bump when a filter of wmt_pairs or apertium_pairs changes: invalidates their caches
 _CODE_DIGEST = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()[:16]
 """Part of the corpus signature: the code that builds it (this folder)."""
-
-
-@dataclass(frozen=True)
-class Pair:
-    mt: str
-    pe: str
-    src: str | None
-    origin: str
 
 
 def log(message: str) -> None:

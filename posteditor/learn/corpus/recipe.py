@@ -16,13 +16,13 @@ import re
 import time
 import tomllib
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from posteditor.core.records import write_jsonl
+from posteditor.core.records import Pair, write_pairs
 from posteditor.model.siblings import SIBLINGS
-from posteditor.learn.corpus.pairs import _CODE_DIGEST, Pair, log, _digest, _files_digest, _words_ok
+from posteditor.learn.corpus.pairs import _CODE_DIGEST, log, _digest, _files_digest, _words_ok
 from posteditor.learn.corpus.mlqe import mlqe_pairs
 from posteditor.learn.corpus.wmt import wmt_pairs
 from posteditor.learn.corpus.wmt import wmt_references
@@ -52,7 +52,7 @@ class Recipe:
 
 def _with_sources(pairs: Iterable[Pair], rate: float, rng: random.Random) -> list[Pair]:
     """Keep each pair's source with probability ``rate`` so the model learns to work without one."""
-    return [p if p.src and rng.random() < rate else Pair(p.mt, p.pe, None, p.origin) for p in pairs]
+    return [p if p.src and rng.random() < rate else replace(p, src=None) for p in pairs]
 
 
 def _sample(items: list, n: int | None, rng: random.Random) -> list:
@@ -118,8 +118,8 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
                         rng("dev-src"))
     rng("shuffle").shuffle(train)
     rng("shuffle").shuffle(dev)
-    write_jsonl(out_dir / "train.jsonl", (asdict(p) for p in train))
-    write_jsonl(out_dir / "dev.jsonl", (asdict(p) for p in dev))
+    write_pairs(out_dir / "train.jsonl", train)
+    write_pairs(out_dir / "dev.jsonl", dev)
     stats = _stats(recipe, data_root, train, dev, time.time() - started)
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats

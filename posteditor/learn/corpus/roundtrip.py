@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
-from posteditor.core.records import write_jsonl
+from posteditor.core.records import Pair, read_pairs, write_pairs
 from posteditor.suggest.retranslate import apertium
-from posteditor.learn.corpus.pairs import APERTIUM_MODES, _ESPERANTO_LETTERS, _FILTER_VERSION, Pair, log, ter, _ter_bounds, _digest, _files_digest, _normalize_space
+from posteditor.learn.corpus.pairs import APERTIUM_MODES, _ESPERANTO_LETTERS, _FILTER_VERSION, log, ter, _ter_bounds, _digest, _files_digest, _normalize_space
 
 
 def _modes_digest(pivot: str) -> str:
@@ -73,7 +72,7 @@ def apertium_pairs(
         key = _digest(_FILTER_VERSION, list(pivots), per_sentence, max_ter, modes, list(sentences))
         cache = Path(cache_dir) / f"apertium-pairs-{key}.jsonl"
         if cache.is_file():
-            return [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
+            return read_pairs(cache)
     pairs = []
     for k, pivot in enumerate(pivots):
         n = len(pivots)
@@ -85,5 +84,5 @@ def apertium_pairs(
             if upper <= max_ter or (lower <= max_ter and ter(mt, pe) <= max_ter):
                 pairs.append(Pair(mt, pe, mid, f"apertium:{pivot}"))
     if cache:
-        write_jsonl(cache, (asdict(p) for p in pairs))
+        write_pairs(cache, pairs)
     return pairs

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from posteditor.core.records import write_jsonl
-from posteditor.learn.corpus.pairs import _ARTIFACT, _FILTER_VERSION, Pair, log, _ter_bounds, _exact_ters, _lines, _digest, _files_digest, _normalize_space, _match_quotes, _words_ok
+from posteditor.core.records import Pair, read_pairs, write_pairs
+from posteditor.learn.corpus.pairs import _ARTIFACT, _FILTER_VERSION, log, _ter_bounds, _exact_ters, _lines, _digest, _files_digest, _normalize_space, _match_quotes, _words_ok
 
 
 def _wmt_sets(root: Path, years: Sequence[str]):
@@ -62,7 +60,7 @@ def wmt_pairs(
     params = (_FILTER_VERSION, max_ter, min_ter, list(years), min_words, max_words, max_per_ref, seed)
     cache = Path(cache_dir) / f"wmt-{_digest(params, _files_digest(files))}.jsonl" if cache_dir else None
     if cache and cache.is_file():
-        return [Pair(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines()]
+        return read_pairs(cache)
     started = time.time()
     best: dict[tuple, tuple[float, Pair]] = {}
     ambiguous: list[tuple[tuple, Pair]] = []
@@ -108,5 +106,5 @@ def wmt_pairs(
         pairs += candidates[:max_per_ref]
     log(f"wmt: {len(pairs)} pairs kept in {time.time() - started:.0f}s")
     if cache:
-        write_jsonl(cache, (asdict(p) for p in pairs))
+        write_pairs(cache, pairs)
     return pairs

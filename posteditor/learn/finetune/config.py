@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-Scorer = Callable[[Path, dict[str, list[dict]]], dict[str, float]]
+from posteditor.core.records import Pair
+
+Scorer = Callable[[Path, dict[str, list[Pair]]], dict[str, float]]
 """TER per set (``heldout``, ``dev``) of a model folder: ``score.ter_scores`` unless a test gives another."""
 
 

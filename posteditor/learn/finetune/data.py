@@ -17,6 +17,7 @@ from typing import Sequence
 
 from posteditor.core import paths
 from posteditor.core.corrections import read
+from posteditor.core.records import Pair, read_pairs
 from posteditor.core.textio import InputError, read_text
 
 MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
@@ -25,10 +26,10 @@ MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 # --- 1. collect ------------------------------------------------------------------------
 
 
-def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[dict], dict]:
-    """Training pairs ``{"mt", "pe", "src"}`` from corrections logs and parallel files."""
+def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[Pair], dict]:
+    """Training pairs (MT, final text, source) from corrections logs and parallel files."""
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
-    pairs: dict[tuple[str, str | None], dict] = {}
+    pairs: dict[tuple[str, str | None], Pair] = {}
     for log in logs:
         records, corrupt = read(log)
         stats["records"] += len(records)
@@ -38,7 +39,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
             if not r.mt.strip() or not r.final.strip() or (r.final == r.mt and not rejected):
                 stats["no_information"] += 1
                 continue
-            pairs[(r.mt, r.source)] = {"mt": r.mt, "pe": r.final, "src": r.source}
+            pairs[(r.mt, r.source)] = Pair(r.mt, r.final, r.source)
     if mt or pe:
         if not (mt and pe):
             raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")
@@ -48,20 +49,20 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
             raise InputError(f"{mt}, {pe}{', ' + src if src else ''}: different numbers of lines")
         for m, p, s in zip(files[0], files[1], sources):
             if m.strip() and p.strip():
-                pairs[(m, s)] = {"mt": m, "pe": p, "src": s}
+                pairs[(m, s)] = Pair(m, p, s)
                 stats["parallel"] += 1
     rows = list(pairs.values())
-    stats["fixes"] = sum(r["mt"] != r["pe"] for r in rows)
+    stats["fixes"] = sum(r.mt != r.pe for r in rows)
     stats["leave_alone"] = len(rows) - stats["fixes"]
     return rows, stats
 
 
-def _hash(row: dict, salt: str = "") -> float:
-    digest = hashlib.sha1(f"{salt}{row['mt']}\t{row.get('src') or ''}".encode()).hexdigest()
+def _hash(row: Pair, salt: str = "") -> float:
+    digest = hashlib.sha1(f"{salt}{row.mt}\t{row.src or ''}".encode()).hexdigest()
     return int(digest[:12], 16) / 16**12
 
 
-def _by_hash(rows: list[dict], fraction: float, least: int, salt: str = "") -> tuple[list[dict], list[dict]]:
+def _by_hash(rows: list[Pair], fraction: float, least: int, salt: str = "") -> tuple[list[Pair], list[Pair]]:
     """(rest, chosen): rows whose hash falls under ``fraction``, at least ``least`` each side.
     By hash, not position, so a row keeps its side as the log grows."""
     ranked = sorted(rows, key=lambda r: _hash(r, salt))
@@ -70,14 +71,14 @@ def _by_hash(rows: list[dict], fraction: float, least: int, salt: str = "") -> t
     return ranked[n:], ranked[:n]
 
 
-def split_heldout(rows: list[dict], fraction: float) -> tuple[list[dict], list[dict]]:
+def split_heldout(rows: list[Pair], fraction: float) -> tuple[list[Pair], list[Pair]]:
     """(train, held out): a row is held out when its hash falls under ``fraction``."""
     if len(rows) < 2:
         raise InputError(f"fine-tuning needs at least 2 corrections (one is held out to judge it); found {len(rows)}")
     return _by_hash(rows, fraction, 1)
 
 
-def split_calibration(heldout: list[dict]) -> tuple[list[dict], list[dict]]:
+def split_calibration(heldout: list[Pair]) -> tuple[list[Pair], list[Pair]]:
     """(calibration, gate): the held-out rows halved by a second hash, so the gate never scores
     the data that chose the new model's threshold. Under 4 rows a half would be one segment:
     all go to the gate, and the new model keeps its base model's threshold."""
@@ -127,8 +128,9 @@ def build_base_corpus(base_meta: dict, corpus: Path | None, log) -> None:
         log(f"note: could not build {corpus} ({exc})")
 
 
-def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:
-    """``n`` pairs drawn uniformly from ``corpus/train.jsonl`` in one pass (reservoir)."""
+def replay_sample(corpus: Path | None, n: int, seed: int) -> list[Pair]:
+    """``n`` pairs drawn uniformly from ``corpus/train.jsonl`` in one pass (reservoir), each
+    as a correction is (no origin, no context)."""
     if corpus is None or not (corpus / "train.jsonl").is_file() or n <= 0:
         return []
     rng, kept = random.Random(seed), []
@@ -142,7 +144,7 @@ def replay_sample(corpus: Path | None, n: int, seed: int) -> list[dict]:
     for line in kept:
         try:
             row = json.loads(line)
-            rows.append({"mt": row["mt"], "pe": row["pe"], "src": row.get("src")})
+            rows.append(Pair(row["mt"], row["pe"], row.get("src")))
         except (ValueError, KeyError, TypeError):
             continue
     return rows
@@ -156,21 +158,20 @@ def corpus_dev(base_meta: dict, log) -> Path | None:
     return corpus / "dev.jsonl" if corpus else None
 
 
-def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[dict], str]:
-    """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``."""
+def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[Pair], str]:
+    """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``, each
+    pair as a correction is (no origin, no context)."""
     langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]
-    rows: list[dict] = []
+    rows: list[Pair] = []
     if langs and size > 0:
         from posteditor.learn.corpus.mlqe import mlqe_pairs  # detokenized, as the model reads text
 
         each = math.ceil(size / len(langs))
         for lang in langs:
-            found = [{"mt": p.mt, "pe": p.pe, "src": p.src} for p in mlqe_pairs(paths.data_root(), "dev", [lang])]
-            rows += sorted((r for r in found if r["mt"] not in exclude), key=_hash)[:each]
+            found = [Pair(p.mt, p.pe, p.src) for p in mlqe_pairs(paths.data_root(), "dev", [lang])]
+            rows += sorted((r for r in found if r.mt not in exclude), key=_hash)[:each]
         return rows[:size], f"MLQE-PE dev, {min(size, len(rows))} segments of {', '.join(langs)}"
     if corpus is not None and (corpus / "dev.jsonl").is_file() and size > 0:
-        with open(corpus / "dev.jsonl", encoding="utf-8") as fh:
-            found = [json.loads(line) for line in fh if line.strip()]
-        found = [{"mt": r["mt"], "pe": r["pe"], "src": r.get("src")} for r in found if r["mt"] not in exclude]
+        found = [Pair(p.mt, p.pe, p.src) for p in read_pairs(corpus / "dev.jsonl") if p.mt not in exclude]
         return sorted(found, key=_hash)[:size], f"{corpus / 'dev.jsonl'}, {min(size, len(found))} segments"
     return [], "none found"

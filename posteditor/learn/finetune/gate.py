@@ -10,7 +10,7 @@ from pathlib import Path
 
 from posteditor.core import paths
 from posteditor.core.meta import ModelMeta
-from posteditor.core.records import read_jsonl
+from posteditor.core.records import read_pairs
 from posteditor.core.textio import InputError
 from posteditor.learn.card import finetune_card
 from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
@@ -41,21 +41,21 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta = ModelMeta.load(trained_dir).to_dict()
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
     # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
-    learnt = refit_retranslation(meta, read_jsonl(work / "train.jsonl"), cfg.scorer_weight)
+    learnt = refit_retranslation(meta, read_pairs(work / "train.jsonl"), cfg.scorer_weight)
     ModelMeta(meta).write(trained_dir)
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():
             raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
         calibration = refit_scorer(meta, json.loads(labels_file.read_text(encoding="utf-8")), cfg.scorer_weight)
     else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
-        calibration = own_threshold(trained_dir, read_jsonl(cal_file) if cal_file.is_file() else []) or {
+        calibration = own_threshold(trained_dir, read_pairs(cal_file) if cal_file.is_file() else []) or {
             "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
     meta["min_confidence"] = calibration["threshold"]
     if learnt:
         calibration["retranslation"] = learnt
     ModelMeta(meta).write(trained_dir)  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
-    sets = {k: read_jsonl(work / f"{k}.jsonl") for k in ("heldout", "dev")}
+    sets = {k: read_pairs(work / f"{k}.jsonl") for k in ("heldout", "dev")}
     new = scorer(trained_dir, sets)
     passed, reasons = gate(plan, new, cfg.tolerance)
     trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}

@@ -6,6 +6,7 @@ what it did, for the model card.
 
 from __future__ import annotations
 
+from posteditor.core.records import Pair
 from posteditor.learn.finetune.config import _log
 
 
@@ -33,7 +34,7 @@ def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
                        "already_learnt": labels.get("skipped", 0)}}
 
 
-def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | None:
+def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | None:
     """Teach retranslation (``meta``, updated in place) from the training corrections given with
     a source Apertium translates: each says whether Apertium's translation is nearer the
     editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
@@ -44,12 +45,12 @@ def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | N
     chains, base = retranslate.installed(), meta.get("retranslation")
     base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
     seen = learnt_from(base)
-    todo = [r for r in rows if r.get("src") and segment_key(r["mt"], r["src"]) not in seen]
+    todo = [r for r in rows if r.src and segment_key(r.mt, r.src) not in seen]
     if not chains or not todo:
         return None
     try:
-        x, y, index, _, langs = retranslate.labelled([r["mt"] for r in todo], [r["pe"] for r in todo],
-                                                     [r["src"] for r in todo], chains)
+        x, y, index, _, langs = retranslate.labelled([r.mt for r in todo], [r.pe for r in todo],
+                                                     [r.src for r in todo], chains)
     except retranslate.FAILURES as exc:
         _log(f"note: Apertium failed ({exc}); retranslation left as it was")
         return None
@@ -58,7 +59,7 @@ def refit_retranslation(meta: dict, rows: list[dict], weight: float) -> dict | N
     summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
                "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
     try:
-        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i]["mt"], todo[i]["src"]) for i in index], langs)
+        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src) for i in index], langs)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
         _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
         return summary | {"reason": "the base model's retranslation data is unusable"}

@@ -42,14 +42,14 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
 from posteditor.core import paths
 from posteditor.core.meta import model_meta
-from posteditor.core.records import read_jsonl, write_jsonl
+from posteditor.core.records import read_pairs, write_pairs
 from posteditor.core.textio import InputError, atomic_write
 from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
 from posteditor.learn.finetune.data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
@@ -87,7 +87,7 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     if not replay:
         where = corpus / "train.jsonl" if corpus else "(the model's posteditor.json names no corpus)"
         _log(f"note: base training data {where} not found; fine-tuning without replay (the model may forget more)")
-    dev, dev_from = dev_sample(cfg.dev_size, {r["mt"] for r in rows}, corpus)
+    dev, dev_from = dev_sample(cfg.dev_size, {r.mt for r in rows}, corpus)
     if not dev:
         _log("note: no base dev set found (MLQE-PE dev or the corpus dev.jsonl); the gate judges the held-out corrections only")
     _log(f"{len(train_rows)} training corrections ({stats['fixes']} fixes, {stats['leave_alone']} leave-alone in all), "
@@ -107,8 +107,8 @@ def prepare(work: Path, base: Path, logs: Sequence[Path], parallel: tuple, cfg: 
     else:
         labels = None
     for name, data in dict(train=train_rows, calibration=calibration, heldout=heldout, replay=replay, dev=dev).items():
-        write_jsonl(work / f"{name}.jsonl", data)
-    signature = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+        write_pairs(work / f"{name}.jsonl", data)
+    signature = hashlib.sha256(json.dumps([r.to_json() for r in rows], sort_keys=True).encode()).hexdigest()[:16]
     plan = {
         "base": {"name": base.name, "path": str(base.resolve()), "min_confidence": base_meta.get("min_confidence")},
         "config": asdict(cfg),
@@ -133,9 +133,9 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     cfg = FinetuneConfig(**plan["config"])
     base = Path(plan["base"]["path"])
     meta = model_meta(base)
-    rows = read_jsonl(work / "train.jsonl") + read_jsonl(work / "replay.jsonl")
+    rows = read_pairs(work / "train.jsonl") + read_pairs(work / "replay.jsonl")
     if not meta.get("use_source", True):  # the model corrects without sources: train it so, at less cost
-        rows = [dict(r, src=None) for r in rows]
+        rows = [replace(r, src=None) for r in rows]
     if not rows:
         raise InputError("no usable training pairs")
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from posteditor.core.records import Pair
 
 
-def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]:
+def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]:
     """TER of what ``correct`` would write with the model alone (no correction memory), per set.
 
     ``posteditor.commands.evaluate`` does the measuring, as ``posteditor evaluate`` does: segments
@@ -22,13 +23,13 @@ def ter_scores(model_dir: Path, sets: dict[str, list[dict]]) -> dict[str, float]
 
     corrector = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
     return {
-        name: round(evaluate_items(corrector, [r["mt"] for r in rows], [r["pe"] for r in rows],
-                                   [r.get("src") for r in rows])["corrected"]["ter"], 2)
+        name: round(evaluate_items(corrector, [r.mt for r in rows], [r.pe for r in rows],
+                                   [r.src for r in rows])["corrected"]["ter"], 2)
         for name, rows in sets.items() if rows
     }
 
 
-def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
+def own_threshold(model_dir: Path, rows: list[Pair]) -> dict | None:
     """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
     ``posteditor evaluate`` chooses one (from one pass of the model with its retranslation);
     None without rows."""
@@ -38,13 +39,13 @@ def own_threshold(model_dir: Path, rows: list[dict]) -> dict | None:
 
     if not rows:
         return None
-    mts, refs, sources = ([r.get(k) for r in rows] for k in ("mt", "pe", "src"))
+    mts, refs, sources = [r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows]
     proposed = suggest_all(load_suggester(model_dir, use_memory=False), mts, sources)
     threshold, table = choose_threshold(mts, refs, sources, proposed)
     return {"threshold": threshold, "segments": len(rows), "table": table}
 
 
-def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
+def editor_edits(model_dir: Path, rows: list[Pair], learnt: set[str]) -> dict:
     """Every edit ``model_dir`` proposes in the corrections ``rows``, as the edit scorer sees it,
     whether the editor made it, and its segment: the labels a refit of the scorer learns from.
 
@@ -56,12 +57,12 @@ def editor_edits(model_dir: Path, rows: list[dict], learnt: set[str]) -> dict:
     from posteditor.model.corrector import Corrector
 
     corrector = Corrector(model_dir, rescore=False)
-    new = [r for r in rows if scorer.segment_key(r["mt"], r.get("src")) not in learnt]
+    new = [r for r in rows if scorer.segment_key(r.mt, r.src) not in learnt]
     skipped, rows = len(rows) - len(new), new
-    mts, finals = [r["mt"] for r in rows], [r["pe"] for r in rows]
-    sources = [r.get("src") if corrector.info.use_source else None for r in rows]  # as the scorer will see them
+    mts, finals = [r.mt for r in rows], [r.pe for r in rows]
+    sources = [r.src if corrector.info.use_source else None for r in rows]  # as the scorer will see them
     x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
-    keys = [scorer.segment_key(rows[i]["mt"], rows[i].get("src")) for i in segment]
+    keys = [scorer.segment_key(rows[i].mt, rows[i].src) for i in segment]
     return {"x": x.round(4).tolist(), "y": [int(v) for v in y], "k": keys, "segments": len(rows), "skipped": skipped}
 
 
@@ -74,8 +75,8 @@ def refittable(meta: dict) -> bool:
     return keeps_data(meta.get("edit_scorer")) and float(meta.get("min_confidence") or 0) < NOTHING
 
 
-def mt_ter(rows: list[dict]) -> float | None:
+def mt_ter(rows: list[Pair]) -> float | None:
     """TER of leaving the MT as it is: what any correction has to beat."""
     from posteditor.core.metrics import score
 
-    return round(score([r["mt"] for r in rows], [r["pe"] for r in rows])["ter"], 2) if rows else None
+    return round(score([r.mt for r in rows], [r.pe for r in rows])["ter"], 2) if rows else None

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -139,10 +140,12 @@ def lora_config(config: TrainConfig, layers: int) -> LoraConfig:
 def adapted_model(config: TrainConfig):
     """The base model wrapped with a trainable LoRA adapter (new, or the one of ``init``)."""
     model, tok = lm.load_base()
-    if config.init:
-        model = PeftModel.from_pretrained(model, config.init, is_trainable=True)
-    else:
-        model = get_peft_model(model, lora_config(config, model.config.num_hidden_layers))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to peft, not to our users
+        if config.init:
+            model = PeftModel.from_pretrained(model, config.init, is_trainable=True)
+        else:
+            model = get_peft_model(model, lora_config(config, model.config.num_hidden_layers))
     return model, tok
 
 

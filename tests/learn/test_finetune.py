@@ -181,6 +181,8 @@ def test_finetune_end_to_end_through_the_cli(home, capsys):
     card = (version / "README.md").read_text()
     assert card.startswith("# Model version `ft-test`") and "## Gate" in card
     assert f"was chosen on {calibration['segments']} held-out corrections" in card
+    assert ft["steps"] >= 1 and ft["seconds"] is not None  # this run's training, as the card says
+    assert f"{ft['steps']} steps in {ft['seconds']} s." in card
     assert not (home / versions.WORK / "ft-test").exists()  # work folder cleaned up
     passed = ft["gate"]["passed"]
     assert versions.current_name(home) == ("ft-test" if passed else "default")

@@ -58,7 +58,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     sets = {k: read_pairs(work / f"{k}.jsonl") for k in ("heldout", "dev")}
     new = scorer(trained_dir, sets)
     passed, reasons = gate(plan, new, cfg.tolerance)
-    trained = {"steps": meta.pop("steps", None), "seconds": meta.pop("seconds", None)}
+    training = meta.get("training") or {}  # this run's steps and training time (train.save_model)
+    trained = {"steps": training.get("steps"), "seconds": training.get("seconds")}
     scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),
                   "segments": plan["data"][k]} for k in ("heldout", "dev") if k in new}
     meta.update({

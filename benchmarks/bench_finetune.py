@@ -7,8 +7,8 @@ is never touched; everything happens in a scratch folder)::
     .venv/bin/python benchmarks/bench_finetune.py --threads 2 --n 500 --model DIR
 
 It times the whole command as a user waits for it: collecting the pairs, scoring the base
-model for the gate (held-out corrections and 200 base dev segments), training (3 epochs over
-the corrections plus as many replayed pairs) and scoring the new model. With more cores
+model for the gate (held-out corrections and 100 base dev segments), training (the command's
+one epoch over the corrections plus half as many replayed pairs) and scoring the new model. With more cores
 than ``--threads`` the process is pinned to that many. Exits 1 when it takes over 10 minutes.
 """
 
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adaptation import MAX_MINUTES, dev_rows, finetune_on, limit_cpus, split  # noqa: E402
 
 from posteditor.core import paths  # noqa: E402
+from posteditor.learn.finetune.config import FinetuneConfig  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="model to fine-tune (default: the current model)")
     p.add_argument("--pair", default="ro-en")
     p.add_argument("--n", type=int, default=500)
-    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--epochs", type=float, default=FinetuneConfig.epochs, help="passes (default: the command's)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     model = Path(args.model) if args.model else paths.default_model()

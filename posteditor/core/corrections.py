@@ -28,7 +28,7 @@ from typing import Iterable
 
 from filelock import FileLock
 
-from posteditor.core.edits import Edit, Segment
+from posteditor.core.edits import Edit, Segment, tokenize
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,11 @@ class Logged:
                         float(obj.get("confidence", 1.0)), obj.get("category"))
         return cls(decision, edit, old, new)
 
-    def to_json(self) -> dict:
+    def to_json(self, tokens: tuple[str, ...]) -> dict:
+        """Its log record; ``tokens`` are its segment's MT."""
         if self.edit is None:
             return {"decision": self.decision, "old": self.old, "new": self.new}
-        return {"start": self.edit.start, "end": self.edit.end, "old": self.old, "new": self.new,
-                "confidence": round(self.edit.confidence, 4), "category": self.edit.category,
-                "decision": self.decision, "edit": self.edit.to_json()}
+        return self.edit.logged(tokens, self.decision)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,8 @@ class Correction:
         return [e for e in self.edits if e.decision == "rejected" and e.edit is not None]
 
     def to_json(self) -> dict:
-        return asdict(replace(self, edits=())) | {"edits": [e.to_json() for e in self.edits]}
+        tokens = tokenize(self.mt)
+        return asdict(replace(self, edits=())) | {"edits": [e.to_json(tokens) for e in self.edits]}
 
 
 def from_segment(segment: Segment, final: str, document: str = "", index: int = -1) -> Correction:

@@ -108,6 +108,11 @@ class Edit:
         return {"start": self.start, "end": self.end, "old": self.removed(tokens), "new": self.inserted,
                 "confidence": round(self.confidence, 4), "category": self.category}
 
+    def logged(self, tokens: tuple[str, ...], decision: str) -> dict:
+        """The edit as the corrections log keeps it: ``record``, the editor's decision, and the
+        edit exactly (``to_json``) for programs."""
+        return {**self.record(tokens), "decision": decision, "edit": self.to_json()}
+
 
 def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit]:
     """The edits that turn ``mt`` into ``corrected``: ``apply_edits(mt, result) == corrected``.
@@ -257,10 +262,8 @@ class Segment:
         return apply_edits(self.text, self.edits) if self.edits else self.text
 
     def to_record(self) -> list[dict]:
-        """Its edits as the corrections log keeps them: in words for people (``Edit.record``),
-        the decision on each, and the edit exactly (``Edit.to_json``) for programs."""
-        return [{**e.record(self.tokens), "decision": d.value, "edit": e.to_json()}
-                for e, d in zip(self.edits, self.decisions)]
+        """Its edits as the corrections log keeps them, each with its decision (``Edit.logged``)."""
+        return [e.logged(self.tokens, d.value) for e, d in zip(self.edits, self.decisions)]
 
 
 __all__ = [

@@ -143,3 +143,16 @@ def fake_suggester() -> FakeSuggester:
     """A fake suggester fixing "world" (0.9), "informations" (0.8) and "peoples" (0.3)."""
     return FakeSuggester({"world": ("region", 0.9), "informations": ("information", 0.8),
                           "peoples": ("people", 0.3)})
+
+
+@pytest.fixture
+def article(tmp_path, monkeypatch) -> Path:
+    """The editor's sample article in a folder of its own, with the corrections log and the
+    keymap's config folder there too (never the user's)."""
+    from tui_fakes import ARTICLE
+
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "article.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    return path

@@ -25,15 +25,6 @@ A, R, P = Decision.ACCEPTED, Decision.REJECTED, Decision.PENDING
 EXPECTED_ALL = ARTICLE.replace("world", "region").replace("informations", "information")
 
 
-@pytest.fixture
-def article(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    path = tmp_path / "article.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    return path
-
-
 def make_app(path: Path, suggester=None, **kwargs) -> ReviewApp:
     fac = kwargs.pop("factory", None) or factory(suggester or TableSuggester())
     return ReviewApp(Session(str(path)), fac, **kwargs)

@@ -3,26 +3,15 @@ panel's glossary terms and QA findings, through Textual's pilot."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from posteditor.core.terms import Term
 from posteditor.tui.app import ReviewApp
 from posteditor.tui.notes import Notes
 from posteditor.tui.review.session import Session
-from tui_fakes import ARTICLE, TableSuggester, factory, settled
+from tui_fakes import TableSuggester, factory, settled
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def article(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    path = tmp_path / "article.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    return path
 
 
 async def test_confirm_and_pending_segment_keys(article):

@@ -20,14 +20,6 @@ from tui_fakes import ARTICLE, TableSuggester
 A, R = Decision.ACCEPTED, Decision.REJECTED
 
 
-@pytest.fixture
-def article(tmp_path, monkeypatch):
-    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
-    path = tmp_path / "article.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    return path
-
-
 def suggest_all(session: Session, suggester=None) -> None:
     suggester = suggester or TableSuggester()
     texts = session.state.texts

@@ -10,7 +10,6 @@ over-correcting good MT is the failure to avoid.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from pathlib import Path

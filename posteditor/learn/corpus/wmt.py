@@ -9,7 +9,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-from rapidfuzz.distance import Levenshtein
 
 from posteditor.core.records import Pair, read_pairs, write_pairs
 from posteditor.learn.corpus.pairs import _ARTIFACT, _FILTER_VERSION, log, _ter_bounds, _exact_ters, _lines, _digest, _files_digest, _normalize_space, _match_quotes, _words_ok

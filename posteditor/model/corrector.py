@@ -93,6 +93,7 @@ class Corrector(Suggester):
         # The base LM's judgement of each candidate is evidence for the same judge, and costs a
         # forward pass over every candidate: without one it is not measured either.
         self.judged = self.scorer is not None or not rescore
+        self.ceiling = UNSCORED_CAP if rescore and self.scorer is None else 1.0
         self.siblings = load_siblings(self.dir / SIBLINGS) if self.judged else {}
 
     def piece_count(self, word: str) -> int:

@@ -3,9 +3,10 @@
 The editor and the batch corrector receive a ``Suggester`` and never know whether the edits
 come from the trained model, the correction memory or a fake in a test. The contract is one
 abstract method, ``suggest``, and two things with defaults a suggester overrides when they
-apply to it: ``fits`` (whether it can read a segment whole) and ``info`` (the model's record,
-``posteditor.json``, with its threshold, when a model is behind it). ``remembers`` is a
-capability flag: a correction memory also ``demote``s the edits of others the editor rejected.
+apply to it: ``fits`` (whether it can read a segment whole), ``info`` (the model's record,
+``posteditor.json``, with its threshold, when a model is behind it) and ``ceiling`` (its most
+confident edit's possible confidence). ``remembers`` is a capability flag: a correction memory
+also ``demote``s the edits of others the editor rejected.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Suggester(ABC):
     """Whether this is a correction memory: ``demote`` then lowers others' rejected edits."""
     terms: Sequence = ()
     """Glossary terms the suggester enforces (QA checks them on the result)."""
+    ceiling: float = 1.0
+    """The highest confidence its edits can have: below a threshold none of them is ever applied."""
 
     @abstractmethod
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:

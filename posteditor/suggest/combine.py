@@ -60,6 +60,20 @@ class Combined(Suggester):
         return all(fits(s, text) for s in self.suggesters)
 
 
+def applying(suggester: Suggester, threshold: float) -> Suggester | None:
+    """The part of ``suggester`` whose edits can reach ``threshold``, or None if no part's can.
+
+    What is applied at ``threshold`` is the same without the rest: an edit below it is never
+    applied, and where it overlaps another it either wins (and neither is applied, the other
+    being less sure still) or loses anyway. Measuring what ``correct`` writes need not run them.
+    """
+    parts = suggester.suggesters if isinstance(suggester, Combined) else [suggester]
+    kept = [s for s in parts if s.ceiling >= threshold]
+    if len(kept) == len(parts):
+        return suggester
+    return (Combined(kept) if len(kept) > 1 else kept[0]) if kept else None
+
+
 def threshold_of(suggester: Suggester) -> float:
     """The suggester's own confidence threshold (the model's, chosen on dev data)."""
     return resolve_threshold(None, suggester.info)

@@ -348,6 +348,20 @@ def test_combined_suggester_merges_model_and_memory():
     assert combine.threshold_of(combined) == 0.4
 
 
+def test_applying_leaves_out_what_can_never_reach_the_threshold():
+    model = FakeSuggester({"world": ("region", 0.29), "peoples": ("people", 0.3)})
+    model.ceiling = 0.3  # an uncalibrated model: its edits are shown, never applied
+    memory = FakeSuggester({"world": ("area", 0.5)}, category="memory")
+    both = Combined([model, memory])
+    assert combine.applying(both, 0.3) is both
+    assert combine.applying(both, 0.45) is memory and combine.applying(model, 0.45) is None
+    items = [base.Item("The world and peoples.")]
+    for threshold in (0.3, 0.45, 0.6):  # the same edits reach the threshold with or without the model
+        alone = combine.applying(both, threshold)
+        applied = [[e for e in edits if e.confidence >= threshold] for edits in (alone.suggest(items) if alone else [[]])]
+        assert applied == [[e for e in edits if e.confidence >= threshold] for edits in both.suggest(items)]
+
+
 def test_load_suggester_adds_the_memory_when_there_is_one(tiny_model, monkeypatch):
     from posteditor.model.corrector import Corrector
 

@@ -530,3 +530,27 @@ def test_finetune_under_accelerate_launch_on_two_cpu_processes(home):
     meta = json.loads((home / "ft-two" / "posteditor.json").read_text())
     assert meta["finetune"]["gate"]["passed"] == (versions.current_name(home) == "ft-two")
     assert not (home / versions.WORK / "ft-two").exists()
+
+
+def test_the_gate_scores_only_what_can_be_applied(tiny_model, tmp_path, monkeypatch):
+    """A model without an edit scorer proposes below its ceiling (0.3): above that threshold its
+    TER is the MT's, found without running it; at or below it, the model runs as correct runs it."""
+    from posteditor.core.meta import ModelMeta
+    from posteditor.learn.finetune import score
+    from posteditor.learn.threshold import evaluate_items
+    from posteditor.model.corrector import Corrector
+    from posteditor.pipeline import load_suggester
+
+    rows = tiny_pairs(6, seed=3)
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    ModelMeta({**ModelMeta.load(model).to_dict(), "min_confidence": 0.45}).write(model)
+    asked = []
+    real = Corrector.suggest
+    monkeypatch.setattr(Corrector, "suggest", lambda self, items: asked.append(items) or real(self, items))
+    assert score.ter_scores(model, {"dev": rows}) == {"dev": score.mt_ter(rows)} and asked == []
+    ModelMeta({**ModelMeta.load(model).to_dict(), "min_confidence": 0.0}).write(model)
+    expected = evaluate_items(load_suggester(model, use_memory=False), [r.mt for r in rows], [r.pe for r in rows],
+                              [r.src for r in rows])["corrected"]["ter"]
+    asked.clear()
+    assert score.ter_scores(model, {"dev": rows}) == {"dev": round(expected, 2)} and asked

@@ -20,11 +20,16 @@ def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]
     """
     from posteditor.pipeline import load_suggester
     from posteditor.learn.threshold import evaluate_items
+    from posteditor.suggest.combine import applying, threshold_of
 
-    corrector = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
+    suggester = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
+    threshold = threshold_of(suggester)
+    # Only what can be applied is run: a model whose edits all stay below its threshold (no
+    # edit scorer) changes nothing here, and scoring it would cost a model pass per segment.
+    applied = applying(suggester, threshold)
     return {
-        name: round(evaluate_items(corrector, [r.mt for r in rows], [r.pe for r in rows],
-                                   [r.src for r in rows])["corrected"]["ter"], 2)
+        name: mt_ter(rows) if applied is None else round(evaluate_items(
+            applied, [r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows], threshold)["corrected"]["ter"], 2)
         for name, rows in sets.items() if rows
     }
 

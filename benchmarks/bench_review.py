@@ -3,8 +3,9 @@
 Two measurements (not timed tests; run by hand):
 
 1. **Start-up**, in a fresh process as a user would start it, on a 20-sentence article: time
-   from launch until the screen is laid out (aim < 1 s) and until the first suggestion is on
-   it (aim < 3 s), with the real suggester (model + memory) loaded in the background worker.
+   from launch until the screen is laid out (aim < 1 s), until the model is loaded (its warm-up,
+   in the editor's child process) and until the first suggestion is on the screen (aim < 3 s from
+   launch, and < 1 s after the warm-up), with the real suggester (model + memory).
 2. **Responsiveness** on a 2,000-sentence document while the suggester is still busy: the
    latency of each key (move, next pending, accept, undo, page) from press until the screen
    has processed it, over a few hundred presses. Aims: the editor's own CPU per key median
@@ -38,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCREEN_AIM, FIRST_AIM, KEY_CPU_AIM, KEY_WAIT_AIM = 1.0, 3.0, 0.05, 0.25
+SCREEN_AIM, FIRST_AIM, WARM_AIM, KEY_CPU_AIM, KEY_WAIT_AIM = 1.0, 3.0, 1.0, 0.05, 0.25
 
 # Runs in a fresh interpreter: prints when the screen was laid out and when the first
 # suggestion arrived, in seconds since the parent launched it.
@@ -61,6 +62,9 @@ async def main():
             await asyncio.sleep(0.005)
         out["screen"] = time.time() - launched
         out["screen_cpu"] = time.process_time()  # CPU the process used to get there
+        while screen.progress.status == "loading":
+            await asyncio.sleep(0.01)
+        out["model_ready"] = time.time() - launched
         while screen.state.analysed_count == 0 and screen.progress.status != "failed":
             await asyncio.sleep(0.01)
         out["first_suggestion"] = time.time() - launched
@@ -185,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         first = startup(folder, model)
         print(f"20 sentences: screen after {first['screen']:.2f} s (aim < {SCREEN_AIM:.0f} s; "
               f"{first['screen_cpu']:.2f} s of CPU), "
-              f"first suggestion after {first['first_suggestion']:.2f} s (aim < {FIRST_AIM:.0f} s), "
+              f"model ready after {first['model_ready']:.2f} s, "
+              f"first suggestion after {first['first_suggestion']:.2f} s (aim < {FIRST_AIM:.0f} s; "
+              f"{first['first_suggestion'] - first['model_ready']:.2f} s after the model was ready: aim < {WARM_AIM:.0f} s), "
               f"all after {first['all_suggestions']:.2f} s [{first['status']}, {first['pending']} pending]")
         keys = asyncio.run(responsiveness(folder, model, args.sentences, args.keys))
     print(f"{keys['segments']} sentences: opened in {keys['open_s']:.2f} s; {args.keys} keys while the "
@@ -194,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
           f"the editor's CPU per key {keys['cpu_median_ms']:.1f} ms (median; aim < {KEY_CPU_AIM * 1000:.0f} ms)")
     print("per key (median ms):", json.dumps(keys["per_key_median_ms"]))
     ok = (first["screen"] < SCREEN_AIM and first["first_suggestion"] < FIRST_AIM
+          and first["first_suggestion"] - first["model_ready"] < WARM_AIM
           and keys["cpu_median_ms"] < KEY_CPU_AIM * 1000 and keys["p95_ms"] < KEY_WAIT_AIM * 1000
           and keys["model_busy_throughout"])
     print("bench: all aims met" if ok else "bench: some aims missed (see above)")

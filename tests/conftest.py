@@ -95,13 +95,21 @@ def tiny_base(tmp_path_factory) -> Path:
     import os
 
     folder = build_tiny_base(tmp_path_factory.mktemp("tiny-base") / "base")
-    old = os.environ.get("POSTEDITOR_BASE")
+    # Merged tiny models are cached in the tests' own folder, not the user's cache.
+    old = {k: os.environ.get(k) for k in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE")}
+    USER_ENV.update(old)
     os.environ["POSTEDITOR_BASE"] = str(folder)
+    os.environ["POSTEDITOR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield folder
-    if old is None:
-        os.environ.pop("POSTEDITOR_BASE", None)
-    else:
-        os.environ["POSTEDITOR_BASE"] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+USER_ENV: dict[str, str | None] = {}
+"""The environment's own POSTEDITOR_BASE and POSTEDITOR_CACHE (the shipped model's tests restore them)."""
 
 
 @pytest.fixture(scope="session")

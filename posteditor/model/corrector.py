@@ -25,6 +25,7 @@ import torch
 
 from posteditor.model import lm
 from posteditor.model.decode import Decoded, greedy_copy, row_cache as _row_cache
+from posteditor.model.merged import load_merged
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
@@ -77,14 +78,10 @@ class Corrector(Suggester):
         self.meta = self.info = raw  # the record, and its typed fields (threshold, input limit)
         if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
             torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
-        self.peft, self.tok = load_adapted(self.dir)
-        self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
-        self.eos = self.tok.eos_token_id
-        self.batch_size = batch_size
         self.scorer, self.rescore = None, rescore
         if rescore and raw.get("edit_scorer"):
             try:
-                self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)
+                self.scorer = EditScorer(raw["edit_scorer"], self.piece_count)  # (the tokenizer is loaded below)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ModelError(f"{meta_path}: unusable edit_scorer ({exc})") from None
         # Dictionary siblings are candidates for a judge: the edit scorer, or calibration that
@@ -95,6 +92,14 @@ class Corrector(Suggester):
         self.judged = self.scorer is not None or not rescore
         self.ceiling = UNSCORED_CAP if rescore and self.scorer is None else 1.0
         self.siblings = load_siblings(self.dir / SIBLINGS) if self.judged else {}
+        if self.judged:  # the judge reads the base LM too: the adapter stays switchable (peft)
+            self.peft, self.tok = load_adapted(self.dir)
+            self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
+        else:  # the same model, faster: the adapter merged into the weights (cached on disk)
+            self.peft = None
+            self.model, self.tok = load_merged(self.dir, load_adapted)
+        self.eos = self.tok.eos_token_id
+        self.batch_size = batch_size
 
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""

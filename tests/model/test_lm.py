@@ -59,6 +59,35 @@ def test_a_saved_model_is_a_small_fp16_adapter_that_loads(tiny_model):
     assert isinstance(corrector.suggest([Item("The army fled the world of Hama.")])[0], list)
 
 
+def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path):
+    """Without a judge the corrector loads the adapter merged into the weights, cached once per
+    adapter: it doubts the same MT tokens, with the same alternatives, as the base model with
+    the adapter (peft), and decodes the same corrections."""
+    import shutil
+
+    from posteditor.model import merged
+    from posteditor.model.corrector import load_adapted
+
+    items = [Item(r.mt) for r in tiny_pairs(8, seed=7)]
+    corrector = Corrector(tiny_model)
+    assert corrector.peft is None and (merged.merged_dir(tiny_model) / merged.DONE).is_file()
+    adapted = Corrector(tiny_model)
+    adapted.peft, _ = load_adapted(tiny_model)
+    adapted.model = adapted.peft.base_model.model
+    encoded = [corrector._encode(it) for it in items]
+    (copy, alternatives, _, _), (copy2, alternatives2, _, _) = corrector._verify(encoded), adapted._verify(encoded)
+    assert [p for row in copy for p in row] == pytest.approx([p for row in copy2 for p in row], abs=1e-4)
+    assert [[[t for t, _ in a] for a in row] for row in alternatives] == [[[t for t, _ in a] for a in row] for row in alternatives2]
+    assert [corrector.correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+    other = tmp_path / "other"  # another adapter (a fine-tuned version): another cache
+    shutil.copytree(tiny_model, other)
+    config = json.loads((other / "adapter_config.json").read_text())
+    (other / "adapter_config.json").write_text(json.dumps({**config, "lora_alpha": config["lora_alpha"] * 2}))
+    assert merged.merged_dir(other) != merged.merged_dir(tiny_model)
+    (merged.merged_dir(tiny_model) / "model.safetensors").write_bytes(b"half a file")  # damaged: made again
+    assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+
+
 @pytest.mark.parametrize("text", [r.mt for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
 def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     corrector = Corrector(tiny_model)

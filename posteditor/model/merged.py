@@ -11,6 +11,7 @@ adapter's files and of the base, so a new or fine-tuned version gets its own, an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -46,7 +47,16 @@ def merged_dir(model_dir: Path) -> Path:
 def load_merged(model_dir: Path, load_adapted):
     """The model with its adapter merged (a plain ``LlamaForCausalLM``, eval mode) and the
     tokenizer; ``load_adapted(model_dir)`` gives the adapted model the first time."""
-    folder = merged_dir(model_dir)
+    try:
+        model = _cached(merged_dir(model_dir), model_dir, load_adapted)
+    except OSError:  # a cache that cannot be written (a read-only home): merged here, each time
+        model = load_adapted(model_dir)[0].merge_and_unload()
+    model.eval()
+    return model, lm.load_tokenizer()
+
+
+def _cached(folder: Path, model_dir: Path, load_adapted):
+    """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
     if not (folder / DONE).is_file():
         _build(folder, model_dir, load_adapted)
     try:
@@ -55,9 +65,9 @@ def load_merged(model_dir: Path, load_adapted):
         shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
         model = lm.load_weights(folder)
-    os.utime(folder)  # most recently used: the last to be pruned
-    model.eval()
-    return model, lm.load_tokenizer()
+    with contextlib.suppress(OSError):
+        os.utime(folder)  # most recently used: the last to be pruned
+    return model
 
 
 def _build(folder: Path, model_dir: Path, load_adapted) -> None:

@@ -59,7 +59,7 @@ def test_a_saved_model_is_a_small_fp16_adapter_that_loads(tiny_model):
     assert isinstance(corrector.suggest([Item("The army fled the world of Hama.")])[0], list)
 
 
-def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path):
+def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeypatch):
     """Without a judge the corrector loads the adapter merged into the weights, cached once per
     adapter: it doubts the same MT tokens, with the same alternatives, as the base model with
     the adapter (peft), and decodes the same corrections."""
@@ -85,6 +85,9 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path):
     (other / "adapter_config.json").write_text(json.dumps({**config, "lora_alpha": config["lora_alpha"] * 2}))
     assert merged.merged_dir(other) != merged.merged_dir(tiny_model)
     (merged.merged_dir(tiny_model) / "model.safetensors").write_bytes(b"half a file")  # damaged: made again
+    assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+    monkeypatch.setattr(merged, "_build", lambda *a: (_ for _ in ()).throw(PermissionError("read-only")))
+    shutil.rmtree(merged.merged_dir(tiny_model))  # a cache that cannot be written: merged in memory
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
 
 

@@ -11,6 +11,7 @@ both call it (through ``encode_pair``), so they cannot drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -85,26 +86,44 @@ def base_dir() -> Path:
 
 def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     print(f"posteditor: preparing the base model from {gguf.name} (once, about a minute)", file=sys.stderr)
+    shutil.rmtree(folder, ignore_errors=True)  # made from another file, or left half-written
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    with written_aside(folder) as work:
+        tok.save_pretrained(work)
+        save_weights(model, work)
+        (work / "source.json").write_text(json.dumps(stamp), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def written_aside(folder: Path):
+    """A new folder beside ``folder`` to write into, renamed to ``folder`` when the block ends
+    without an error: the cache holds whole models or none. If another process put one there
+    meanwhile (made from the same files), theirs stays."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        tok.save_pretrained(work)
-        config = model.config.to_dict()
-        config.pop("quantization_config", None)
-        (work / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-        state = {k: v.contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
-        save_file(state, str(work / "model.safetensors"))
-        (work / "source.json").write_text(json.dumps(stamp), encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        work.rename(folder)
+        yield work
+        with contextlib.suppress(OSError):
+            work.rename(folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def save_weights(model, folder: Path) -> None:
+    """``model``'s config and weights as ``load_weights`` reads them (safetensors; a head tied
+    to the embeddings is not saved twice)."""
+    from safetensors.torch import save_file
+
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)  # the GGUF's: the weights saved are plain fp32
+    (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    tied = model.config.tie_word_embeddings
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if not (tied and k == "lm_head.weight")}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
 
 
 def load_tokenizer(folder: Path | None = None):

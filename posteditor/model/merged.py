@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from posteditor.model import lm
@@ -71,25 +70,12 @@ def _cached(folder: Path, model_dir: Path, load_adapted):
 
 
 def _build(folder: Path, model_dir: Path, load_adapted) -> None:
-    """Merge and save into ``folder`` whole: written aside, renamed into place."""
-    from safetensors.torch import save_file
-
+    """Merge and save into ``folder`` whole (``lm.written_aside``)."""
     adapted, _ = load_adapted(model_dir)
     model = adapted.merge_and_unload()
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
-    try:
-        model.config.to_json_file(work / "config.json")
-        tied = model.config.tie_word_embeddings
-        state = {k: v.contiguous() for k, v in model.state_dict().items() if not (tied and k == "lm_head.weight")}
-        save_file(state, str(work / "model.safetensors"), metadata={"format": "pt"})
+    with lm.written_aside(folder) as work:
+        lm.save_weights(model, work)
         (work / DONE).write_text(json.dumps({"adapter": str(model_dir.resolve())}), encoding="utf-8")
-        try:
-            work.rename(folder)
-        except OSError:  # another process (a Ray worker) merged it meanwhile: theirs is the same
-            pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     _prune(folder.parent)
 
 

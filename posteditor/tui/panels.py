@@ -156,7 +156,8 @@ class StatusBar(Static):
         return self.get_component_rich_style(f"status-bar--{name}", partial=True)
 
     def show(self, name: str, dirty: bool, counts: Counts, progress: Progress, threshold: float,
-             show_low: bool, message: str = "") -> None:
+             show_low: bool, message: str = "", hidden: int = 0) -> None:
+        """``hidden``: suggestions below ``threshold`` kept out of sight (the toast that says so fades)."""
         left = Text(message, self._s("message")) if message else Text(name)
         if dirty and not message:
             left.append(" ● modified", self._s("dirty"))
@@ -172,6 +173,8 @@ class StatusBar(Static):
         else:
             right.append(f"model {progress.analysed}/{progress.total}")
         right.append(f"  │  {'all shown' if show_low else f'≥{threshold:.2f}'}", self._s("muted"))
+        if hidden:
+            right.append(f" · {hidden} below", self._s("muted"))
         self.plain = f"{left.plain}  {right.plain}"
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")

@@ -143,7 +143,7 @@ class ReviewScreen(Screen):
             self.notify(warning, severity="error", timeout=10)
         self.query_one(StatusBar).show(
             self.session.path.name, self.state.dirty, self.state.total, self.progress,
-            self.state.min_confidence, self.state.show_low, self.message,
+            self.state.min_confidence, self.state.show_low, self.message, self.state.hidden_count(),
         )
 
     def _go(self, cursor: Cursor | None, note: str = "", auto: bool = False) -> None:

@@ -383,8 +383,10 @@ async def test_says_when_the_threshold_hides_suggestions(article):
         assert screen.state.hidden_count() == 1
         shown = [n.message for n in app._notifications]
         assert any("1 suggestion below the confidence threshold (0.50) hidden: c shows them" in m for m in shown)
+        assert "≥0.50 · 1 below" in screen.query_one("#status").plain  # after the toast fades too
         await pilot.press("c")
         assert screen.state.hidden_count() == 0
+        assert screen.query_one("#status").plain.endswith("│  all shown")
         assert not any("below the confidence threshold" in n.message for n in app._notifications)
         await pilot.press("c", "q")
 
@@ -400,3 +402,4 @@ async def test_no_hint_when_nothing_is_hidden(article):
         screen = await ready(app, pilot)
         assert screen.state.hidden_count() == 0
         assert not any("hidden" in n.message for n in app._notifications)
+        assert screen.query_one("#status").plain.endswith("│  ≥0.50")

@@ -27,7 +27,7 @@ from posteditor.core.edits import Decision, Edit, Segment
 from posteditor.core.meta import resolve_threshold
 from posteditor.pipeline import load_suggester
 from posteditor.suggest.base import Item, Suggester
-from posteditor.suggest.combine import Combined, accept_confident, long_segments, propose
+from posteditor.suggest.combine import Combined, accept_confident, applying, long_segments, propose
 from posteditor.core.textio import InputError, TextFile, atomic_write, read_text, resolve_output
 
 MAX_WARNINGS = 10
@@ -294,12 +294,31 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
     return tally
 
 
-def build_suggester(model: str | None, use_memory: bool, terms=None) -> Suggester:
-    """The batch suggester: the model, its retranslation, the memory's confirmed fixes, the glossary."""
+def build_suggester(model: str | None, use_memory: bool, terms=None, min_confidence: float | None = None,
+                    everything: bool = True) -> Suggester:
+    """The batch suggester: the model, its retranslation, the memory's confirmed fixes, the glossary.
+
+    ``everything=False`` leaves out the parts whose edits can never reach the threshold in
+    force (``combine.applying``): the model without an edit scorer. What is written is the
+    same; only a report of every proposal needs them run.
+    """
     suggester = load_suggester(model, use_memory=use_memory)
     memory = suggester.memory if isinstance(suggester, Combined) else None
     if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
         memory.confirmed_only = True
+    if not everything:
+        threshold = resolve_threshold(min_confidence, suggester.info)
+        kept = applying(suggester, threshold)
+        if kept is not suggester:
+            parts = suggester.suggesters if isinstance(suggester, Combined) else [suggester]
+            ceiling = max(s.ceiling for s in parts if s.ceiling < threshold)
+            print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure, below the threshold "
+                  f"{threshold:.2f}, so it was not run (--report runs it and lists them; review shows them)",
+                  file=sys.stderr)
+            if kept is None:
+                kept = Combined([])
+                kept.info = suggester.info  # the threshold stays the model's
+            suggester = kept
     if terms:
         from posteditor.suggest.glossary import Glossed
 
@@ -333,10 +352,10 @@ def main(args) -> int:
 
         items = [Item(t, s) for j in ready
                  for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
-        make = partial(build_suggester, args.model, not args.no_memory, terms)
+        make = partial(build_suggester, args.model, not args.no_memory, terms, args.min_confidence, bool(args.report))
         suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
     else:
-        suggester = build_suggester(args.model, not args.no_memory, terms)
+        suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report))
     threshold = resolve_threshold(args.min_confidence, suggester.info)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)

@@ -48,6 +48,8 @@ class Combined(Suggester):
         self.memory = next((s for s in self.suggesters if s.remembers), None)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
+        if not self.suggesters:
+            return [[] for _ in items]
         results = [s.suggest(items) for s in self.suggesters]
         merged = []
         for item, per_item in zip(items, zip(*results)):
@@ -71,7 +73,11 @@ def applying(suggester: Suggester, threshold: float) -> Suggester | None:
     kept = [s for s in parts if s.ceiling >= threshold]
     if len(kept) == len(parts):
         return suggester
-    return (Combined(kept) if len(kept) > 1 else kept[0]) if kept else None
+    if not kept:
+        return None
+    reduced = Combined(kept)
+    reduced.info = suggester.info  # the model's threshold and limits, though the model is left out
+    return reduced
 
 
 def threshold_of(suggester: Suggester) -> float:

@@ -353,13 +353,54 @@ def test_applying_leaves_out_what_can_never_reach_the_threshold():
     model.ceiling = 0.3  # an uncalibrated model: its edits are shown, never applied
     memory = FakeSuggester({"world": ("area", 0.5)}, category="memory")
     both = Combined([model, memory])
+    both.info = SimpleNamespace(min_confidence=0.45)
     assert combine.applying(both, 0.3) is both
-    assert combine.applying(both, 0.45) is memory and combine.applying(model, 0.45) is None
+    reduced = combine.applying(both, 0.45)
+    assert reduced.suggesters == [memory] and reduced.info is both.info  # the model's threshold stays
+    assert combine.applying(model, 0.45) is None
+    assert Combined([]).suggest([base.Item("a"), base.Item("b")]) == [[], []]
     items = [base.Item("The world and peoples.")]
     for threshold in (0.3, 0.45, 0.6):  # the same edits reach the threshold with or without the model
         alone = combine.applying(both, threshold)
         applied = [[e for e in edits if e.confidence >= threshold] for edits in (alone.suggest(items) if alone else [[]])]
         assert applied == [[e for e in edits if e.confidence >= threshold] for edits in both.suggest(items)]
+
+
+@pytest.fixture
+def capped(monkeypatch):
+    """A model whose edits stay below 0.3 (no edit scorer) and whose threshold is 0.45."""
+    model = FakeSuggester({"world": ("region", 0.29), "informations": ("information", 0.25)})
+    model.ceiling, model.info = 0.3, SimpleNamespace(min_confidence=0.45)
+    memory = FakeSuggester({"peoples": ("people", 0.9)}, category="memory")
+    memory.remembers, memory.demote = True, lambda text, edits: list(edits)
+    monkeypatch.setattr(correct_mod, "load_suggester", lambda *a, **k: Combined([model, memory]))
+    return model, memory
+
+
+def test_a_model_whose_edits_cannot_be_applied_is_not_run(capped, tmp_path, capsys):
+    model, memory = capped
+    f = write(tmp_path / "a.txt", ARTICLE)
+    assert run(f) == 0
+    out = capsys.readouterr()
+    assert out.out == ARTICLE.replace("peoples", "people")  # the memory's fix still applies
+    assert model.calls == [] and len(memory.calls) == 1
+    assert "at most 0.30 sure, below the threshold 0.45, so it was not run" in out.err
+    assert "1 edit applied of 1 proposed (min confidence 0.45)" in out.err
+
+
+@pytest.mark.parametrize("extra", [["--report", "REPORT"], ["--min-confidence", "0.2"]])
+def test_the_capped_model_runs_for_a_report_or_a_lower_threshold(capped, tmp_path, capsys, extra):
+    model, _ = capped
+    f = write(tmp_path / "a.txt", ARTICLE)
+    assert run(f, *[tmp_path / "r.jsonl" if a == "REPORT" else a for a in extra]) == 0
+    out = capsys.readouterr()
+    assert len(model.calls) == 1 and "not run" not in out.err
+    if "--report" in extra:  # every proposal is listed, the model's unapplied
+        rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+        assert sorted((r["new"], r["applied"]) for r in rows if "new" in r) == [
+            ("information", False), ("people", True), ("region", False)]
+    else:
+        assert out.out == FIXED.replace("peoples", "people")
 
 
 def test_load_suggester_adds_the_memory_when_there_is_one(tiny_model, monkeypatch):

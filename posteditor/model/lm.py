@@ -89,9 +89,11 @@ def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     print(f"posteditor: preparing the base model from {gguf.name} (once, about a minute)", file=sys.stderr)
+    _quiet()
     shutil.rmtree(folder, ignore_errors=True)  # made from another file, or left half-written
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # its converter's own tqdm bar
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     with written_aside(folder) as work:
         tok.save_pretrained(work)
         save_weights(model, work)
@@ -138,15 +140,21 @@ def load_base(dtype=None):
     return load_weights(folder, dtype), load_tokenizer(folder)
 
 
+def _quiet() -> None:
+    """A user's terminal shows posteditor's messages, not the library's progress bars."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+
+
 def load_weights(folder: Path, dtype=None):
     """The causal LM saved in ``folder`` (fp32 unless told), loaded quietly."""
     import warnings
 
     import torch
     from transformers import AutoModelForCausalLM
-    from transformers.utils import logging
 
-    logging.disable_progress_bar()  # a user's terminal shows posteditor's messages, not the library's
+    _quiet()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors
         return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)

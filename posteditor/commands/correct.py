@@ -315,9 +315,6 @@ def build_suggester(model: str | None, use_memory: bool, terms=None, min_confide
             print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure, below the threshold "
                   f"{threshold:.2f}, so it was not run (--report runs it and lists them; review shows them)",
                   file=sys.stderr)
-            if kept is None:
-                kept = Combined([])
-                kept.info = suggester.info  # the threshold stays the model's
             suggester = kept
     if terms:
         from posteditor.suggest.glossary import Glossed

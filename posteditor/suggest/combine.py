@@ -62,8 +62,9 @@ class Combined(Suggester):
         return all(fits(s, text) for s in self.suggesters)
 
 
-def applying(suggester: Suggester, threshold: float) -> Suggester | None:
-    """The part of ``suggester`` whose edits can reach ``threshold``, or None if no part's can.
+def applying(suggester: Suggester, threshold: float) -> Suggester:
+    """The part of ``suggester`` whose edits can reach ``threshold`` (with its model record;
+    a ``Combined`` of nothing when no part's can).
 
     What is applied at ``threshold`` is the same without the rest: an edit below it is never
     applied, and where it overlaps another it either wins (and neither is applied, the other
@@ -73,8 +74,6 @@ def applying(suggester: Suggester, threshold: float) -> Suggester | None:
     kept = [s for s in parts if s.ceiling >= threshold]
     if len(kept) == len(parts):
         return suggester
-    if not kept:
-        return None
     reduced = Combined(kept)
     reduced.info = suggester.info  # the model's threshold and limits, though the model is left out
     return reduced

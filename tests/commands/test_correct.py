@@ -357,12 +357,12 @@ def test_applying_leaves_out_what_can_never_reach_the_threshold():
     assert combine.applying(both, 0.3) is both
     reduced = combine.applying(both, 0.45)
     assert reduced.suggesters == [memory] and reduced.info is both.info  # the model's threshold stays
-    assert combine.applying(model, 0.45) is None
+    assert combine.applying(model, 0.45).suggesters == []
     assert Combined([]).suggest([base.Item("a"), base.Item("b")]) == [[], []]
     items = [base.Item("The world and peoples.")]
     for threshold in (0.3, 0.45, 0.6):  # the same edits reach the threshold with or without the model
         alone = combine.applying(both, threshold)
-        applied = [[e for e in edits if e.confidence >= threshold] for edits in (alone.suggest(items) if alone else [[]])]
+        applied = [[e for e in edits if e.confidence >= threshold] for edits in alone.suggest(items)]
         assert applied == [[e for e in edits if e.confidence >= threshold] for edits in both.suggest(items)]
 
 

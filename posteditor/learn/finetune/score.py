@@ -27,11 +27,9 @@ def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]
     # Only what can be applied is run: a model whose edits all stay below its threshold (no
     # edit scorer) changes nothing here, and scoring it would cost a model pass per segment.
     applied = applying(suggester, threshold)
-    return {
-        name: mt_ter(rows) if applied is None else round(evaluate_items(
-            applied, [r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows], threshold)["corrected"]["ter"], 2)
-        for name, rows in sets.items() if rows
-    }
+    return {name: round(evaluate_items(applied, [r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows],
+                                       threshold)["corrected"]["ter"], 2)
+            for name, rows in sets.items() if rows}
 
 
 def own_threshold(model_dir: Path, rows: list[Pair]) -> dict | None:

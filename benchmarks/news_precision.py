@@ -1,13 +1,15 @@
 """How often the model's proposals on news MT move it towards a human reference.
 
 MLQE-PE (Wikipedia) is the dev set the threshold is chosen on; the tool's users correct news.
-This samples WMT 2021-22 system outputs into English whose word edit rate to the nearest
-reference lies in ``[--min-ter, --max-ter]`` (above the corpus's 0.25, so none of them was a
-training pair), asks the model for its edits without the source, and judges each edit alone
-against the references: *closer* if it lowers the word edit distance to the nearest one,
-*further* if it raises it, *neutral* otherwise. References are translations in their own
-right, so a good fix the reference words differently counts as neutral or further: the share
-of closer edits is a lower bound on precision.
+This samples WMT 2021-22 system outputs into English (news, and 2022's general domain) whose
+TER to every reference, measured as the corpus measures it, lies in ``(--min-ter,
+--max-ter]``: above the corpus's 0.25, so none of them was a training pair. It asks the model
+for its edits without the source, with the model's own (raw) confidences and every candidate
+a judge would see (``rescore=False``), and judges each edit alone against the references:
+*closer* if it lowers the word edit distance (lowercased) to the nearest one, *further* if it
+raises it, *neutral* otherwise. References are translations in their own right, so a good fix
+the reference words differently counts as neutral or further: the share of closer edits is a
+lower bound on precision, closer or neutral an upper one.
 
     .venv/bin/python benchmarks/news_precision.py [--model DIR] [-n 300] [--show 40] [--json F]
 """
@@ -25,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.core.edits import apply_edits, tokenize, words  # noqa: E402
-from posteditor.learn.corpus.pairs import _lines, _normalize_space  # noqa: E402
+from posteditor.learn.corpus.pairs import _lines, _match_quotes, _normalize_space, ter  # noqa: E402
 from posteditor.learn.corpus.wmt import _wmt_sets  # noqa: E402
 from posteditor.model.corrector import Corrector  # noqa: E402
 from posteditor.suggest.combine import suggest_all  # noqa: E402
@@ -48,7 +50,7 @@ def distance(a: list[str], b: list[str]) -> int:
 
 
 def sample(root: Path, n: int, low: float, high: float, seed: int) -> list[dict]:
-    """``n`` system outputs, one per source sentence, within [low, high] of their nearest reference."""
+    """``n`` system outputs, one per source sentence, with a TER in (low, high] to every reference."""
     files: dict[tuple, tuple[list, list[Path]]] = {}
     for year, prefix, langpair, system, hyp, refs, _ in _wmt_sets(root, ("wmt21", "wmt22")):
         files.setdefault((year, langpair), ([], refs))[0].append((system, hyp))
@@ -70,8 +72,8 @@ def sample(root: Path, n: int, low: float, high: float, seed: int) -> list[dict]
         references = [_normalize_space(lines[r][i]) for r in refs]
         if not 6 <= len(mt.split()) <= 50 or not all(references):
             continue
-        rate = min(distance(_words(mt), _words(r)) / max(1, len(_words(r))) for r in references)
-        if low <= rate <= high:
+        rates = [ter(mt, _match_quotes(mt, r)) for r in references]
+        if low < min(rates) and max(rates) <= high:
             seen.add((key, i))
             out.append({"origin": f"{key[0]}:{key[1]}:{system}:{i}", "mt": mt, "refs": references})
     return out
@@ -96,6 +98,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="F", help="write every judged edit here")
     args = parser.parse_args()
     segments = sample(Path(args.data), args.n, args.min_ter, args.max_ter, args.seed)
+    if not segments:
+        sys.exit("news_precision: no WMT output in that TER range (is --data right?)")
     started = time.time()
     proposals = suggest_all(Corrector(args.model, rescore=False), [s["mt"] for s in segments], [None] * len(segments))
     seconds = time.time() - started
@@ -109,8 +113,9 @@ def main() -> None:
                          "verdict": judge(seg["mt"], seg["refs"], apply_edits(seg["mt"], [edit])),
                          "old": " ".join(words(tokens[edit.start : edit.end])), "new": edit.inserted,
                          "mt": seg["mt"], "refs": seg["refs"]})
-    print(f"{args.model}: {len(segments)} WMT news outputs ({args.min_ter}-{args.max_ter} from their reference), "
-          f"no source, {seconds:.0f} s ({len(segments) / seconds:.2f} segments/s)")
+    pairs = sorted({s["origin"].split(":")[1] for s in segments})
+    print(f"{args.model}: {len(segments)} WMT outputs into English ({', '.join(pairs)}; TER {args.min_ter}-{args.max_ter} "
+          f"to the references), no source, raw confidences, {seconds:.0f} s ({len(segments) / seconds:.2f} segments/s)")
     for kind in ("model", "sibling", None):
         chosen = [r for r in rows if kind is None or r["kind"] == kind]
         print(f"  {kind or 'all'} proposals:")

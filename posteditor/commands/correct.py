@@ -309,9 +309,8 @@ def build_suggester(model: str | None, use_memory: bool, terms=None, min_confide
     if not everything:
         threshold = resolve_threshold(min_confidence, suggester.info)
         kept = applying(suggester, threshold)
-        if kept is not suggester:
-            parts = suggester.suggesters if isinstance(suggester, Combined) else [suggester]
-            ceiling = max(s.ceiling for s in parts if s.ceiling < threshold)
+        if kept is not suggester:  # only the model has a ceiling below 1 (no edit scorer)
+            ceiling = max(s.ceiling for s in kept.left_out)
             print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure, below the threshold "
                   f"{threshold:.2f}, so it was not run (--report runs it and lists them; review shows them)",
                   file=sys.stderr)
@@ -349,7 +348,8 @@ def main(args) -> int:
 
         items = [Item(t, s) for j in ready
                  for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
-        make = partial(build_suggester, args.model, not args.no_memory, terms, args.min_confidence, bool(args.report))
+        # Every part runs on the workers: the line saying what was left out would not reach this terminal.
+        make = partial(build_suggester, args.model, not args.no_memory, terms)
         suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
     else:
         suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report))

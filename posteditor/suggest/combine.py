@@ -41,10 +41,12 @@ class Combined(Suggester):
     that the editor has rejected before.
     """
 
-    def __init__(self, suggesters: Sequence[Suggester]):
+    def __init__(self, suggesters: Sequence[Suggester], left_out: Sequence[Suggester] = ()):
         self.suggesters = list(suggesters)
+        self.left_out = list(left_out)
+        """Parts not asked (``applying``): what they cannot read whole is still left alone."""
         # The model's metadata (threshold, input limits) stays visible through the wrapper.
-        self.info = next((s.info for s in self.suggesters if s.info is not None), None)
+        self.info = next((s.info for s in [*self.suggesters, *self.left_out] if s.info is not None), None)
         self.memory = next((s for s in self.suggesters if s.remembers), None)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
@@ -59,12 +61,12 @@ class Combined(Suggester):
         return merged
 
     def fits(self, text: str) -> bool:
-        return all(fits(s, text) for s in self.suggesters)
+        return all(fits(s, text) for s in [*self.suggesters, *self.left_out])
 
 
 def applying(suggester: Suggester, threshold: float) -> Suggester:
-    """The part of ``suggester`` whose edits can reach ``threshold`` (with its model record;
-    a ``Combined`` of nothing when no part's can).
+    """The part of ``suggester`` whose edits can reach ``threshold`` (a ``Combined`` that keeps
+    the record and input limit of the parts it leaves out; of nothing when no part's can).
 
     What is applied at ``threshold`` is the same without the rest: an edit below it is never
     applied, and where it overlaps another it either wins (and neither is applied, the other
@@ -74,8 +76,10 @@ def applying(suggester: Suggester, threshold: float) -> Suggester:
     kept = [s for s in parts if s.ceiling >= threshold]
     if len(kept) == len(parts):
         return suggester
-    reduced = Combined(kept)
-    reduced.info = suggester.info  # the model's threshold and limits, though the model is left out
+    # The model's record (threshold) and input limit stay: a segment too long for it is left
+    # alone whether or not it runs.
+    reduced = Combined(kept, left_out=[s for s in parts if s.ceiling < threshold])
+    reduced.info = suggester.info
     return reduced
 
 

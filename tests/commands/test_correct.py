@@ -388,6 +388,21 @@ def test_a_model_whose_edits_cannot_be_applied_is_not_run(capped, tmp_path, caps
     assert "1 edit applied of 1 proposed (min confidence 0.45)" in out.err
 
 
+def test_what_the_capped_model_cannot_read_is_left_alone_whether_it_runs_or_not(capped, tmp_path, capsys):
+    """A segment too long for the model gets no edit (the memory's neither) and a warning, with
+    the model left out as with it run for a report: the same output and exit status."""
+    model, memory = capped
+    model.fits = lambda text: "peoples" not in text
+    f = write(tmp_path / "a.txt", ARTICLE)
+    results = []
+    for extra in ([], ["--report", tmp_path / "r.jsonl"]):
+        code = run(f, "-o", tmp_path / "out.txt", *extra)
+        err = capsys.readouterr().err
+        results.append((code, (tmp_path / "out.txt").read_text(), "too long for the model" in err))
+    assert results[0] == results[1] == (1, ARTICLE, True)
+    assert len(model.calls) == 1  # for the report only
+
+
 @pytest.mark.parametrize("extra", [["--report", "REPORT"], ["--min-confidence", "0.2"]])
 def test_the_capped_model_runs_for_a_report_or_a_lower_threshold(capped, tmp_path, capsys, extra):
     model, _ = capped

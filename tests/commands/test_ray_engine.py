@@ -68,7 +68,7 @@ class Short(FakeSuggester):
         return len(text.split()) <= 40
 
 
-def short_suggester(model, use_memory, terms=None, min_confidence=None, everything=True):
+def short_suggester(model, use_memory, terms=None):
     return Short()
 
 
@@ -167,7 +167,7 @@ class Broken(Suggester):
         raise RuntimeError("the model's weights are corrupt")
 
 
-def broken_suggester(model, use_memory, terms=None, min_confidence=None, everything=True):
+def broken_suggester(model, use_memory, terms=None):
     return Broken()
 
 

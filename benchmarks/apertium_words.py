@@ -1,0 +1,107 @@
+"""A source-aware word check: where Apertium's translation of the source uses another word.
+
+Retranslation (``posteditor.suggest.retranslate``) replaces whole segments that stray from
+their source. This measures a finer use of the same translation: each one-word-for-one-word
+difference between the MT and Apertium's translation of its source (ro -> es -> en) is a
+candidate fix ("the beaver of Bran" -> "castle", Romanian "castel"). Candidates are judged
+by how much more probable the base LM (SmolLM2, no adapter) finds the sentence with the
+Apertium word, in nats for the whole sentence, and kept only when both words are content
+words, the Apertium word is not marked unknown and the two are not forms of one word (same
+first five letters). A candidate is right if the post-editor made exactly that edit.
+
+    .venv/bin/python benchmarks/apertium_words.py [--split dev] [--limit 1000] [--skip 0] [--show 20]
+
+Nothing here is used by the tool yet: it measures whether such a check would be precise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from posteditor.core import paths  # noqa: E402
+from posteditor.core.edits import apply_edits, extract_edits, tokenize, words  # noqa: E402
+from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
+from posteditor.suggest import retranslate  # noqa: E402
+from posteditor.suggest.scorer import is_right  # noqa: E402
+
+STOP = set("""a an the of in on at to for from by with as and or but not no nor is are was were be been being
+it its he she his her hers they their them this that these those there here which who whom whose what
+when where why how one some any all each both than then so if into onto over under between among about
+after before during without within like up down out off too very can could may might must shall should
+will would do does did has have had i we you me us our your my""".split())
+GAINS = (0, 2, 4, 6, 8, 10)
+
+
+def candidates(pairs, marked: list[str]) -> list[dict]:
+    """One-word substitutions that turn the MT towards Apertium's translation."""
+    out = []
+    for pair, mark in zip(pairs, marked):
+        tokens = tokenize(pair.mt)
+        for edit in extract_edits(pair.mt, retranslate.clean(mark)):
+            old, new = words(tokens[edit.start : edit.end]), words(edit.replacement)
+            if len(old) != 1 or len(new) != 1 or not (old[0].isalpha() and new[0].isalpha()):
+                continue
+            a, b = old[0].lower(), new[0].lower()
+            if a == b or a in STOP or b in STOP or (a[:5] == b[:5] and min(len(a), len(b)) >= 5):
+                continue
+            if any(m + new[0] in mark for m in "*#@"):  # Apertium did not know the word
+                continue
+            out.append({"mt": pair.mt, "edit": edit, "old": old[0], "new": new[0], "right": is_right(pair.mt, pair.pe, edit)})
+    return out
+
+
+def sentence_logprobs(model, tok, texts: list[str], batch: int = 16) -> list[float]:
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for k in range(0, len(texts), batch):
+            enc = tok([tok.bos_token + t for t in texts[k : k + batch]], return_tensors="pt", padding=True)
+            logp = torch.log_softmax(model(**enc).logits[:, :-1].float(), -1)
+            ids, mask = enc.input_ids[:, 1:], enc.attention_mask[:, 1:].float()
+            out += (logp.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * mask).sum(1).tolist()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=str(paths.data_root()))
+    parser.add_argument("--split", default="dev", choices=["dev", "train"])
+    parser.add_argument("--skip", type=int, default=0, help="start at this pair")
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--show", type=int, default=20, help="list this many of the strongest candidates")
+    args = parser.parse_args()
+    if not retranslate.installed():
+        sys.exit("apertium_words: Apertium's ro-es and spa-eng modes are not installed (make apertium)")
+    pairs = mlqe_pairs(Path(args.data), args.split, ["ro-en"])[args.skip : args.skip + args.limit]
+    marked = retranslate.translate([p.src for p in pairs], retranslate.CHAINS["ro"])
+    found = candidates(pairs, marked)
+
+    from posteditor.model import lm
+
+    started = time.time()
+    model, tok = lm.load_base()
+    tok.padding_side = "right"
+    tok.pad_token = tok.pad_token or tok.eos_token
+    before = dict(zip((p.mt for p in pairs), sentence_logprobs(model, tok, [p.mt for p in pairs])))
+    after = sentence_logprobs(model, tok, [apply_edits(c["mt"], [c["edit"]]) for c in found])
+    for c, lp in zip(found, after):
+        c["gain"] = lp - before[c["mt"]]
+    print(f"MLQE-PE ro-en {args.split} [{args.skip}:{args.skip + len(pairs)}]: {len(found)} content-word candidates, "
+          f"{sum(c['right'] for c in found)} right; base LM {time.time() - started:.0f} s")
+    for low in GAINS:
+        kept = [c for c in found if c["gain"] > low]
+        right = sum(c["right"] for c in kept)
+        print(f"  gain > {low:2d} nats: {len(kept):4d} candidates, {right:3d} right"
+              + (f" ({right / len(kept):.2f})" if kept else ""))
+    for c in sorted(found, key=lambda c: -c["gain"])[: args.show]:
+        print(f"  {c['gain']:5.1f} {'right' if c['right'] else 'WRONG'}  {c['old']!r} -> {c['new']!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -46,7 +46,7 @@ class Combined(Suggester):
         self.left_out = list(left_out)
         """Parts not asked (``applying``): what they cannot read whole is still left alone."""
         # The model's metadata (threshold, input limits) stays visible through the wrapper.
-        self.info = next((s.info for s in [*self.suggesters, *self.left_out] if s.info is not None), None)
+        self.info = next((s.info for s in self.suggesters if s.info is not None), None)
         self.memory = next((s for s in self.suggesters if s.remembers), None)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
@@ -79,7 +79,7 @@ def applying(suggester: Suggester, threshold: float) -> Suggester:
     # The model's record (threshold) and input limit stay: a segment too long for it is left
     # alone whether or not it runs.
     reduced = Combined(kept, left_out=[s for s in parts if s.ceiling < threshold])
-    reduced.info = suggester.info
+    reduced.info = suggester.info  # as the whole had it, whichever part it came from
     return reduced
 
 

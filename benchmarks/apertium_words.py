@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from posteditor.core import paths  # noqa: E402
 from posteditor.core.edits import apply_edits, extract_edits, tokenize, words  # noqa: E402
 from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
+from posteditor.model import lm  # noqa: E402
 from posteditor.suggest import retranslate  # noqa: E402
 from posteditor.suggest.scorer import is_right  # noqa: E402
 
@@ -55,17 +56,14 @@ def candidates(pairs, marked: list[str]) -> list[dict]:
     return out
 
 
-def sentence_logprobs(model, tok, texts: list[str], batch: int = 16) -> list[float]:
+def sentence_logprobs(model, tok, texts: list[str]) -> list[float]:
+    """Each text's log-probability under ``model``, in nats for the whole text (as the
+    corrector scores candidates, ``lm.token_log_probs``, but summed, not per token)."""
     import torch
 
-    out = []
-    with torch.no_grad():
-        for k in range(0, len(texts), batch):
-            enc = tok([tok.bos_token + t for t in texts[k : k + batch]], return_tensors="pt", padding=True)
-            logp = torch.log_softmax(model(**enc).logits[:, :-1].float(), -1)
-            ids, mask = enc.input_ids[:, 1:], enc.attention_mask[:, 1:].float()
-            out += (logp.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * mask).sum(1).tolist()
-    return out
+    ids = [[tok.eos_token_id] + tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
+    with torch.inference_mode():
+        return [float(lp.sum()) for lp in lm.token_log_probs(model, ids, tok.eos_token_id)]
 
 
 def main() -> None:
@@ -82,12 +80,8 @@ def main() -> None:
     marked = retranslate.translate([p.src for p in pairs], retranslate.CHAINS["ro"])
     found = candidates(pairs, marked)
 
-    from posteditor.model import lm
-
     started = time.time()
     model, tok = lm.load_base()
-    tok.padding_side = "right"
-    tok.pad_token = tok.pad_token or tok.eos_token
     before = dict(zip((p.mt for p in pairs), sentence_logprobs(model, tok, [p.mt for p in pairs])))
     after = sentence_logprobs(model, tok, [apply_edits(c["mt"], [c["edit"]]) for c in found])
     for c, lp in zip(found, after):

@@ -245,21 +245,8 @@ class Corrector(Suggester):
     def _log_probs(self, texts: list[str]) -> list[float]:
         """Mean log-probability per token of each text under the base LM (the adapter off)."""
         ids = [[self.eos] + self.tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
-        out = []
-        for k in range(0, len(ids), 16):
-            chunk = ids[k : k + 16]
-            width = max(map(len, chunk))
-            batch = torch.full((len(chunk), width), self.eos, dtype=torch.long)  # (batch, width)
-            mask = torch.zeros_like(batch)
-            for r, seq in enumerate(chunk):
-                batch[r, : len(seq)] = torch.tensor(seq)
-                mask[r, : len(seq)] = 1
-            with torch.inference_mode(), self.peft.disable_adapter():
-                logp = torch.log_softmax(self.model(input_ids=batch, attention_mask=mask).logits.float(), -1)
-            for r, seq in enumerate(chunk):
-                target = torch.tensor(seq[1:])
-                out.append(float(logp[r, torch.arange(len(seq) - 1), target].mean()))
-        return out
+        with torch.inference_mode(), self.peft.disable_adapter():
+            return [float(lp.mean()) for lp in lm.token_log_probs(self.model, ids, self.eos)]
 
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of

@@ -160,6 +160,27 @@ def load_weights(folder: Path, dtype=None):
         return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
 
 
+def token_log_probs(model, ids: list[list[int]], pad: int, batch: int = 16) -> list:
+    """For each sequence of token ids, the log-probability of each token after the first under
+    ``model`` (a 1-D tensor per sequence), in right-padded batches. The caller chooses the
+    context (``torch.inference_mode``, an adapter switched off)."""
+    import torch
+
+    out = []
+    for k in range(0, len(ids), batch):
+        chunk = ids[k : k + batch]
+        width = max(map(len, chunk))
+        tokens = torch.full((len(chunk), width), pad, dtype=torch.long)  # (batch, width)
+        mask = torch.zeros_like(tokens)
+        for r, seq in enumerate(chunk):
+            tokens[r, : len(seq)] = torch.tensor(seq)
+            mask[r, : len(seq)] = 1
+        logp = torch.log_softmax(model(input_ids=tokens, attention_mask=mask).logits.float(), -1)
+        for r, seq in enumerate(chunk):
+            out.append(logp[r, torch.arange(len(seq) - 1), torch.tensor(seq[1:])])
+    return out
+
+
 # ---------------------------------------------------------------- the prompt
 
 def _one_line(text: str) -> str:

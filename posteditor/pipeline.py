@@ -2,7 +2,7 @@
 
 ``load_suggester`` is the one place the layers meet: it loads the model (torch and
 transformers are imported here, not before), adds Apertium's retranslation of segments that
-stray from their source when calibration fitted one, and the correction memory, merged by
+stray from their source and its word check when they were fitted, and the correction memory, merged by
 ``Combined``. ``correct``, ``evaluate``, calibration, fine-tuning and the editor's child
 process all call it.
 """
@@ -28,14 +28,16 @@ def load_memory() -> Suggester | None:
 
 def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
     """The model in ``model_dir`` (default: the current model), plus its retranslation of
-    segments that stray from their source and the correction memory."""
+    segments that stray from their source, its word check against the source and the
+    correction memory."""
     folder = Path(model_dir) if model_dir else paths.default_model()
     if not folder.is_dir():
         raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
     from posteditor.model.corrector import Corrector  # torch and transformers load here, not before
 
     model = Corrector(folder)
-    suggesters = [model, load_retranslator(model.meta), load_memory() if use_memory else None]
+    suggesters = [model, load_retranslator(model.meta), load_word_check(model),
+                  load_memory() if use_memory else None]
     suggesters = [s for s in suggesters if s is not None]
     return Combined(suggesters) if len(suggesters) > 1 else model
 
@@ -51,4 +53,18 @@ def load_retranslator(meta: ModelMeta) -> Suggester | None:
         return Retranslator(meta["retranslation"])
     except (KeyError, TypeError, ValueError) as exc:
         print(f"posteditor: the model's retranslation settings are unusable ({exc}); left out", file=sys.stderr)
+        return None
+
+
+def load_word_check(model) -> Suggester | None:
+    """The model's word check against the source (``suggest.wordcheck``), judged by the
+    model's own language model, when one was fitted (``python -m posteditor.learn.wordcheck``)."""
+    if not model.meta.get("word_check"):
+        return None
+    from posteditor.suggest.wordcheck import WordCheck
+
+    try:
+        return WordCheck(model.meta["word_check"], model.sentence_log_probs, model.piece_count)
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"posteditor: the model's word check settings are unusable ({exc}); left out", file=sys.stderr)
         return None

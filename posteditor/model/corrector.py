@@ -16,6 +16,7 @@ with the edit's shape, into the probability that a post-editor would make the ed
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -244,9 +245,18 @@ class Corrector(Suggester):
 
     def _log_probs(self, texts: list[str]) -> list[float]:
         """Mean log-probability per token of each text under the base LM (the adapter off)."""
+        return [float(lp.mean()) for lp in self._plain_log_probs(texts)]
+
+    def sentence_log_probs(self, texts: Sequence[str]) -> list[float]:
+        """Each text's log-probability as plain English (no prompt), in nats for the whole
+        text: under the base LM where the adapter is switchable, else the merged model (on
+        MLQE-PE ro-en the two judge the word check's candidates alike)."""
+        return [float(lp.sum()) for lp in self._plain_log_probs(texts)]
+
+    def _plain_log_probs(self, texts: Sequence[str]) -> list[torch.Tensor]:
         ids = [[self.eos] + self.tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
-        with torch.inference_mode(), self.peft.disable_adapter():
-            return [float(lp.mean()) for lp in lm.token_log_probs(self.model, ids, self.eos)]
+        with torch.inference_mode(), self.peft.disable_adapter() if self.peft else contextlib.nullcontext():
+            return lm.token_log_probs(self.model, ids, self.eos)
 
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of

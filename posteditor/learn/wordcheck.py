@@ -1,0 +1,102 @@
+"""Fit a model's word check against the source (``posteditor.suggest.wordcheck``).
+
+The check is fitted on MLQE-PE ro-en **train** pairs from ``--skip`` on (dev has too few right
+candidates to fit on: 47 in 1,000 pairs), judged by the model's own language model, and
+written into the model's ``posteditor.json`` under ``word_check``. Then it reports what it
+does on dev, which it never saw, and on the train pairs before ``--skip``, held out:
+candidates and right ones at the model's threshold, and the segments it changes, closer to
+the post-edit or further, with the corpus ΔTER.
+
+    .venv/bin/python -m posteditor.learn.wordcheck [--model models/default] [--skip 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from posteditor.core import paths
+from posteditor.core.meta import ModelMeta
+
+
+def _split(data: Path, split: str, lo: int, hi: int | None):
+    from posteditor.learn.corpus.mlqe import mlqe_pairs
+
+    pairs = mlqe_pairs(data, split, ["ro-en"])[lo:hi]
+    return [p.mt for p in pairs], [p.pe for p in pairs], [p.src for p in pairs]
+
+
+def report(name: str, params: dict, threshold: float, mts, pes, x, y, index) -> str:
+    """What the fitted check does on labelled candidates ``x``, ``y`` of ``mts``."""
+    from sacrebleu.metrics import TER
+
+    from posteditor.core.edits import apply_edits
+    from posteditor.core.metrics import closer
+    from posteditor.suggest.scorer import Logistic
+
+    probs = Logistic(params).probabilities(x) if len(y) else []
+    applied: dict[int, list] = {}
+    for (i, edit), p in zip(index, probs):
+        if p >= threshold:
+            applied.setdefault(i, []).append(edit)
+    hyps = list(mts)
+    for i, edits in applied.items():
+        hyps[i] = apply_edits(mts[i], sorted(edits, key=lambda e: e.start))
+    changed = [i for i in applied if hyps[i] != mts[i]]
+    nearer = sum(closer(mts[i], hyps[i], pes[i]) for i in changed)
+    further = sum(closer(hyps[i], mts[i], pes[i]) for i in changed)
+    ter = TER(case_sensitive=True)
+    delta = ter.corpus_score(hyps, [pes]).score - ter.corpus_score(mts, [pes]).score
+    kept = [bool(r) for r, p in zip(y, probs) if p >= threshold]
+    right = f"{sum(kept)} right ({sum(kept) / len(kept):.2f})" if kept else "none"
+    return (f"{name}: {len(y)} candidates, {int(sum(y))} right; at {threshold:.2f}: {len(kept)} applied, {right}; "
+            f"{len(changed)} segments changed, {nearer} closer, {further} further; ΔTER {delta:+.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from posteditor.model.corrector import Corrector
+    from posteditor.suggest import retranslate, wordcheck
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=str(paths.default_model()))
+    parser.add_argument("--data", default=str(paths.data_root()))
+    parser.add_argument("--skip", type=int, default=2000, help="fit on the train pairs from this one (default 2000)")
+    parser.add_argument("--dry-run", action="store_true", help="report, but leave posteditor.json as it is")
+    args = parser.parse_args(argv)
+    chains = retranslate.installed()
+    if not chains:
+        print("posteditor: Apertium's ro-es and spa-eng modes are not installed (make apertium)", file=sys.stderr)
+        return 2
+    started = time.time()
+    model = Corrector(args.model)
+    data = Path(args.data)
+
+    def labelled(mts, pes, srcs):
+        return wordcheck.labelled(mts, pes, srcs, model.sentence_log_probs, model.piece_count, chains)
+
+    mts, pes, srcs = _split(data, "train", args.skip, None)
+    x, y, _, langs = labelled(mts, pes, srcs)
+    params = wordcheck.fit(x, y, langs, fitted_on=f"MLQE-PE ro-en train [{args.skip}:]")
+    if params is None:
+        print(f"posteditor: {int(y.sum())} of {len(y)} candidates right; too few to fit the word check on", file=sys.stderr)
+        return 1
+    print(f"fitted on {len(y)} candidates of {len(mts)} train pairs, {int(y.sum())} right ({time.time() - started:.0f} s)")
+    threshold = model.info.min_confidence
+    for name, split, lo, hi in (("dev", "dev", 0, None), (f"train [0:{args.skip}]", "train", 0, args.skip)):
+        if hi == 0:
+            continue
+        mts, pes, srcs = _split(data, split, lo, hi)
+        x, y, index, _ = labelled(mts, pes, srcs)
+        print(report(f"MLQE-PE ro-en {name}, {len(mts)} pairs", params, threshold, mts, pes, x, y, index))
+    if not args.dry_run:
+        meta = ModelMeta.read(Path(args.model)).to_dict()
+        meta["word_check"] = params
+        ModelMeta(meta).write(Path(args.model))
+        print(f"written to {Path(args.model) / 'posteditor.json'} ({time.time() - started:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

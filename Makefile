@@ -7,7 +7,7 @@ ARTICLE ?= examples/idlib.txt
 # Apertium (Debian packages) translates Romanian sources, so segments whose MT strays from the
 # source can be retranslated (posteditor/suggest/retranslate.py). Optional: without it the model alone
 # corrects. Installed here where apt-get can run (as root), else a note says how.
-APERTIUM := apertium apertium-es-ro apertium-eng-spa
+APERTIUM := apertium apertium-es-ro apertium-eng-spa apertium-isl-eng
 MODES := /usr/share/apertium/modes
 
 # FreeDict X->English dictionaries: the synthetic word-choice errors of the training corpus
@@ -27,13 +27,13 @@ $(BIN)/posteditor: pyproject.toml
 	touch $@
 
 apertium:
-	@if [ -f $(MODES)/ro-es.mode ] && [ -f $(MODES)/spa-eng.mode ] && command -v apertium >/dev/null; then :; \
+	@if [ -f $(MODES)/ro-es.mode ] && [ -f $(MODES)/spa-eng.mode ] && [ -f $(MODES)/isl-eng.mode ] && command -v apertium >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Apertium for retranslation: $(APERTIUM)"; \
+	  echo "installing Apertium for retranslation and the word check: $(APERTIUM)"; \
 	  { apt-get install -y -q $(APERTIUM) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q $(APERTIUM) >/dev/null; }; } || \
-	  echo "note: Apertium could not be installed; Romanian sources will not be retranslated"; \
-	else echo "note: Apertium is not installed (sudo apt-get install $(APERTIUM)); Romanian sources will not be retranslated"; fi
+	  echo "note: Apertium could not be installed; Romanian and Icelandic sources will not be checked"; \
+	else echo "note: Apertium is not installed (sudo apt-get install $(APERTIUM)); Romanian and Icelandic sources will not be checked"; fi
 
 dictionaries:
 	@if [ -f /usr/share/dictd/freedict-fra-eng.index ]; then :; \

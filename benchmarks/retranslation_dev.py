@@ -1,18 +1,20 @@
-"""Retranslation alone on the ro-en MLQE-PE dev set, at the shipped model's threshold.
+"""Retranslation and the word check on the ro-en MLQE-PE dev set, at the shipped model's threshold.
 
-Applies only the retranslations (``posteditor.suggest.retranslate``) the shipped model would apply to
-the 1,000 ro-en dev segments given with their sources, and reports TER before and after
-(sacrebleu, case-sensitive) and how many retranslated segments came closer to the post-edit.
-In sample for the retranslation's four fitted parameters. Needs Apertium and a built corpus
-(``make corpus``).
+Applies what the shipped model's source-aware parts would apply to the 1,000 ro-en dev
+segments given with their sources: the retranslations (``posteditor.suggest.retranslate``)
+alone, then with the word check (``posteditor.suggest.wordcheck``) merged in as the pipeline
+merges them, and reports TER before and after (sacrebleu, case-sensitive) and how many changed
+segments came closer to the post-edit and how many went further. In sample for the
+retranslation's four fitted parameters; the word check was fitted on train pairs. The model's
+own word edits are not applied at this threshold (capped below 0.3), so they are left out.
+Needs Apertium (``make apertium``).
 
-    .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--dev corpora/build/default/dev.jsonl]
+    .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--data ../shared/data]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,34 +22,52 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
-from posteditor.core.meta import model_meta
+from posteditor.core.meta import model_meta  # noqa: E402
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=paths.default_model())
-    p.add_argument("--dev", type=Path, default=paths.PROJECT_ROOT / "corpora" / "build" / "default" / "dev.jsonl")
+    p.add_argument("--data", type=Path, default=paths.data_root())
     args = p.parse_args()
     from sacrebleu.metrics import TER
 
     from posteditor.core.edits import apply_edits
-    from posteditor.suggest.retranslate import Retranslator
+    from posteditor.learn.corpus.mlqe import mlqe_pairs
     from posteditor.suggest.base import Item
+    from posteditor.suggest.combine import merge
+    from posteditor.suggest.retranslate import Retranslator
 
     meta = model_meta(args.model)
-    rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r["origin"].endswith("ro-en")]
-    started = time.time()
-    proposals = Retranslator(meta["retranslation"]).suggest([Item(r["mt"], r["src"]) for r in rows])
+    rows = mlqe_pairs(args.data, "dev", ["ro-en"])
+    items = [Item(r.mt, r.src) for r in rows]
     threshold = meta["min_confidence"]
-    hyps = [apply_edits(r["mt"], [e for e in edits if e.confidence >= threshold]) for r, edits in zip(rows, proposals)]
     ter = TER(case_sensitive=True)
-    refs = [[r["pe"] for r in rows]]
-    before, after = ter.corpus_score([r["mt"] for r in rows], refs).score, ter.corpus_score(hyps, refs).score
-    changed = [(h, r) for h, r in zip(hyps, rows) if h != r["mt"]]
-    closer = sum(ter.sentence_score(h, [r["pe"]]).score < ter.sentence_score(r["mt"], [r["pe"]]).score for h, r in changed)
-    print(f"ro-en dev, {len(rows)} segments with sources, threshold {threshold}: TER {before:.2f} -> {after:.2f} "
-          f"({after - before:+.2f}); {len(changed)} retranslated, {closer} closer; {time.time() - started:.0f} s")
+    refs = [[r.pe for r in rows]]
+    before = ter.corpus_score([r.mt for r in rows], refs).score
+
+    def report(name: str, proposals, seconds: float) -> None:
+        hyps = [apply_edits(r.mt, [e for e in edits if e.confidence >= threshold]) for r, edits in zip(rows, proposals)]
+        changed = [(h, r) for h, r in zip(hyps, rows) if h != r.mt]
+        closer = sum(ter.sentence_score(h, [r.pe]).score < ter.sentence_score(r.mt, [r.pe]).score for h, r in changed)
+        further = sum(ter.sentence_score(h, [r.pe]).score > ter.sentence_score(r.mt, [r.pe]).score for h, r in changed)
+        after = ter.corpus_score(hyps, refs).score
+        print(f"{name}: TER {before:.2f} -> {after:.2f} ({after - before:+.2f}); {len(changed)} segments changed, "
+              f"{closer} closer, {further} further; {seconds:.0f} s")
+
+    print(f"ro-en dev, {len(rows)} segments with sources, threshold {threshold}")
+    started = time.time()
+    retranslations = Retranslator(meta["retranslation"]).suggest(items)
+    report("retranslation", retranslations, time.time() - started)
+    if meta.get("word_check"):
+        from posteditor.model.corrector import Corrector
+        from posteditor.suggest.wordcheck import WordCheck
+
+        model = Corrector(args.model)
+        started = time.time()
+        words = WordCheck(meta["word_check"], model.sentence_log_probs, model.piece_count).suggest(items)
+        report("word check", words, time.time() - started)
+        report("both, merged", [merge(a, b) for a, b in zip(retranslations, words)], 0)
     return 0
 
 

@@ -23,7 +23,7 @@ from typing import Sequence
 from posteditor.commands.console import plural, progress_bar
 from posteditor.core.document import Document
 from posteditor.core.reader import guess_format, parse
-from posteditor.core.edits import Decision, Edit, Segment
+from posteditor.core.edits import RETRANSLATION, SOURCE_WORD, Decision, Edit, Segment
 from posteditor.core.meta import resolve_threshold
 from posteditor.pipeline import load_suggester
 from posteditor.suggest.base import Item, Suggester
@@ -240,6 +240,7 @@ class Tally:
     applied: int = 0
     proposed: int = 0
     retranslated: int = 0
+    source_words: int = 0
     long: int = 0
     rows: list[dict] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
@@ -251,7 +252,8 @@ class Tally:
         self.segments += len(segments)
         self.applied += sum(len(s.accepted()) for s in segments)
         self.proposed += sum(len(s.edits) for s in segments)
-        self.retranslated += sum(e.category == "retranslation" for s in segments for e in s.accepted())
+        self.retranslated += sum(e.category == RETRANSLATION for s in segments for e in s.accepted())
+        self.source_words += sum(e.category == SOURCE_WORD for s in segments for e in s.accepted())
         self.long += len(long)
         self.messages += job.warnings
         self.memory += [(s.source, s.corrected()) for s in segments if s.source]
@@ -261,6 +263,10 @@ class Tally:
                 f"{plural(self.applied, 'edit')} applied of {self.proposed} proposed (min confidence {threshold:.2f})")
         if self.retranslated:
             line += f", {self.retranslated} of them {'a segment' if self.retranslated == 1 else 'segments'} retranslated from the source"
+        if self.source_words:
+            n = self.source_words
+            words = (plural(n, "word") if self.retranslated else f"{n} of them {'a word' if n == 1 else 'words'}")
+            line += f", {words} from the source's translation"
         if self.long:
             line += f"; {self.long} too long, left unchanged"
         if self.failed:
@@ -312,7 +318,7 @@ def build_suggester(model: str | None, use_memory: bool, terms=None, min_confide
         if kept is not suggester:  # only the model has a ceiling below 1 (no edit scorer)
             ceiling = max(s.ceiling for s in kept.left_out)
             print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure, below the threshold "
-                  f"{threshold:.2f}, so it was not run (--report runs it and lists them; review shows them)",
+                  f"{threshold:.2f}, so none was looked for (--report lists them; review shows them)",
                   file=sys.stderr)
             suggester = kept
     if terms:

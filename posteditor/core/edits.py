@@ -34,6 +34,9 @@ def words(tokens: tuple[str, ...] | list[str]) -> list[str]:
 RETRANSLATION = "retranslation"
 """The category of an edit that puts a new translation in place of the whole segment
 (``posteditor.suggest.retranslate``): where one is kept, no other edit of the segment stays beside it."""
+SOURCE_WORD = "source word"
+"""The category of a word the source's rule-based translation has in place of the MT's
+(``posteditor.suggest.wordcheck``)."""
 
 
 class Decision(str, enum.Enum):

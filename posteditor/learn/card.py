@@ -52,6 +52,7 @@ def render_card(meta: dict, name: str) -> str:
           if meta.get("word_edits_applied") is False else []),
         *_scorer_lines(meta),
         *_retranslation_lines(meta),
+        *_word_check_lines(meta),
         "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
         "|---|---|---|---|---|---|",
     ]
@@ -124,6 +125,26 @@ def _retranslation_lines(meta: dict) -> list[str]:
         f"{fitted.get('translations', '?')} translations, {fitted.get('closer', '?')} closer than the MT"
         + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
         + "; out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
+        "",
+    ]
+
+
+def _word_check_lines(meta: dict) -> list[str]:
+    """What the word check against the source adds, when one was fitted."""
+    fitted = meta.get("word_check")
+    if not fitted:
+        return []
+    measured = [f"{name}: {m['applied']} word edits applied at {m['threshold']}, {m['applied_right']} the "
+                f"post-editor's; {m['changed']} segments changed, {m['closer']} closer to the post-edit, {m['further']} "
+                f"further; ΔTER {m['delta_ter']:+.2f}" for name, m in (fitted.get("measured") or {}).items()]
+    return [
+        f"With a source in a language Apertium translates ({', '.join(fitted.get('chains', []))}), the **word check** "
+        f"(`posteditor/suggest/wordcheck.py`) proposes Apertium's word where its translation of the source has "
+        f"another one in the MT's place, with the probability that the post-editor made that edit (a logistic "
+        f"regression over the sentence's log-probability gain under this model, the two words' rarity and spelling, "
+        f"names and the candidates per sentence, fitted on {fitted.get('candidates', '?')} candidates of "
+        f"{fitted.get('fitted_on', '?')}, {fitted.get('right', '?')} right; `python -m posteditor.learn.wordcheck`)."
+        + (" " + "; ".join(measured) + "." if measured else ""),
         "",
     ]
 

@@ -31,9 +31,9 @@ from posteditor.core.edits import RETRANSLATION, Edit, leading_space, tokenize, 
 from posteditor.suggest.scorer import Logistic
 from posteditor.suggest.base import Item, Suggester
 
-CHAINS = {"ro": ("ro-es", "spa-eng")}
+CHAINS = {"ro": ("ro-es", "spa-eng"), "is": ("isl-eng",)}
 """Source language: the Apertium modes that take it into English, in order."""
-PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa")
+PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa", "apertium-isl-eng")
 """The Debian packages those chains need (``make`` installs them where it can)."""
 MODES = Path("/usr/share/apertium/modes")
 TIMEOUT = 60

@@ -12,7 +12,8 @@ are. A logistic model fitted on MLQE-PE ro-en train pairs (``fit``) turns those 
 probability that a post-editor made exactly that edit: the edit's confidence.
 
 Candidates keep to content words (no function word on either side), words Apertium knew
-(not marked unknown) and two different words (not two forms of one: same first five letters).
+(not marked unknown) and two different words (not two forms of one: one the start of the other,
+or the same first five letters).
 
 ``WordCheck`` is a ``Suggester``: it proposes only for segments given with a source in a
 language one of ``retranslate.CHAINS`` translates, and needs a language model's sentence
@@ -27,12 +28,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from posteditor.core.edits import Edit, apply_edits, extract_edits, tokenize, words
+from posteditor.core.edits import SOURCE_WORD, Edit, apply_edits, extract_edits, tokenize, words
 from posteditor.suggest import retranslate
 from posteditor.suggest.base import Item, Suggester
 from posteditor.suggest.scorer import Logistic
 
-CATEGORY = "source word"
+CATEGORY = SOURCE_WORD
 FEATURES = ("gain", "pieces_old", "pieces_new", "name", "candidates", "spelling")
 MIN_PROBABILITY = 0.1
 """Candidates less likely than this to be right are not proposed at all (noise in ``review``)."""
@@ -59,12 +60,17 @@ def candidates(text: str, marked: str) -> list[Edit]:
         if len(old) != 1 or len(new) != 1 or not (old[0].isalpha() and new[0].isalpha()):
             continue
         a, b = old[0].lower(), new[0].lower()
-        if a == b or a in STOP or b in STOP or (a[:5] == b[:5] and min(len(a), len(b)) >= 5):
+        if a in STOP or b in STOP or _forms_of_one_word(a, b):
             continue
         if any(m + new[0] in marked for m in "*#@"):  # Apertium did not know the word
             continue
         out.append(Edit(edit.start, edit.end, edit.replacement, 0.0, CATEGORY))
     return out
+
+
+def _forms_of_one_word(a: str, b: str) -> bool:
+    """"ship" and "ships", "greatest" and "greatness": a grammar fix at most, not a word choice."""
+    return a.startswith(b) or b.startswith(a) or (a[:5] == b[:5] and min(len(a), len(b)) >= 5)
 
 
 def features(text: str, edit: Edit, gain: float, count: int, pieces: Callable[[str], int]) -> list[float]:
@@ -159,8 +165,9 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
     return x, y, index, langs
 
 
-def fit(x: np.ndarray, y: np.ndarray, langs: set[str], **extra) -> dict | None:
-    """The word check's parameters fitted on labelled candidates; None with too few of a label."""
+def fit(x: np.ndarray, y: np.ndarray, langs, **extra) -> dict | None:
+    """The word check's parameters fitted on labelled candidates, for sources in ``langs``;
+    None with too few of either label."""
     from posteditor.suggest.scorer import logistic
 
     if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:

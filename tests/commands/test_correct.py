@@ -51,6 +51,16 @@ def test_corrects_to_stdout_with_a_summary(fake, tmp_path, capsys):
     assert "1 file, 3 segments, 2 edits applied of 3 proposed (min confidence 0.50)" in out.err
 
 
+def test_the_summary_counts_retranslations_and_words_from_the_source():
+    tally = correct_mod.Tally(files=1, segments=4, applied=3, proposed=5, retranslated=1, source_words=2)
+    assert tally.summary(0.45) == ("1 file, 4 segments, 3 edits applied of 5 proposed (min confidence 0.45), 1 of them "
+                                   "a segment retranslated from the source, 2 words from the source's translation")
+    tally.retranslated = 0
+    assert tally.summary(0.45).endswith("(min confidence 0.45), 2 of them words from the source's translation")
+    tally.source_words = 1
+    assert tally.summary(0.45).endswith("(min confidence 0.45), 1 of them a word from the source's translation")
+
+
 @pytest.mark.parametrize(
     "extra, expected",
     [
@@ -384,7 +394,7 @@ def test_a_model_whose_edits_cannot_be_applied_is_not_run(capped, tmp_path, caps
     out = capsys.readouterr()
     assert out.out == ARTICLE.replace("peoples", "people")  # the memory's fix still applies
     assert model.calls == [] and len(memory.calls) == 1
-    assert "at most 0.30 sure, below the threshold 0.45, so it was not run" in out.err
+    assert "at most 0.30 sure, below the threshold 0.45, so none was looked for" in out.err
     assert "1 edit applied of 1 proposed (min confidence 0.45)" in out.err
 
 

@@ -120,3 +120,21 @@ def test_the_romanian_example_gets_its_stray_sentence_retranslated(tmp_path, cap
     assert "Altmark" not in fixed and "bridge" in fixed
     assert fixed.startswith("The government approved yesterday") and fixed.endswith("north of the city.\n")
     assert "1 of them a segment retranslated" in capsys.readouterr().err
+
+
+def test_the_shipped_word_check_finds_a_word_the_source_contradicts():
+    """With a Romanian source, Apertium's "castle" replaces the MT's "beaver" at the shipped
+    threshold (the sentence is the tests' own, not from any data set)."""
+    from posteditor.pipeline import load_suggester
+    from posteditor.suggest import retranslate
+    from posteditor.suggest.base import Item
+    from posteditor.suggest.combine import threshold_of
+
+    if "ro" not in retranslate.installed():
+        pytest.skip("Apertium's Romanian chain is not installed")
+    suggester = load_suggester(SHIPPED, use_memory=False)
+    mt = "The beaver of Bran is visited by many tourists every year."
+    (edits,) = suggester.suggest([Item(mt, "Castelul din Bran este vizitat de mulți turiști în fiecare an.")])
+    applied = [e for e in edits if e.confidence >= threshold_of(suggester)]
+    assert apply_edits(mt, applied) == "The castle of Bran is visited by many tourists every year."
+    assert [e.category for e in applied] == ["source word"]

@@ -1,10 +1,10 @@
-"""The suggester every command uses: the model, its retranslation, the correction memory.
+"""The suggester every command uses: the model, its checks against the source, the correction memory.
 
 ``load_suggester`` is the one place the layers meet: it loads the model (torch and
 transformers are imported here, not before), adds Apertium's retranslation of segments that
-stray from their source and its word check when they were fitted, and the correction memory, merged by
-``Combined``. ``correct``, ``evaluate``, calibration, fine-tuning and the editor's child
-process all call it.
+stray from their source and the word check against it when they were fitted, and the
+correction memory, merged by ``Combined``. ``correct``, ``evaluate``, calibration,
+fine-tuning and the editor's child process all call it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ alone, then with the word check (``posteditor.suggest.wordcheck``) merged in as 
 merges them, and reports TER before and after (sacrebleu, case-sensitive) and how many changed
 segments came closer to the post-edit and how many went further. In sample for the
 retranslation's four fitted parameters; the word check was fitted on train pairs. The model's
-own word edits are not applied at this threshold (capped below 0.3), so they are left out.
+own word edits are left out: the shipped model has no edit scorer, so they are capped below
+0.3 and none is applied at its threshold.
 Needs Apertium (``make apertium``).
 
     .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--data ../shared/data]

@@ -30,15 +30,15 @@ from posteditor.core.edits import apply_edits, tokenize, words  # noqa: E402
 from posteditor.core.meta import model_meta  # noqa: E402
 from posteditor.learn.corpus.pairs import _lines, _match_quotes, _normalize_space, ter  # noqa: E402
 from posteditor.learn.corpus.wmt import _wmt_sets  # noqa: E402
-from posteditor.suggest import retranslate  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
+from posteditor.suggest.wordcheck import installed  # noqa: E402
 
 LEVELS = (0.1, 0.3, 0.45, 0.6, 0.8)
 
 
 def sample(root: Path, lang: str, n: int, low: float, high: float, seed: int) -> list[dict]:
     """Up to ``n`` (output, source, reference), one output per source sentence, TER in (low, high]."""
-    by_sentence: dict[int, list[dict]] = {}
+    by_sentence: dict[tuple[str, str, int], list[dict]] = {}
     for year, prefix, langpair, system, hyp, refs, source in _wmt_sets(root, ("wmt21", "wmt22")):
         if langpair != f"{lang}-en" or not source.is_file():
             continue
@@ -48,7 +48,7 @@ def sample(root: Path, lang: str, n: int, low: float, high: float, seed: int) ->
         for i, (mt, src) in enumerate(zip(outputs, sources)):
             mt, refs_i = _normalize_space(mt), [_normalize_space(r[i]) for r in references]
             if 6 <= len(mt.split()) <= 60 and all(refs_i):
-                by_sentence.setdefault((year, i), []).append({"origin": f"{year}:{system}:{i}", "mt": mt, "src": src,
+                by_sentence.setdefault((year, prefix, i), []).append({"origin": f"{year}:{system}:{i}", "mt": mt, "src": src,
                                                               "refs": refs_i})
     rng, out = random.Random(seed), []
     for key in sorted(by_sentence):
@@ -67,7 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(paths.default_model()))
     parser.add_argument("--data", default=str(paths.data_root()))
-    parser.add_argument("--lang", default="is", help="source language: one of retranslate.CHAINS (default is)")
+    parser.add_argument("--lang", default="is", help="source language: one of wordcheck.CHAINS (default is)")
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--min-ter", type=float, default=0.25)
     parser.add_argument("--max-ter", type=float, default=0.6)
@@ -77,7 +77,7 @@ def main() -> int:
     meta = model_meta(args.model)
     if not meta.get("word_check"):
         sys.exit(f"wordcheck_news: {args.model} has no word check (python -m posteditor.learn.wordcheck)")
-    chains = {k: v for k, v in retranslate.installed().items() if k == args.lang}
+    chains = {k: v for k, v in installed().items() if k == args.lang}
     if not chains:
         sys.exit(f"wordcheck_news: no installed Apertium chain takes {args.lang!r} into English")
     segments = sample(Path(args.data), args.lang, args.n, args.min_ter, args.max_ter, args.seed)

@@ -1,7 +1,7 @@
 """Correct files in batch: segment, ask the suggesters, apply only the confident edits.
 
 The pipeline is shared with the editor: ``pipeline.load_suggester`` gives one ``Suggester`` (the
-model, plus the correction memory when there is one, merged by ``Combined``) and ``propose``
+model, its checks against the source, and the correction memory when there is one, merged by ``Combined``) and ``propose``
 turns a ``Document`` into ``Segment``s carrying every edit the document allows. ``correct`` then accepts
 the edits at or above the threshold and renders the document; ``review`` lets a person decide.
 
@@ -302,7 +302,7 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
 
 def build_suggester(model: str | None, use_memory: bool, terms=None, min_confidence: float | None = None,
                     everything: bool = True) -> Suggester:
-    """The batch suggester: the model, its retranslation, the memory's confirmed fixes, the glossary.
+    """The batch suggester: the model, its checks against the source, the memory's confirmed fixes, the glossary.
 
     ``everything=False`` leaves out the parts whose edits can never reach the threshold in
     force (``combine.applying``): the model without an edit scorer. What is written is the

@@ -57,7 +57,7 @@ def main(args) -> int:
     sources = _read_lines(args.source, args.tokenized, args.limit) if args.source else None
     if sources is not None and len(sources) != len(mts):
         raise InputError(f"{args.source} has {len(sources)} lines but {args.mt} has {len(mts)}; they must align")
-    suggester = load_suggester(args.model, use_memory=False)  # the model alone is what is measured
+    suggester = load_suggester(args.model, use_memory=False)  # the model and its checks, not the user's memory
     threshold = threshold_of(suggester) if args.min_confidence is None else args.min_confidence
     bar = progress_bar(len(mts), "evaluating")
     if bar:

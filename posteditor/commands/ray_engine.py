@@ -2,7 +2,7 @@
 
 ``posteditor correct --engine ray`` reads and segments its files where it runs, as the local
 engine does; only the suggesting moves. Each Ray worker builds the very suggester the local
-engine builds (``make_suggester``: the model, its retranslation, the memory, the glossary)
+engine builds (``make_suggester``: the model, its checks against the source, the memory, the glossary)
 once, and answers batches of segments: whether each fits the model and, if it does, its
 edits. ``suggest_with_ray`` gathers every answer before it returns, in an ``Answered``
 suggester that the local loop then asks as it would ask the model, so what is written (and

@@ -132,13 +132,16 @@ def _retranslation_lines(meta: dict) -> list[str]:
 def _word_check_lines(meta: dict) -> list[str]:
     """What the word check against the source adds, when one was fitted."""
     fitted = meta.get("word_check")
-    if not fitted:
+    if not isinstance(fitted, dict):
         return []
-    measured = [f"{name}: {m['applied']} word edits applied at {m['threshold']}, {m['applied_right']} the "
-                f"post-editor's; {m['changed']} segments changed, {m['closer']} closer to the post-edit, {m['further']} "
-                f"further; ΔTER {m['delta_ter']:+.2f}" for name, m in (fitted.get("measured") or {}).items()]
+    try:
+        measured = [f"{name}: {m['applied']} word edits applied at {m['threshold']}, {m['applied_right']} the "
+                    f"post-editor's; {m['changed']} segments changed, {m['closer']} closer to the post-edit, "
+                    f"{m['further']} further; ΔTER {m['delta_ter']:+.2f}" for name, m in (fitted.get("measured") or {}).items()]
+    except (AttributeError, KeyError, TypeError, ValueError):  # a hand-edited record: the figures are left out
+        measured = []
     return [
-        f"With a source in a language Apertium translates ({', '.join(fitted.get('chains', []))}), the **word check** "
+        f"With a source in a language Apertium translates ({', '.join(map(str, fitted.get('chains') or []))}), the **word check** "
         f"(`posteditor/suggest/wordcheck.py`) proposes Apertium's word where its translation of the source has "
         f"another one in the MT's place, with the probability that the post-editor made that edit (a logistic "
         f"regression over the sentence's log-probability gain under this model, the two words' rarity and spelling, "

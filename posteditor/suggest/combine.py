@@ -1,6 +1,6 @@
 """Suggesters together: merging their edits, asking them chunk by chunk, thresholds.
 
-``Combined`` makes the model, its retranslation and the correction memory one ``Suggester``;
+``Combined`` makes the model, its checks against the source and the correction memory one ``Suggester``;
 ``merge`` keeps the most confident of overlapping edits; ``suggest_each`` is the one loop that
 sends segments to a suggester (those it can read whole, ``CHUNK`` at a time), used by
 ``propose`` (documents, for ``correct`` and the editor's tests) and ``suggest_all`` (lines,

@@ -16,6 +16,7 @@ many of its words Apertium knows.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import shutil
@@ -31,9 +32,9 @@ from posteditor.core.edits import RETRANSLATION, Edit, leading_space, tokenize, 
 from posteditor.suggest.scorer import Logistic
 from posteditor.suggest.base import Item, Suggester
 
-CHAINS = {"ro": ("ro-es", "spa-eng"), "is": ("isl-eng",)}
+CHAINS = {"ro": ("ro-es", "spa-eng")}
 """Source language: the Apertium modes that take it into English, in order."""
-PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa", "apertium-isl-eng")
+PACKAGES = ("apertium", "apertium-es-ro", "apertium-eng-spa")
 """The Debian packages those chains need (``make`` installs them where it can)."""
 MODES = Path("/usr/share/apertium/modes")
 TIMEOUT = 60
@@ -75,19 +76,25 @@ def apertium(lines: Sequence[str], mode: str, marks: bool = False) -> list[str]:
     return apertium(lines[:half], mode, marks) + apertium(lines[half:], mode, marks)
 
 
-def installed(modes: Path = MODES) -> dict[str, tuple[str, ...]]:
-    """The chains of ``CHAINS`` this machine can run."""
+def installed(modes: Path = MODES, chains: dict[str, tuple[str, ...]] = CHAINS) -> dict[str, tuple[str, ...]]:
+    """The chains of ``chains`` (default ``CHAINS``) this machine can run."""
     if shutil.which("apertium") is None:
         return {}
-    return {lang: chain for lang, chain in CHAINS.items() if all((modes / f"{m}.mode").is_file() for m in chain)}
+    return {lang: chain for lang, chain in chains.items() if all((modes / f"{m}.mode").is_file() for m in chain)}
 
 
 def translate(sources: Sequence[str], chain: Sequence[str]) -> list[str]:
-    """Each source through the chain's modes, with the marks on unknown words kept."""
+    """Each source through the chain's modes, with the marks on unknown words kept. The last
+    few batches are remembered: retranslation and the word check ask for the same one."""
+    return list(_translated(tuple(sources), tuple(chain)))
+
+
+@functools.lru_cache(maxsize=4)
+def _translated(sources: tuple[str, ...], chain: tuple[str, ...]) -> tuple[str, ...]:
     out = list(sources)
     for mode in chain:
         out = apertium(out, mode, marks=True)
-    return out
+    return tuple(out)
 
 
 def unknown_share(marked: str) -> float:
@@ -134,13 +141,15 @@ def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
 def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None) -> list[tuple[str, str] | None]:
     """(marked translation, language) of each source, by the chain that knows most of its
-    words; None where every chain knows too few (a language none of them reads)."""
+    words (the first on a tie); None where every chain knows too few (a language none of them
+    reads)."""
     best: list[tuple[str, str] | None] = [None] * len(sources)
     share = [MAX_UNKNOWN] * len(sources)
     for lang, chain in chains.items():
         for i, marked in enumerate((run or translate)(sources, chain)):
-            if unknown_share(marked) <= share[i] and clean(marked):
-                best[i], share[i] = (marked, lang), unknown_share(marked)
+            unknown = unknown_share(marked)
+            if clean(marked) and (unknown < share[i] or best[i] is None and unknown <= share[i]):
+                best[i], share[i] = (marked, lang), unknown
     return best
 
 

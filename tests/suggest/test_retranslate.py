@@ -103,6 +103,16 @@ def test_a_failing_apertium_is_reported_not_raised(capsys, error):
     assert params is None and proposals == [[]] and "Apertium failed" in note
 
 
+def test_the_chain_that_knows_most_words_wins_and_the_first_on_a_tie():
+    def run(sources, chain):  # "ro" knows every word of the first source, "is" of the second; the third is a tie
+        known = {"ro": (0, 2), "is": (1, 2)}["ro" if chain == CHAINS["ro"] else "is"]
+        return [f"{chain[0]} knows it well" if i in known else "*unknown *words *here" for i in range(len(sources))]
+
+    chains = CHAINS | {"is": ("isl-eng",)}
+    found = rt.translations(["a", "b", "c"], chains, run)
+    assert [f[1] for f in found] == ["ro", "is", "ro"]
+
+
 def test_only_the_chains_it_was_fitted_on_are_used():
     chains = CHAINS | {"is": ("isl-eng",)}
     assert rt.Retranslator(fitted_params() | {"chains": ["ro"]}, chains).chains == CHAINS

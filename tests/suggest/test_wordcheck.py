@@ -51,6 +51,27 @@ def test_candidates_are_single_content_words_apertium_knew():
     assert wc.candidates("The greatest writers came.", "The greatness writers came.") == []
     assert wc.candidates("It rained all day long.", "It rained the whole day.") == []
     assert wc.candidates(GOOD_MT, APERTIUM) == []
+    # A word Apertium did not know is no candidate; one it knew is, even beside an unknown one it starts.
+    assert wc.candidates("He saw the harbour there.", "He saw the *port there.") == []
+    [fox] = wc.candidates("He saw the dog in the park.", "He saw the fox in the *foxpark.")
+    assert fox.inserted.strip() == "fox"
+
+
+def test_candidates_keep_the_mt_s_spacing_and_case():
+    fixed = {mt: apply_edits(mt, wc.candidates(mt, APERTIUM)) for mt in (
+        "The beaver\nof Bran is visited by many tourists every year.",  # a line break (a subtitle's)
+        "the beaver of Bran is visited by many tourists every year.",  # case differs beside the word
+        "The beaver of Bran is visited by many tourists every year.  \n",  # trailing whitespace
+        "THE BEAVER OF BRAN is visited by many tourists every year.")}
+    assert list(fixed.values()) == ["The castle\nof Bran is visited by many tourists every year.",
+                                    "the castle of Bran is visited by many tourists every year.",
+                                    "The castle of Bran is visited by many tourists every year.  \n",
+                                    "THE Castle OF BRAN is visited by many tourists every year."]
+    # Apertium capitalises its first word; the MT's word inside a sentence stays lower case.
+    [edit] = wc.candidates("beaver is visited.", "Castle is visited.")
+    assert edit.replacement == ("castle",)
+    [edit] = wc.candidates("The visitors robbed Rome.", "The Visigoths robbed Rome.")  # a name stays one
+    assert edit.replacement == (" Visigoths",)
 
 
 def test_the_check_proposes_apertiums_word_where_the_sentence_gains():
@@ -71,6 +92,7 @@ def test_features_see_names_rarity_and_spelling():
     gain, old, new, name, count, spelling = wc.features(MT, edit, 99.0, 2, lambda w: len(w))
     assert gain == wc.MAX_GAIN and old == pytest.approx(np.log(6)) and new == pytest.approx(np.log(6))
     assert name == 0.0 and count == pytest.approx(np.log(2)) and 0 < spelling < 1
+    assert wc.features(MT, edit, float("nan"), 1, len)[0] == -wc.MAX_GAIN  # a broken score is no evidence
     [edit] = wc.candidates("Then Beaver visited Bran.", "Then Castle visited Bran.")
     assert wc.features("Then Beaver visited Bran.", edit, 1.0, 1, len)[3] == 1.0
     [edit] = wc.candidates("Beaver visited Bran.", "Castle visited Bran.")
@@ -108,9 +130,14 @@ def test_unusable_params_are_refused_and_leave_the_pipeline_without_it(bad, caps
     assert load_word_check(SimpleNamespace(meta={})) is None
 
 
-def test_only_the_chains_it_was_fitted_on_are_used():
+def test_only_the_chains_it_was_fitted_for_are_used():
     chains = CHAINS | {"is": ("isl-eng",)}
     assert wc.WordCheck(params(chains=["ro"]), fake_log_probs, len, chains).chains == CHAINS
+    assert wc.WordCheck(params(), fake_log_probs, len, chains).chains == chains
+    with pytest.raises(ValueError):
+        wc.WordCheck(params(chains="ro"), fake_log_probs, len, chains)
+    # Retranslation keeps to its own chains: Icelandic is the word check's alone.
+    assert "is" in wc.CHAINS and "is" not in rt.CHAINS
 
 
 def test_the_more_confident_of_a_word_edit_and_a_retranslation_stays_alone():
@@ -150,7 +177,7 @@ def test_fit_learns_that_a_gain_means_a_right_candidate():
     assert wc.fit(x[:12], y[:12], langs) is None  # 6 right: too few to fit on
 
 
-@pytest.mark.skipif(not rt.installed(), reason="Apertium and its Romanian-Spanish-English chain are not installed")
+@pytest.mark.skipif("ro" not in wc.installed(), reason="Apertium's Romanian-Spanish-English chain is not installed")
 def test_with_apertium_the_castle_of_bran_is_found():
     check = wc.WordCheck(params(), fake_log_probs, len)
     [edits] = check.suggest([Item(MT, ROMANIAN)])

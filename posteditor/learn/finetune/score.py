@@ -22,7 +22,7 @@ def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]
     from posteditor.learn.threshold import evaluate_items
     from posteditor.suggest.combine import applying, threshold_of
 
-    suggester = load_suggester(model_dir, use_memory=False)  # the model with its retranslation
+    suggester = load_suggester(model_dir, use_memory=False)  # the model with its checks against the source
     threshold = threshold_of(suggester)
     # Only what can be applied is run: a model whose edits all stay below its threshold (no
     # edit scorer) changes nothing here, and scoring it would cost a model pass per segment.
@@ -34,7 +34,7 @@ def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]
 
 def own_threshold(model_dir: Path, rows: list[Pair]) -> dict | None:
     """The new model's confidence threshold and the sweep behind it, chosen on ``rows`` as
-    ``posteditor evaluate`` chooses one (from one pass of the model with its retranslation);
+    ``posteditor evaluate`` chooses one (from one pass of the model with its checks against the source);
     None without rows."""
     from posteditor.pipeline import load_suggester
     from posteditor.learn.threshold import choose_threshold

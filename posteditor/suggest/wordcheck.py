@@ -59,9 +59,9 @@ LogProbs = Callable[[Sequence[str]], list[float]]
 def candidates(text: str, marked: str) -> list[Edit]:
     """One-word substitutions that turn ``text`` towards Apertium's (marked) translation.
 
-    Each replaces one word token, keeps the whitespace before it (a line break stays a line
-    break) and the MT word's capitalisation where the two differ only by the translation
-    starting a sentence."""
+    Each replaces one word token and keeps the whitespace before it (a line break stays a line
+    break); Apertium's word takes the MT word's capitalisation unless it is a name (capitalised
+    inside Apertium's sentence)."""
     tokens = tokenize(text)
     translation = tokenize(retranslate.clean(marked))
     out = []
@@ -77,7 +77,7 @@ def candidates(text: str, marked: str) -> list[Edit]:
         form = new[0]
         if old[0][:1].isupper():
             form = form[:1].upper() + form[1:]
-        elif translation and translation[0].strip() == form:  # capitalised only as the translation's first word
+        elif not _a_name(form, translation):  # capitalised only where Apertium starts a sentence
             form = form.lower()
         out.append(Edit(edit.start, edit.end, (leading_space(tokens[edit.start]) + form,), 0.0, CATEGORY))
     return out
@@ -91,8 +91,16 @@ def _aligned(text: str, translation: tuple[str, ...]) -> str:
     for op in Levenshtein.opcodes([t.strip().casefold() for t in a], [t.strip().casefold() for t in b]):
         if op.tag == "equal":
             for i, j in zip(range(op.src_start, op.src_end), range(op.dest_start, op.dest_end)):
-                b[j] = a[i]
+                # A word that starts the MT but not the translation keeps the space before it.
+                b[j] = a[i] if j == 0 or leading_space(a[i]) else leading_space(b[j]) + a[i]
     return "".join(b).rstrip() + text[len(text.rstrip()):]
+
+
+def _a_name(word: str, translation: tuple[str, ...]) -> bool:
+    """Whether ``word`` is capitalised in the translation after another word (not where a
+    sentence starts)."""
+    return word[:1].isupper() and any(
+        t.strip() == word and k > 0 and translation[k - 1].strip()[-1:].isalnum() for k, t in enumerate(translation))
 
 
 def installed() -> dict[str, tuple[str, ...]]:

@@ -68,6 +68,10 @@ def test_candidates_keep_the_mt_s_spacing_and_case():
                                     "The castle of Bran is visited by many tourists every year.  \n",
                                     "THE Castle OF BRAN is visited by many tourists every year."]
     # Apertium capitalises its first word; the MT's word inside a sentence stays lower case.
+    # A word that starts the MT but not the translation is no candidate and joins nothing.
+    mt = "Copper was mined here."
+    assert [apply_edits(mt, [e]) for e in wc.candidates(mt, "The copper was extracted here.")] == [
+        "Copper was extracted here."]
     [edit] = wc.candidates("beaver is visited.", "Castle is visited.")
     assert edit.replacement == ("castle",)
     [edit] = wc.candidates("The visitors robbed Rome.", "The Visigoths robbed Rome.")  # a name stays one

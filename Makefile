@@ -33,7 +33,7 @@ apertium:
 	  { apt-get install -y -q $(APERTIUM) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q $(APERTIUM) >/dev/null; }; } || \
 	  echo "note: Apertium could not be installed; Romanian and Icelandic sources will not be checked"; \
-	else echo "note: Apertium is not installed (sudo apt-get install $(APERTIUM)); Romanian and Icelandic sources will not be checked"; fi
+	else echo "note: Apertium or one of its language pairs is missing (sudo apt-get install $(APERTIUM)); Romanian and Icelandic sources will not be checked"; fi
 
 dictionaries:
 	@if [ -f /usr/share/dictd/freedict-fra-eng.index ]; then :; \

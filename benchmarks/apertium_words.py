@@ -11,7 +11,9 @@ first five letters). A candidate is right if the post-editor made exactly that e
 
     .venv/bin/python benchmarks/apertium_words.py [--split dev] [--limit 1000] [--skip 0] [--show 20]
 
-Nothing here is used by the tool yet: it measures whether such a check would be precise.
+This is the fifth session's measurement, kept as it was run (candidates as then, judged by
+the base LM's gain alone); the tool's word check (``posteditor.suggest.wordcheck``) grew
+from it, with its own candidates, a fitted judge and ``benchmarks/retranslation_dev.py``.
 """
 
 from __future__ import annotations
@@ -29,12 +31,8 @@ from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
 from posteditor.model import lm  # noqa: E402
 from posteditor.suggest import retranslate  # noqa: E402
 from posteditor.suggest.scorer import is_right  # noqa: E402
+from posteditor.suggest.wordcheck import STOP  # noqa: E402
 
-STOP = set("""a an the of in on at to for from by with as and or but not no nor is are was were be been being
-it its he she his her hers they their them this that these those there here which who whom whose what
-when where why how one some any all each both than then so if into onto over under between among about
-after before during without within like up down out off too very can could may might must shall should
-will would do does did has have had i we you me us our your my""".split())
 GAINS = (0, 2, 4, 6, 8, 10)
 
 
@@ -58,12 +56,11 @@ def candidates(pairs, marked: list[str]) -> list[dict]:
 
 def sentence_logprobs(model, tok, texts: list[str]) -> list[float]:
     """Each text's log-probability under ``model``, in nats for the whole text (as the
-    corrector scores candidates, ``lm.token_log_probs``, but summed, not per token)."""
+    corrector scores candidates, ``lm.plain_log_probs``, but summed, not per token)."""
     import torch
 
-    ids = [[tok.eos_token_id] + tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
     with torch.inference_mode():
-        return [float(lp.sum()) for lp in lm.token_log_probs(model, ids, tok.eos_token_id)]
+        return [float(lp.sum()) for lp in lm.plain_log_probs(model, tok, texts)]
 
 
 def main() -> None:

@@ -254,9 +254,8 @@ class Corrector(Suggester):
         return [float(lp.sum()) for lp in self._plain_log_probs(texts)]
 
     def _plain_log_probs(self, texts: Sequence[str]) -> list[torch.Tensor]:
-        ids = [[self.eos] + self.tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
         with torch.inference_mode(), self.peft.disable_adapter() if self.peft else contextlib.nullcontext():
-            return lm.token_log_probs(self.model, ids, self.eos)
+            return lm.plain_log_probs(self.model, self.tok, texts)
 
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of

@@ -181,6 +181,13 @@ def token_log_probs(model, ids: list[list[int]], pad: int, batch: int = 16) -> l
     return out
 
 
+def plain_log_probs(model, tok, texts) -> list:
+    """``token_log_probs`` of each text as plain English (single-spaced, after an end-of-text
+    token, no prompt). The caller chooses the context, as for ``token_log_probs``."""
+    ids = [[tok.eos_token_id] + tok.encode(" ".join(t.split()), add_special_tokens=False) for t in texts]
+    return token_log_probs(model, ids, tok.eos_token_id)
+
+
 # ---------------------------------------------------------------- the prompt
 
 def _one_line(text: str) -> str:

@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from posteditor.core.edits import RETRANSLATION, Edit, leading_space, tokenize, words
-from posteditor.suggest.scorer import Logistic
+from posteditor.suggest.scorer import checked_logistic
 from posteditor.suggest.base import Item, Suggester
 
 CHAINS = {"ro": ("ro-es", "spa-eng")}
@@ -159,12 +159,7 @@ class Retranslator(Suggester):
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
-        self.model = m = Logistic(params)
-        if list(params.get("features", FEATURES)) != list(FEATURES) or any(
-                v.shape != (len(FEATURES),) for v in (m.mean, m.scale, m.coef)):
-            raise ValueError("retranslation: the features differ from this version's")
-        if not (np.isfinite([*m.mean, *m.scale, *m.coef, m.intercept]).all() and (m.scale > 0).all()):
-            raise ValueError("retranslation: parameters that are not finite numbers, or a scale not above 0")
+        self.model = checked_logistic(params, FEATURES, "retranslation", features_required=False)
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
             self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}

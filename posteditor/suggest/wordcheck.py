@@ -33,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 from posteditor.core.edits import SOURCE_WORD, Edit, apply_edits, extract_edits, leading_space, tokenize, words
 from posteditor.suggest import retranslate
 from posteditor.suggest.base import Item, Suggester
-from posteditor.suggest.scorer import Logistic
+from posteditor.suggest.scorer import checked_logistic
 
 CATEGORY = SOURCE_WORD
 CHAINS = {**retranslate.CHAINS, "is": ("isl-eng",)}
@@ -147,12 +147,7 @@ class WordCheck(Suggester):
                  chains: dict[str, tuple[str, ...]] | None = None,
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
-        self.model = m = Logistic(params)
-        if list(params.get("features", ())) != list(FEATURES) or any(
-                v.shape != (len(FEATURES),) for v in (m.mean, m.scale, m.coef)):
-            raise ValueError("word check: the features differ from this version's")
-        if not (np.isfinite([*m.mean, *m.scale, *m.coef, m.intercept]).all() and (m.scale > 0).all()):
-            raise ValueError("word check: parameters that are not finite numbers, or a scale not above 0")
+        self.model = checked_logistic(params, FEATURES, "word check")
         langs = params.get("chains", list(CHAINS))
         if not isinstance(langs, list) or not all(isinstance(lang, str) for lang in langs):
             raise ValueError("word check: chains that are not a list of languages")

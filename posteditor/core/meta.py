@@ -58,6 +58,12 @@ class ModelMeta(Mapping):
         return self.data.get("use_source", True)
 
     @property
+    def hints(self) -> tuple[str, ...]:
+        """Source languages for which the model reads Apertium's English translation of the
+        source (it was trained with them: ``Pair.hint``); none for older models."""
+        return tuple(self.data.get("hints", ()))
+
+    @property
     def doubt(self) -> float:
         """Look for alternatives where the model gives an MT token less than this."""
         return self.data.get("doubt", 0.6)

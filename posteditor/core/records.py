@@ -21,23 +21,27 @@ class Pair:
     """Where a corpus pair comes from ("mlqe:ro-en", "copy", ...); None for an editor's correction."""
     prev: str | None = None
     """The segment before it, as context."""
+    hint: str | None = None
+    """A rule-based (Apertium) English translation of ``src``, where a chain reads its language."""
 
     def to_json(self) -> dict:
-        """The row as the files hold it: ``src`` always (null without one), ``origin`` and ``prev``
-        only when set, so a correction stays ``{"mt", "pe", "src"}`` as fine-tuning has always
+        """The row as the files hold it: ``src`` always (null without one), ``origin``, ``prev`` and
+        ``hint`` only when set, so a correction stays ``{"mt", "pe", "src"}`` as fine-tuning has always
         written (and signed) it."""
         row = {"mt": self.mt, "pe": self.pe, "src": self.src}
         if self.origin is not None:
             row["origin"] = self.origin
         if self.prev is not None:
             row["prev"] = self.prev
+        if self.hint is not None:
+            row["hint"] = self.hint
         return row
 
     @classmethod
     def from_json(cls, row: dict) -> Pair:
         """A pair from its row; keys missing take the defaults, others are ignored (``KeyError``
         without ``mt`` or ``pe``, ``TypeError`` when the row is no object)."""
-        return cls(row["mt"], row["pe"], row.get("src"), row.get("origin"), row.get("prev"))
+        return cls(row["mt"], row["pe"], row.get("src"), row.get("origin"), row.get("prev"), row.get("hint"))
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -91,7 +91,7 @@ def batches(pairs: list[Pair], tok, config: TrainConfig, start: int):
         encoded = []
         for i in chunk:
             p = pairs[i]
-            prompt, target = lm.encode_pair(tok, p.mt, p.pe, p.src, p.prev, config.max_tokens)
+            prompt, target = lm.encode_pair(tok, p.mt, p.pe, p.src, p.prev, config.max_tokens, p.hint)
             if len(prompt) + len(target) <= config.max_tokens:
                 encoded.append((prompt, target))
         encoded.sort(key=lambda pt: len(pt[0]) + len(pt[1]))
@@ -290,6 +290,10 @@ def save_model(checkpoint: Path, out: Path, meta: dict) -> None:
     if table := next((t for t in tables if t.is_file()), None):
         shutil.copyfile(table, out / SIBLINGS)
     merged = ModelMeta.read(out).to_dict()
+    # A model trained on hints reads them at run time (the corpus's languages, else the starting model's).
+    init = state["config"].get("init")
+    if hints := _corpus_stats(Path(state["config"]["corpus"])).get("hints") or (ModelMeta.read(init).hints if init else ()):
+        merged["hints"] = sorted(hints)
     merged.update({"base": {"name": lm.BASE_NAME, "sha256": lm.BASE_SHA256},
                    "max_tokens": state["config"]["max_tokens"], **meta})
     merged.setdefault("training", {}).update({"config": state["config"], "steps": state["step"],
@@ -310,12 +314,18 @@ def corpus_signature(corpus: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _corpus_stats(corpus: Path) -> dict:
+    """A built corpus's stats.json (empty when it has none, or it cannot be read)."""
+    try:
+        stats = json.loads((corpus / "stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
+
+
 def corpus_kinds(corpus: Path) -> dict[str, int] | None:
     """Pairs of each kind (mlqe, wmt, apertium, synthetic, copy) in a built corpus, from its stats.json."""
-    try:
-        return json.loads((corpus / "stats.json").read_text(encoding="utf-8"))["train_by_kind"]
-    except (OSError, ValueError, KeyError):
-        return None
+    return _corpus_stats(corpus).get("train_by_kind")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
 from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
+from posteditor.suggest import retranslate
 from posteditor.suggest.scorer import EditScorer
+from posteditor.suggest.wordcheck import CHAINS
 from posteditor.suggest.base import Item, Suggester
 from posteditor.core.textio import InputError
 
@@ -101,6 +103,10 @@ class Corrector(Suggester):
             self.model, self.tok = load_merged(self.dir, load_adapted)
         self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
+        # The rule-based translations the model was trained to read beside the source, from
+        # the chains this machine has (without them it reads the source alone, as it also learnt).
+        wanted = {lang: chain for lang, chain in CHAINS.items() if lang in raw.hints}
+        self.hint_chains = retranslate.installed(chains=wanted) if wanted and raw.use_source else {}
 
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
@@ -116,24 +122,36 @@ class Corrector(Suggester):
         results: list[list[Edit]] = [[] for _ in items]
         todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
         todo.sort(key=lambda i: len(items[i].text))  # similar lengths together: little padding
+        hints = dict(zip(todo, self._hints([items[i] for i in todo])))  # one Apertium run for all
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
-            for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk])):
+            for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk], [hints[i] for i in chunk])):
                 results[i] = edits
         return results
 
     def correct(self, text: str, source: str | None = None) -> str:
         """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
-        prompt, draft = self._encode(Item(text, source))
+        item = Item(text, source)
+        prompt, draft = self._encode(item, self._hints([item])[0])
         decoded = greedy_copy(self.model, prompt, draft, self.eos, len(draft) * 2 + 8)
         return self.tok.decode(decoded.ids).strip()
 
-    def _encode(self, item: Item) -> tuple[list[int], list[int]]:
+    def _encode(self, item: Item, hint: str | None = None) -> tuple[list[int], list[int]]:
         source = item.source if self.info.use_source else None
-        return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens)
+        return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens, hint)
 
-    def _suggest_batch(self, items: Sequence[Item]) -> list[list[Edit]]:
-        encoded = [self._encode(it) for it in items]
+    def _hints(self, items: Sequence[Item]) -> list[str | None]:
+        """Apertium's English translation of each item's source, for a model that reads one
+        (None where it does not, or Apertium fails: the model then reads the source alone)."""
+        if not self.hint_chains:
+            return [None] * len(items)
+        try:
+            return retranslate.hints([it.source for it in items], self.hint_chains)
+        except retranslate.FAILURES:
+            return [None] * len(items)
+
+    def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
+        encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]
         copy_probs, alternatives, rows, cache = self._verify(encoded)
         per_item = []
         for row, (item, (prompt, draft), p_copy, alts) in enumerate(zip(items, encoded, copy_probs, alternatives)):

@@ -194,12 +194,16 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def format_prompt(mt: str, source: str | None = None, previous: str | None = None) -> str:
-    """The model's input before the corrected segment: the source sentence when known, the
-    previous segment of the document when known (names and terms), then the MT segment."""
+def format_prompt(mt: str, source: str | None = None, previous: str | None = None, hint: str | None = None) -> str:
+    """The model's input before the corrected segment: the source sentence when known, with a
+    rule-based English translation of it (``hint``, from Apertium) where one was made, the
+    previous segment of the document when known (names and terms), then the MT segment. The
+    hint goes with its source: without one it is left out."""
     parts = []
     if source and source.strip():
         parts.append(f"Source: {_one_line(source)}\n")
+        if hint and hint.strip():
+            parts.append(f"Rule-based: {_one_line(hint)}\n")
     if previous and previous.strip():
         parts.append(f"Context: {_one_line(previous)}\n")
     parts.append(f"MT: {_one_line(mt)}\nCorrected:")
@@ -207,17 +211,18 @@ def format_prompt(mt: str, source: str | None = None, previous: str | None = Non
 
 
 def encode_pair(tok, mt: str, corrected: str | None, source: str | None = None, previous: str | None = None,
-                max_tokens: int = 256) -> tuple[list[int], list[int]]:
+                max_tokens: int = 256, hint: str | None = None) -> tuple[list[int], list[int]]:
     """Token ids of the prompt and of the corrected segment (then end of text).
 
     Without ``corrected`` the second list is the MT itself as the guess to verify (copying is
-    the model's most likely output). The source, then the context, are dropped when the
-    whole would not fit in ``max_tokens``; the MT is never cut (callers skip what is too long).
+    the model's most likely output). The hint, then the source, then the context, are dropped
+    when the whole would not fit in ``max_tokens``; the MT is never cut (callers skip what is
+    too long).
     """
     target = tok.encode(" " + _one_line(corrected if corrected is not None else mt), add_special_tokens=False)
     target.append(tok.eos_token_id)
-    for src, prev in ((source, previous), (None, previous), (None, None)):
-        prompt = tok.encode(format_prompt(mt, src, prev), add_special_tokens=False)
+    for src, prev, hnt in ((source, previous, hint), (source, previous, None), (None, previous, None), (None, None, None)):
+        prompt = tok.encode(format_prompt(mt, src, prev, hnt), add_special_tokens=False)
         if len(prompt) + len(target) <= max_tokens:
             break
     return prompt, target

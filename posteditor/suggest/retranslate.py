@@ -153,6 +153,18 @@ def translations(sources: Sequence[str], chains: dict[str, tuple[str, ...]],
     return best
 
 
+def hints(sources: Sequence[str | None], chains: dict[str, tuple[str, ...]]) -> list[str | None]:
+    """Apertium's English translation of each source as a reader sees it (marks dropped), by
+    the chain that reads it best (``translations``); None without a source or where no chain
+    reads it. The correction model reads it beside the source (``lm.format_prompt``)."""
+    given = [i for i, s in enumerate(sources) if s and s.strip()]
+    out: list[str | None] = [None] * len(sources)
+    if given and chains:
+        for i, found in zip(given, translations([sources[i] for i in given], chains)):
+            out[i] = clean(found[0]) if found else None
+    return out
+
+
 class Retranslator(Suggester):
     """Proposes a rule-based translation for segments whose MT strays from their source."""
 

@@ -15,6 +15,9 @@ from posteditor.core.records import Pair, read_pairs, write_pairs
     (Pair("a b", "a c", None, "mlqe:ro-en"), '{"mt": "a b", "pe": "a c", "src": null, "origin": "mlqe:ro-en"}'),
     (Pair("a b", "a c", "x", "copy", prev="Before."),
      '{"mt": "a b", "pe": "a c", "src": "x", "origin": "copy", "prev": "Before."}'),
+    # a pair with Apertium's English translation of its source, last
+    (Pair("a b", "a c", "x", "mlqe:ro-en", hint="a c"),
+     '{"mt": "a b", "pe": "a c", "src": "x", "origin": "mlqe:ro-en", "hint": "a c"}'),
 ])
 def test_pairs_round_trip_through_a_file_in_the_same_bytes(tmp_path, pair, line):
     path = tmp_path / "pairs.jsonl"

@@ -15,6 +15,7 @@ from posteditor.learn.corpus.roundtrip import apertium_pairs
 from posteditor.core.metrics import detokenize
 from posteditor.learn.corpus.mlqe import mlqe_pairs
 from posteditor.learn.corpus.wmt import wmt_pairs
+from posteditor.suggest import retranslate
 
 MLQE = {  # (src, mt, pe, hter)
     "ro-en": [
@@ -171,6 +172,31 @@ def test_build_corpus_is_deterministic(data, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     recipe.write_text(RECIPE.replace("seed = 3", "seed = 4"), encoding="utf-8")
     assert build_corpus(recipe, data, tmp_path / "c")["signature"] != a["signature"]
+
+
+def test_wmt_pairs_keep_the_language_pairs_asked_for(data):
+    assert wmt_pairs(data, workers=1, langs=["de-en"]) == wmt_pairs(data, workers=1)
+    assert wmt_pairs(data, workers=1, langs=["is-en"]) == []
+
+
+def test_a_recipe_caps_mlqe_per_language(data, tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(RECIPE.replace("repeat = 2", "repeat = 1\nmax_pairs = { \"ro-en\" = 2 }"), encoding="utf-8")
+    assert build_corpus(recipe, data, tmp_path / "out")["train_by_origin"]["mlqe:ro-en"] == 2
+
+
+@pytest.mark.skipif(not retranslate.installed(chains={"ro": retranslate.CHAINS["ro"]}),
+                    reason="Apertium's Romanian chain is not installed")
+def test_a_recipe_with_hints_gives_romanian_sources_their_translation(data, tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('hints = ["ro"]\n' + RECIPE, encoding="utf-8")
+    build_corpus(recipe, data, tmp_path / "out")
+    rows = [json.loads(line) for name in ("train.jsonl", "dev.jsonl")
+            for line in (tmp_path / "out" / name).read_text().splitlines()]
+    romanian = [r for r in rows if r["origin"] == "mlqe:ro-en" and r["src"]]
+    assert romanian and all(r.get("hint") for r in romanian)
+    assert next(r for r in romanian if r["src"].startswith("Guvernul"))["hint"].lower().startswith("the government")
+    assert not any(r.get("hint") for r in rows if r["origin"].startswith(("mlqe:si-en", "wmt21")))
 
 
 def test_default_recipe_parses():

@@ -25,6 +25,24 @@ def test_the_prompt_holds_source_context_and_mt_in_that_order():
     assert lm.format_prompt("It fled.", source="  ", previous=None) == "MT: It fled.\nCorrected:"
 
 
+def test_the_rule_based_translation_follows_its_source_and_goes_with_it():
+    prompt = lm.format_prompt("The beaver of Bran.", source="Castelul din Bran.", hint="The castle of Bran.",
+                              previous="In Brasov.")
+    assert prompt == ("Source: Castelul din Bran.\nRule-based: The castle of Bran.\nContext: In Brasov.\n"
+                      "MT: The beaver of Bran.\nCorrected:")
+    assert lm.format_prompt("The beaver.", hint="The castle.") == "MT: The beaver.\nCorrected:"
+    assert lm.format_prompt("The beaver.", source="Castelul.", hint=" ") == "Source: Castelul.\nMT: The beaver.\nCorrected:"
+
+
+def test_encode_pair_drops_the_hint_before_the_source_when_too_long(tiny_base):
+    tok = lm.load_tokenizer()
+    source, hint = "Armata a fugit din Idlib.", "The army fled of Idlib. " * 12
+    full, _ = lm.encode_pair(tok, "The army fled.", None, source, None, hint=hint)
+    assert "Rule-based" in tok.decode(full)
+    prompt, draft = lm.encode_pair(tok, "The army fled.", None, source, None, max_tokens=len(full) - 10, hint=hint)
+    assert tok.decode(prompt).startswith("Source: Armata") and "Rule-based" not in tok.decode(prompt)
+
+
 def test_encode_pair_drops_the_source_before_the_mt_when_too_long(tiny_base):
     tok = lm.load_tokenizer()
     long_source = "The family fled to Idlib. " * 20
@@ -168,3 +186,22 @@ def test_sibling_forms_keep_the_word_s_number(word, forms):
 
     table = {"world": ["region", "earth"], "toward": ["towards"], "towards": ["toward"]}
     assert sibling_forms(word, table) == forms
+
+
+def test_a_model_trained_on_hints_says_so_and_reads_them(tmp_path, tiny_model):
+    cfg = TrainConfig(corpus=str(tmp_path / "corpus"), work=str(tmp_path / "w"), rank=2, alpha=4, first_layer=0,
+                      batch_size=8, max_steps=1, max_tokens=256, warmup_steps=1)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "stats.json").write_text('{"hints": ["ro", "is"]}', encoding="utf-8")
+    save_model(train(cfg, tiny_pairs(16)), tmp_path / "model", {})
+    assert json.loads((tmp_path / "model" / "posteditor.json").read_text())["hints"] == ["is", "ro"]
+    assert Corrector(tiny_model).hint_chains == {}  # an older model reads no hint
+    loaded = Corrector(tmp_path / "model")
+    if "ro" not in loaded.hint_chains:
+        pytest.skip("Apertium's Romanian chain is not installed")
+    items = [Item("The beaver of Bran is old.", "Castelul din Bran este vechi."), Item("No source.")]
+    hints = loaded._hints(items)
+    assert "castle" in hints[0].lower() and hints[1] is None
+    prompt, _ = loaded._encode(items[0], hints[0])
+    assert f"Rule-based: {hints[0]}\n" in loaded.tok.decode(prompt)
+    assert len(loaded.suggest(items)) == 2  # the batch path computes and reads them too

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from posteditor.core.records import Pair, write_pairs
+from posteditor.core.textio import InputError
+from posteditor.suggest import retranslate
+from posteditor.suggest.wordcheck import CHAINS
 from posteditor.model.siblings import SIBLINGS
 from posteditor.learn.corpus.pairs import _CODE_DIGEST, log, _digest, _files_digest, _words_ok
 from posteditor.learn.corpus.mlqe import mlqe_pairs
@@ -41,18 +44,42 @@ class Recipe:
     copy: dict
     synthetic: dict
     text: str  # the file itself, for the signature
+    hints: tuple[str, ...] = ()
+    """Source languages whose pairs get Apertium's English translation (``Pair.hint``)."""
 
     @classmethod
     def load(cls, path: Path) -> Recipe:
         text = Path(path).read_text(encoding="utf-8")
         raw = tomllib.loads(text)
         sections = {name: raw.get(name, {}) for name in ("dev", "mlqe", "wmt", "clean", "apertium", "copy", "synthetic")}
-        return cls(seed=int(raw.get("seed", 0)), text=text, **sections)
+        return cls(seed=int(raw.get("seed", 0)), text=text, hints=tuple(raw.get("hints", ())), **sections)
 
 
 def _with_sources(pairs: Iterable[Pair], rate: float, rng: random.Random) -> list[Pair]:
     """Keep each pair's source with probability ``rate`` so the model learns to work without one."""
     return [p if p.src and rng.random() < rate else replace(p, src=None) for p in pairs]
+
+
+def _per_language(pairs: list[Pair], caps: dict[str, int] | None, rng: random.Random) -> list[Pair]:
+    """At most ``caps[lang]`` pairs of each language named there (a sample), the rest all."""
+    if not caps:
+        return pairs
+    by_lang: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_lang.setdefault(p.origin.split(":")[1], []).append(p)
+    return [p for lang, group in by_lang.items() for p in _sample(group, caps.get(lang), rng)]
+
+
+def _with_hints(pairs: list[Pair], langs: Sequence[str]) -> list[Pair]:
+    """Each pair with a source gets Apertium's English translation of it where one of the
+    languages' chains reads it (``retranslate.hints``, as the corrector computes it)."""
+    chains = retranslate.installed(chains={k: v for k, v in CHAINS.items() if k in langs})
+    missing = sorted(set(langs) - set(chains))
+    if missing:
+        raise InputError(f"hints for {', '.join(missing)} need Apertium's chains: run `make apertium`")
+    found = retranslate.hints([p.src for p in pairs], chains)
+    log(f"hints: {sum(h is not None for h in found)} of {sum(bool(p.src) for p in pairs)} sources translated")
+    return [replace(p, hint=h) if h else p for p, h in zip(pairs, found)]
 
 
 def _sample(items: list, n: int | None, rng: random.Random) -> list:
@@ -81,6 +108,7 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
     m = recipe.mlqe
     if m.get("enabled", True):
         mlqe = mlqe_pairs(data_root, "train", m["langs"], m.get("max_hter"), drop_artifacts=True)
+        mlqe = _per_language(mlqe, m.get("max_pairs"), rng("mlqe-sample"))
         train += _with_sources(mlqe * m.get("repeat", 1), m.get("src_rate", 0.5), rng("mlqe"))
         log(f"mlqe: {len(mlqe)} train pairs")
 
@@ -116,6 +144,8 @@ def build_corpus(recipe_path: Path, data_root: Path, out_dir: Path, cache_dir: P
     d = recipe.dev
     dev = _with_sources(mlqe_pairs(data_root, "dev", d.get("langs", m.get("langs", []))), d.get("src_rate", 1.0),
                         rng("dev-src"))
+    if recipe.hints:
+        train, dev = _with_hints(train, recipe.hints), _with_hints(dev, recipe.hints)
     rng("shuffle").shuffle(train)
     rng("shuffle").shuffle(dev)
     write_pairs(out_dir / "train.jsonl", train)
@@ -171,6 +201,7 @@ def _stats(recipe: Recipe, data_root: Path, train: list[Pair], dev: list[Pair], 
         "signature": _digest(recipe.text, _files_digest(inputs), _CODE_DIGEST),
         "train": len(train),
         "dev": len(dev),
+        **({"hints": list(recipe.hints)} if recipe.hints else {}),
         "train_with_src": sum(p.src is not None for p in train),
         "train_by_kind": dict(sorted(by_kind.items())),
         "train_by_origin": dict(sorted(Counter(":".join(p.origin.split(":")[:2]) for p in train).items())),

@@ -46,17 +46,20 @@ def wmt_references(root: Path, years: Sequence[str] = ("wmt21", "wmt22")) -> lis
 def wmt_pairs(
     root: Path, max_ter: float = 0.3, min_ter: float = 0.05, *, years: Sequence[str] = ("wmt21", "wmt22"),
     min_words: int = 4, max_words: int = 80, max_per_ref: int = 4, seed: int = 0,
-    workers: int = 2, cache_dir: Path | None = None,
+    workers: int = 2, cache_dir: Path | None = None, langs: Sequence[str] | None = None,
 ) -> list[Pair]:
     """System outputs whose closest reference is within [min_ter, max_ter] TER: near post-edits.
 
     Bounds settle most pairs without running TER; exact TER runs only where the bounds
     straddle max_ter and the Levenshtein bound is not far above it. Keeps at most
     ``max_per_ref`` outputs per reference so one sentence is not the target twenty times.
+    ``langs`` ("is-en", ...) keeps those language pairs only.
     """
-    sets = list(_wmt_sets(root, years))
+    sets = [s for s in _wmt_sets(root, years) if langs is None or s[2] in langs]
     files = {p for s in sets for p in (s[4], *s[5], s[6]) if p.is_file()}
     params = (_FILTER_VERSION, max_ter, min_ter, list(years), min_words, max_words, max_per_ref, seed)
+    if langs is not None:  # (the default's digest, and so its cache, stay as they were)
+        params += (sorted(langs),)
     cache = Path(cache_dir) / f"wmt-{_digest(params, _files_digest(files))}.jsonl" if cache_dir else None
     if cache and cache.is_file():
         return read_pairs(cache)

@@ -15,6 +15,7 @@ from posteditor.learn.corpus.roundtrip import apertium_pairs
 from posteditor.core.metrics import detokenize
 from posteditor.learn.corpus.mlqe import mlqe_pairs
 from posteditor.learn.corpus.wmt import wmt_pairs
+from posteditor.core.textio import InputError
 from posteditor.suggest import retranslate
 
 MLQE = {  # (src, mt, pe, hter)
@@ -197,6 +198,13 @@ def test_a_recipe_with_hints_gives_romanian_sources_their_translation(data, tmp_
     assert romanian and all(r.get("hint") for r in romanian)
     assert next(r for r in romanian if r["src"].startswith("Guvernul"))["hint"].lower().startswith("the government")
     assert not any(r.get("hint") for r in rows if r["origin"].startswith(("mlqe:si-en", "wmt21")))
+
+
+def test_a_recipe_asking_hints_of_a_language_no_chain_reads_says_so(data, tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('hints = ["xx"]\n' + RECIPE, encoding="utf-8")
+    with pytest.raises(InputError, match="no Apertium chain reads xx"):
+        build_corpus(recipe, data, tmp_path / "out")
 
 
 def test_default_recipe_parses():

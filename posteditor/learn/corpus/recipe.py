@@ -73,6 +73,9 @@ def _per_language(pairs: list[Pair], caps: dict[str, int] | None, rng: random.Ra
 def _with_hints(pairs: list[Pair], langs: Sequence[str]) -> list[Pair]:
     """Each pair with a source gets Apertium's English translation of it where one of the
     languages' chains reads it (``retranslate.hints``, as the corrector computes it)."""
+    unknown = sorted(set(langs) - set(CHAINS))
+    if unknown:
+        raise InputError(f"hints: no Apertium chain reads {', '.join(unknown)} (known: {', '.join(sorted(CHAINS))})")
     chains = retranslate.installed(chains={k: v for k, v in CHAINS.items() if k in langs})
     missing = sorted(set(langs) - set(chains))
     if missing:

@@ -122,7 +122,10 @@ class Corrector(Suggester):
         results: list[list[Edit]] = [[] for _ in items]
         todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
         todo.sort(key=lambda i: len(items[i].text))  # similar lengths together: little padding
-        hints = dict(zip(todo, self._hints([items[i] for i in todo])))  # one Apertium run for all
+        # One Apertium run, over the sources retranslation and the word check translate too
+        # (every item with text), so the run is shared through retranslate.translate's memory.
+        texted = [i for i, it in enumerate(items) if it.text.strip()]
+        hints = dict(zip(texted, self._hints([items[i] for i in texted])))
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk], [hints[i] for i in chunk])):

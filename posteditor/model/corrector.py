@@ -31,9 +31,8 @@ from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
 from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
-from posteditor.suggest import retranslate
 from posteditor.suggest.scorer import EditScorer
-from posteditor.suggest.wordcheck import CHAINS
+from posteditor.suggest import wordcheck
 from posteditor.suggest.base import Item, Suggester
 from posteditor.core.textio import InputError
 
@@ -105,8 +104,7 @@ class Corrector(Suggester):
         self.batch_size = batch_size
         # The rule-based translations the model was trained to read beside the source, from
         # the chains this machine has (without them it reads the source alone, as it also learnt).
-        wanted = {lang: chain for lang, chain in CHAINS.items() if lang in raw.hints}
-        self.hint_chains = retranslate.installed(chains=wanted) if wanted and raw.use_source else {}
+        self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
 
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
@@ -146,12 +144,7 @@ class Corrector(Suggester):
     def _hints(self, items: Sequence[Item]) -> list[str | None]:
         """Apertium's English translation of each item's source, for a model that reads one
         (None where it does not, or Apertium fails: the model then reads the source alone)."""
-        if not self.hint_chains:
-            return [None] * len(items)
-        try:
-            return retranslate.hints([it.source for it in items], self.hint_chains)
-        except retranslate.FAILURES:
-            return [None] * len(items)
+        return wordcheck.hints([it.source for it in items], self.hint_chains)
 
     def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
         encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -106,6 +106,26 @@ def _a_name(word: str, translation: tuple[str, ...]) -> bool:
 def installed() -> dict[str, tuple[str, ...]]:
     """The chains of ``CHAINS`` this machine can run."""
     return retranslate.installed(chains=CHAINS)
+
+
+def hint_chains(langs: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The chains of ``langs`` (the source languages a model learnt to read Apertium's
+    translation of: ``ModelMeta.hints``) this machine can run."""
+    langs = set(langs)
+    wanted = {lang: chain for lang, chain in CHAINS.items() if lang in langs}
+    return retranslate.installed(chains=wanted) if wanted else {}
+
+
+def hints(sources: Sequence[str | None], chains: dict[str, tuple[str, ...]]) -> list[str | None]:
+    """Apertium's English translation of each source by ``chains`` (``retranslate.hints``);
+    None for every source when there is no chain or Apertium fails: a model trained on
+    hints then reads the source alone, as it also learnt to."""
+    if not chains:
+        return [None] * len(sources)
+    try:
+        return retranslate.hints(sources, chains)
+    except retranslate.FAILURES:
+        return [None] * len(sources)
 
 
 def _forms_of_one_word(a: str, b: str) -> bool:

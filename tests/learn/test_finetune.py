@@ -554,3 +554,22 @@ def test_the_gate_scores_only_what_can_be_applied(tiny_model, tmp_path, monkeypa
                               [r.src for r in rows])["corrected"]["ter"]
     asked.clear()
     assert score.ter_scores(model, {"dev": rows}) == {"dev": round(expected, 2)} and asked
+
+
+def test_a_model_reading_hints_learns_from_corrections_with_theirs(tmp_path):
+    """A model trained on Apertium's translation beside the source (``hints``) is fine-tuned on
+    corrections given the translation it reads at run time; replayed pairs keep their own."""
+    from posteditor.suggest import wordcheck
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pairs(corpus / "train.jsonl", [Pair("Mr. Pop said so.", "Mr. Pop said it.", "Dl. Pop a spus.", hint="Mr. Pop said.")])
+    replayed = finetune_data.replay_sample(corpus, 5, seed=1)
+    assert replayed == [Pair("Mr. Pop said so.", "Mr. Pop said it.", "Dl. Pop a spus.", hint="Mr. Pop said.")]
+    rows = [Pair("The beaver of Bran is old.", "The castle of Bran is old.", "Castelul din Bran este vechi."),
+            Pair("No source.", "No source!"), *replayed]
+    assert finetune_data.with_hints(rows, []) == rows  # a model that reads none
+    if "ro" not in wordcheck.hint_chains(["ro"]):
+        pytest.skip("Apertium's Romanian chain is not installed")
+    got = finetune_data.with_hints(rows, ["ro"])
+    assert "castle" in got[0].hint.lower() and got[1].hint is None and got[2] == replayed[0]

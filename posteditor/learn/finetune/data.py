@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -144,10 +145,28 @@ def replay_sample(corpus: Path | None, n: int, seed: int) -> list[Pair]:
     for line in kept:
         try:
             row = json.loads(line)
-            rows.append(Pair(row["mt"], row["pe"], row.get("src")))
+            rows.append(Pair(row["mt"], row["pe"], row.get("src"), hint=row.get("hint")))
         except (ValueError, KeyError, TypeError):
             continue
     return rows
+
+
+def with_hints(rows: list[Pair], langs: Sequence[str]) -> list[Pair]:
+    """``rows`` for a model that learnt to read Apertium's translation of sources in ``langs``
+    (``ModelMeta.hints``): each correction with a source gets the translation the model reads
+    at run time (``wordcheck.hints``), so it learns from what it will see. Rows that have one
+    (replayed from its corpus) keep it; without Apertium's chains they stay as they are."""
+    from posteditor.suggest import wordcheck
+
+    todo = [i for i, r in enumerate(rows) if r.src and r.hint is None]
+    chains = wordcheck.hint_chains(langs) if todo else {}
+    if not chains:
+        return rows
+    out = list(rows)
+    for i, hint in zip(todo, wordcheck.hints([rows[i].src for i in todo], chains)):
+        if hint:
+            out[i] = replace(rows[i], hint=hint)
+    return out
 
 
 def corpus_dev(base_meta: dict, log) -> Path | None:

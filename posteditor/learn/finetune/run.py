@@ -52,7 +52,8 @@ from posteditor.core.meta import model_meta
 from posteditor.core.records import read_pairs, write_pairs
 from posteditor.core.textio import InputError, atomic_write
 from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
-from posteditor.learn.finetune.data import base_corpus, build_base_corpus, collect, dev_sample, replay_sample, split_calibration, split_heldout
+from posteditor.learn.finetune.data import (base_corpus, build_base_corpus, collect, dev_sample, replay_sample,
+                                            split_calibration, split_heldout, with_hints)
 from posteditor.learn.finetune.gate import finish
 from posteditor.learn.finetune.score import editor_edits, mt_ter, refittable, ter_scores
 from posteditor.model import versions
@@ -135,7 +136,9 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     meta = model_meta(base)
     rows = read_pairs(work / "train.jsonl") + read_pairs(work / "replay.jsonl")
     if not meta.get("use_source", True):  # the model corrects without sources: train it so, at less cost
-        rows = [replace(r, src=None) for r in rows]
+        rows = [replace(r, src=None, hint=None) for r in rows]
+    elif meta.hints:  # it reads Apertium's translation beside the source: the corrections get theirs
+        rows = with_hints(rows, meta.hints)
     if not rows:
         raise InputError("no usable training pairs")
     world = int(os.environ.get("WORLD_SIZE", "1"))

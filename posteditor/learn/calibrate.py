@@ -3,7 +3,9 @@
 The model proposes edits once per dev segment (with and without the source sentence). An
 edit scorer (``posteditor.suggest.scorer``) is fitted on those edits, judged against the
 post-edits, and re-scores them out of fold; each candidate threshold then only filters the
-re-scored edits, so the sweep is cheap. The threshold kept is the one with the largest mean
+re-scored edits, so the sweep is cheap. With sources, retranslation (fitted here, out of fold
+too) and the word check (fitted on train pairs) propose alongside, as the pipeline merges
+them, so the threshold is chosen for what will be applied. The threshold kept is the one with the largest mean
 TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
 over-correcting good MT is the failure to avoid.
 """
@@ -65,6 +67,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector
     from posteditor.learn.threshold import choose
+    from posteditor.pipeline import load_word_check
+    from posteditor.suggest.base import Item
 
     model_dir = Path(model_dir)
     rows = read_pairs(dev_path)[:limit]
@@ -79,13 +83,17 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         params, rescored, fitted_on = scorer.fit([r.mt for r in rows], [r.pe for r in rows], sources, proposals,
                                                  corrector.piece_count)
         chosen_edits = rescored if params else proposals
-        again = None
+        again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
             print(note)
             if again:
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
-        table = sweep(rows, chosen_edits) if params or again else own
+            # The word check (fitted on train pairs, kept as it is) applies at the same threshold.
+            if checked := load_word_check(corrector):
+                words = checked.suggest([Item(r.mt, s) for r, s in zip(rows, sources)])
+                chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, words)]
+        table = sweep(rows, chosen_edits) if params or again or checked else own
         threshold, own_threshold = choose(table), choose(own)
         gain = _mean_gain(table, threshold)
         results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,

@@ -195,3 +195,31 @@ def test_calibrate_command(tiny_model, tmp_path, capsys):
     assert main(["calibrate", "--model", str(model), "--dev", str(tmp_path / "missing.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "no dev set" in err
+
+
+def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_model, tmp_path, monkeypatch):
+    """With sources the word check proposes beside the model, so the sweep counts its edits."""
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.suggest.base import Suggester
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    mts = [f"the king spoke to the people of town {i} ." for i in range(40)]
+    pes = [m.replace("the king", "the King") if i % 2 else m for i, m in enumerate(mts)]
+
+    class Check(Suggester):
+        def suggest(self, items):  # the right edit, sure of itself, where the segment has a source
+            fixes = {m: extract_edits(m, p) for m, p in zip(mts, pes)}
+            return [[Edit(e.start, e.end, e.replacement, 0.9) for e in fixes[it.text]] if it.source else [] for it in items]
+
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
+    monkeypatch.setattr("posteditor.pipeline.load_word_check", lambda corrector: Check())
+    monkeypatch.setattr("posteditor.suggest.retranslate.fit", lambda mts, pes, srcs: (None, [], "no retranslation"))
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": "sursa", "origin": "mlqe:ro-en"}) + "\n"
+                           for m, p in zip(mts, pes)))
+    meta = calibrate(model, dev)
+    at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[0.9]
+    assert at["precision"] == 1.0 and at["langs"]["ro-en"]["delta_ter"] < 0
+    assert all(row["langs"]["ro-en"]["delta_ter"] == 0 for row in meta["dev"]["sweep_without_source"])
+    assert meta["use_source"] and meta["min_confidence"] <= 0.9

@@ -105,8 +105,9 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     chosen = results[use_source]
     meta = ModelMeta.read(model_dir).to_dict()
     learnt = meta.pop("edit_scorer", None)
-    if chosen["scorer"]:
-        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
+    if chosen["scorer"]:  # fitted on edits made with sources only: it judges no others (see EditScorer)
+        sourced = use_source and all(r.src and r.src.strip() for r in rows)
+        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt) | ({"needs_source": True} if sourced else {})
     if retranslation := retranslation_kept(chosen["retranslation"], meta.pop("retranslation", None)):
         meta["retranslation"] = retranslation
     meta.update({

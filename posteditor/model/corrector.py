@@ -184,9 +184,9 @@ class Corrector(Suggester):
                 first = starts[min(e.start, len(starts) - 1)]
                 evidence = (p_copy[first], max(-5.0, min(5.0, gain)), sibling)
                 edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
-            if self.scorer is not None:
+            if self.scorer is not None and (item.source or not self.scorer.needs_source):
                 edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
-            elif self.rescore:  # uncalibrated: shown as low-confidence suggestions, never applied
+            elif self.rescore:  # uncalibrated (or, without a source, unlike the edits scored): never applied
                 edits = [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
             out.append(_best_non_overlapping(edits))
         return out

@@ -122,6 +122,9 @@ class EditScorer:
         self.params = params
         self.model = Logistic(params)
         self.pieces = pieces
+        self.needs_source = bool(params.get("needs_source"))
+        """Fitted on edits made with the source sentence (calibration chose to read sources): it
+        judges those only, and the edits of a segment given without one stay unscored."""
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return self.model.probabilities(rows)
@@ -202,7 +205,7 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     c = float(params.get("c", 1.0))
     final = _fitted(all_x, all_y, c, all_w)
     return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
-                           "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
+                           "c": c, **({"needs_source": True} if params.get("needs_source") else {}), "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
                            "editor_weight": float(weight), "data": pack_rows(all_x, all_y, all_w, all_k)}
 

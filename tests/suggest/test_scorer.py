@@ -91,6 +91,7 @@ def test_the_scorer_keeps_its_edits_and_learns_the_editors_taste_from_more():
         assert (EditScorer(adapted, len).rescore(tokens, king, None)[0].confidence > 0.5) is capitalised
     again = refit(adapted, x, y, 4.0)  # the next refit builds on this one: its editor's edits stay
     assert again["editor_edits"] == 2 * len(y) and len(again["data"]["y"]) == params["edits"] + 2 * len(y)
+    assert "needs_source" not in again and refit(params | {"needs_source": True}, x, y, 4.0)["needs_source"]
     assert refit({k: v for k, v in params.items() if k != "data"}, x, y, 4.0) is None  # nothing kept to refit on
 
 
@@ -108,24 +109,36 @@ def test_a_scorer_of_other_features_is_refused():
         EditScorer(params | {"features": ["confidence"]}, len)
 
 
-def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path):
-    from posteditor.model.corrector import Corrector, ModelError
+def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path, monkeypatch):
+    from posteditor.model.corrector import UNSCORED_CAP, Corrector, ModelError
     from posteditor.suggest.base import Item
 
+    # The tiny model proposes nothing of its own: one candidate, put where a dictionary sibling
+    # would be, goes through the rest of the corrector (base-LM gain, evidence, scoring) for real.
+    def world_to_region(self, item, *_):
+        k = next(i for i, t in enumerate(tokenize(item.text)) if t.strip() == "world")
+        return [Edit(k, k + 1, (" region",), 0.9, "model")]
+
+    monkeypatch.setattr(Corrector, "_sibling_candidates", world_to_region)
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
-    items = [Item("the people said the world of the city is near.", None)] * 2
+    text = "Thousands of people fled the world of Idlib."
+    items = [Item(text, None)] * 2
+    spans = lambda found: [[(e.start, e.end, e.replacement) for e in s] for s in found]  # noqa: E731
     own = Corrector(model).suggest(items)
+    assert spans(own) == [[(5, 6, (" region",))]] * 2 and own[0][0].confidence == round(0.9 * UNSCORED_CAP, 4)
+    assert [e.confidence for s in Corrector(model, rescore=False).suggest(items) for e in s] == [0.9, 0.9]
     meta = json.loads((model / "posteditor.json").read_text())
     # A scorer that only looks at the intercept: every edit gets the same probability.
     zero = {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
             "coef": [0.0] * len(FEATURES), "intercept": 0.0}
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero}))
     rescored = Corrector(model).suggest(items)
-    assert [[(e.start, e.end, e.replacement) for e in s] for s in rescored] == \
-        [[(e.start, e.end, e.replacement) for e in s] for s in own]
-    assert all(e.confidence == 0.5 for s in rescored for e in s)
-    assert Corrector(model, rescore=False).suggest(items) == own
+    assert spans(rescored) == spans(own) and all(e.confidence == 0.5 for s in rescored for e in s)
+    # A scorer fitted on edits made with sources judges those only: without one, edits stay unscored.
+    (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero | {"needs_source": True}}))
+    sourced = Corrector(model).suggest([Item(text, None), Item(text, "Mii de oameni au fugit din regiunea Idlib.")])
+    assert sourced[0] == own[0] and [e.confidence for e in sourced[1]] == [0.5]
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": {"features": ["x"]}}))
     with pytest.raises(ModelError, match="edit_scorer"):
         Corrector(model)
@@ -152,6 +165,7 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
     at = meta["dev"]["at_threshold"]
     assert at["precision"] == 1.0 and all(lang["delta_ter"] < 0 for lang in at["langs"].values())
     assert meta["dev"]["own_confidence"]["threshold"] == 1.01  # on the model's random confidence, nothing
+    assert "needs_source" not in meta["edit_scorer"]  # dev without sources: it judges edits made without
 
 
 

@@ -1,13 +1,13 @@
 """Whether a model's own word edits can be applied with sources: an edit scorer fitted out of
-fold on ro-en MLQE-PE dev, with and without features that read Apertium's translation.
+fold on ro-en MLQE-PE dev, with and without its features that read Apertium's translation.
 
 The model proposes edits for the first ``--limit`` ro-en dev segments, given with their
 sources (and, for a model that reads one, Apertium's English translation: ``hints``);
 retranslation and the word check propose theirs as the pipeline does. The proposals are kept
 in ``--cache`` (a JSON file), so a second run only refits. Two edit scorers are then fitted
 out of fold (``posteditor.suggest.scorer.fit``'s five folds by segment): on the scorer's
-features, and on those plus two that read Apertium's translation of the source (an inserted
-or a removed word, 3+ letters, appears in it). For each threshold the script reports the
+features, and on the same with its two that read Apertium's translation of the source (an
+inserted or a removed word, 3+ letters, appears in it) left at 0. For each threshold the script reports the
 model's edits applied and how many are right, and TER against the post-edits of the model's
 edits alone and merged with retranslation and the word check, against those two alone.
 
@@ -63,11 +63,6 @@ def proposals(model: Path, pairs) -> dict:
             "pieces": pieces}
 
 
-def in_text(found: list[str], text: str | None) -> float:
-    lowered = set(w.lower() for w in (text or "").split())
-    return float(any(len(w) > 2 and w.lower().strip(".,;:!?\"'()") in lowered for w in found))
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=paths.default_model())
@@ -94,19 +89,16 @@ def main() -> int:
     hints = retranslate.hints([q.src for q in pairs], retranslate.installed(chains={"ro": retranslate.CHAINS["ro"]}))
     pieces = lambda w: got["pieces"].get(w, 1)  # noqa: E731
     mts, pes, srcs = [q.mt for q in pairs], [q.pe for q in pairs], [q.src for q in pairs]
-    x, y, segment = scorer.labelled(mts, pes, srcs, own, pieces)
-    extra = []
-    for mt, hint, edits in zip(mts, hints, own):
-        tokens = tokenize(mt)
-        extra += [[in_text(words(e.replacement), hint), in_text(words(tokens[e.start:e.end]), hint)] for e in edits]
-    x_hint = np.hstack([x, np.array(extra, dtype=float).reshape(-1, 2)])
+    x_hint, y, segment = scorer.labelled(mts, pes, srcs, own, pieces, hints)
+    x = x_hint.copy()  # the same features, blind to Apertium's translation
+    x[:, [scorer.FEATURES.index("inserted_in_hint"), scorer.FEATURES.index("removed_in_hint")]] = 0.0
     print(f"{args.model}: ro-en dev, {len(pairs)} segments with sources; {len(y)} edits, {int(y.sum())} right "
           f"(model {got['seconds']} s); {sum(h is not None for h in hints)} sources with Apertium's translation")
     ter = TER(case_sensitive=True)
     refs = [pes]
     before = ter.corpus_score(mts, refs).score
     print(f"TER {before:.2f}")
-    for name, rows in (("scorer features", x), ("+ Apertium words", x_hint)):
+    for name, rows in (("without the hint features", x), ("the scorer's features", x_hint)):
         oof = np.zeros(len(y))
         for k in range(scorer.FOLDS):
             held = segment % scorer.FOLDS == k

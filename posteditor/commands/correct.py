@@ -301,12 +301,14 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
 
 
 def build_suggester(model: str | None, use_memory: bool, terms=None, min_confidence: float | None = None,
-                    everything: bool = True) -> Suggester:
+                    everything: bool = True, sourced: bool = True) -> Suggester:
     """The batch suggester: the model, its checks against the source, the memory's confirmed fixes, the glossary.
 
     ``everything=False`` leaves out the parts whose edits can never reach the threshold in
-    force (``combine.applying``): the model without an edit scorer. What is written is the
-    same; only a report of every proposal needs them run.
+    force (``combine.applying``) on the segments to correct (given with sources, or none
+    when not ``sourced``): the model without an edit scorer, or one whose scorer judges only
+    edits made with sources, on files without. What is written is the same; only a report
+    of every proposal needs them run.
     """
     suggester = load_suggester(model, use_memory=use_memory)
     memory = suggester.memory if isinstance(suggester, Combined) else None
@@ -314,10 +316,11 @@ def build_suggester(model: str | None, use_memory: bool, terms=None, min_confide
         memory.confirmed_only = True
     if not everything:
         threshold = resolve_threshold(min_confidence, suggester.info)
-        kept = applying(suggester, threshold)
-        if kept is not suggester:  # only the model has a ceiling below 1 (no edit scorer)
-            ceiling = max(s.ceiling for s in kept.left_out)
-            print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure, below the threshold "
+        kept = applying(suggester, threshold, sourced)
+        if kept is not suggester:  # only the model can reach less than 1 (no edit scorer, or no sources)
+            ceiling = max(s.reach(sourced) for s in kept.left_out)
+            unsourced = "" if all(s.reach(True) == s.reach(False) for s in kept.left_out) else " without sources"
+            print(f"posteditor: the model's word edits are at most {ceiling:.2f} sure{unsourced}, below the threshold "
                   f"{threshold:.2f}, so none was looked for (--report lists them; review shows them)",
                   file=sys.stderr)
             suggester = kept
@@ -358,7 +361,8 @@ def main(args) -> int:
         make = partial(build_suggester, args.model, not args.no_memory, terms)
         suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
     else:
-        suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report))
+        sourced = any(s and s.strip() for j in ready for s in j.sources or ())
+        suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report), sourced)
     threshold = resolve_threshold(args.min_confidence, suggester.info)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)

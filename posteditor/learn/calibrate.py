@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from posteditor.core.meta import ModelMeta
@@ -65,7 +66,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest import scorer
     from posteditor.suggest.combine import merge
     from posteditor.suggest.combine import suggest_all
-    from posteditor.model.corrector import Corrector
+    from posteditor.model.corrector import UNSCORED_CAP, Corrector
     from posteditor.learn.threshold import choose
     from posteditor.pipeline import load_word_check
     from posteditor.suggest.base import Item
@@ -80,8 +81,15 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         proposals = suggest_all(corrector, [r.mt for r in rows], sources)
         seconds = time.time() - started
         own = sweep(rows, proposals)
+        hints = corrector.hints(sources)  # Apertium's translations the model read (None without)
         params, rescored, fitted_on = scorer.fit([r.mt for r in rows], [r.pe for r in rows], sources, proposals,
-                                                 corrector.piece_count)
+                                                 corrector.piece_count, hints=hints)
+        if params:  # it judges edits made as on most of dev (see EditScorer.judges); the others stay unscored
+            params |= _needs(sources, hints)
+            judge = scorer.EditScorer(params, corrector.piece_count)
+            rescored = [edits if judge.judges(s, h) else [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4))
+                                                          for e in edits]
+                        for edits, s, h in zip(rescored, sources, hints)]
         chosen_edits = rescored if params else proposals
         again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
@@ -105,9 +113,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     chosen = results[use_source]
     meta = ModelMeta.read(model_dir).to_dict()
     learnt = meta.pop("edit_scorer", None)
-    if chosen["scorer"]:  # fitted on edits made with sources only: it judges no others (see EditScorer)
-        sourced = use_source and all(r.src and r.src.strip() for r in rows)
-        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt) | ({"needs_source": True} if sourced else {})
+    if chosen["scorer"]:
+        meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
     if retranslation := retranslation_kept(chosen["retranslation"], meta.pop("retranslation", None)):
         meta["retranslation"] = retranslation
     meta.update({
@@ -124,6 +131,16 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     })
     ModelMeta(meta).write(model_dir)
     return meta
+
+
+def _needs(sources: list[str | None], hints: list[str | None]) -> dict:
+    """What a scorer fitted on dev edits made with ``sources`` and ``hints`` needs to judge an
+    edit: a source, and Apertium's translation of it, where most of dev had them (a scorer fitted
+    with them knows nothing of edits made without)."""
+    def most(values: list) -> bool:
+        return sum(bool(v and v.strip()) for v in values) >= 0.9 * len(values)
+
+    return {k: True for k, v in (("needs_source", most(sources)), ("needs_hint", most(hints))) if v}
 
 
 def editor_rows_kept(fitted: dict, old: dict | None) -> dict:

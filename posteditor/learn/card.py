@@ -93,6 +93,10 @@ def render_card(meta: dict, name: str) -> str:
     return "\n".join(lines)
 
 
+def _with_hint(fitted: dict) -> str:
+    return " and Apertium's English translation of it" if fitted.get("needs_hint") else ""
+
+
 def _scorer_lines(meta: dict) -> list[str]:
     """What the confidence is: the edit scorer's probability, or the model's own."""
     fitted = meta.get("edit_scorer")
@@ -105,8 +109,8 @@ def _scorer_lines(meta: dict) -> list[str]:
         f"model's {fitted['edits']} dev edits ({fitted['right']} right). The figures below are **out of fold** "
         f"(each segment's edits scored by a scorer fitted on the other four fifths of dev); on the model's own confidence "
         f"the same rule would choose {own.get('threshold', '?')}."
-        + (" It was fitted on edits made with the source sentence and judges only those: without a source the "
-           "model's edits stay below the threshold." if fitted.get("needs_source") else "")
+        + (f" It was fitted on edits made with the source sentence{_with_hint(fitted)} and judges only those: "
+           "without them the model's edits stay below the threshold." if fitted.get("needs_source") else "")
         + (" The scorer keeps these edits in `posteditor.json`, so `posteditor finetune` can refit it on the "
            "editor's corrections as well." if fitted.get("data") else ""),
         "",

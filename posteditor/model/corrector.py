@@ -106,6 +106,15 @@ class Corrector(Suggester):
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
 
+    def reach(self, sourced: bool) -> float:
+        """Without sources (or Apertium's translations, for a scorer fitted on edits made with
+        them) the edit scorer judges nothing: the edits stay below UNSCORED_CAP."""
+        sourced = sourced and self.info.use_source
+        if self.scorer is None or ((sourced or not self.scorer.needs_source)
+                                   and (sourced and self.hint_chains or not self.scorer.needs_hint)):
+            return self.ceiling
+        return UNSCORED_CAP
+
     def piece_count(self, word: str) -> int:
         """How many tokenizer pieces ``word`` takes (the edit scorer's measure of rarity)."""
         return len(self.tok.encode(" " + word, add_special_tokens=False))
@@ -141,6 +150,11 @@ class Corrector(Suggester):
         source = item.source if self.info.use_source else None
         return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens, hint)
 
+    def hints(self, sources: Sequence[str | None]) -> list[str | None]:
+        """Apertium's English translation of each source, as the model reads it beside the
+        source (None where it reads none): what the edit scorer reads too."""
+        return self._hints([Item("", s) for s in sources])
+
     def _hints(self, items: Sequence[Item]) -> list[str | None]:
         """Apertium's English translation of each item's source, for a model that reads one
         (None where it does not, or Apertium fails: the model then reads the source alone)."""
@@ -169,24 +183,25 @@ class Corrector(Suggester):
             # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
             found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
             found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]
-            per_item.append((item, starts, p_copy, found))
+            per_item.append((item, starts, p_copy, found, hints[row]))
         # Each edit alone, judged by the base LM: how much more probable per token the segment becomes.
         if self.judged:
             gains = self._base_gains([(it.text, [apply_edits(it.text, [e]) for e, _ in found])
-                                      for it, _, _, found in per_item])
+                                      for it, _, _, found, _ in per_item])
         else:
-            gains = [[0.0] * len(found) for _, _, _, found in per_item]
+            gains = [[0.0] * len(found) for _, _, _, found, _ in per_item]
         out = []
-        for (item, starts, p_copy, found), segment_gains in zip(per_item, gains):
+        for (item, starts, p_copy, found, hint), segment_gains in zip(per_item, gains):
             tokens = tokenize(item.text)
             edits = []
             for (e, sibling), gain in zip(found, segment_gains):
                 first = starts[min(e.start, len(starts) - 1)]
                 evidence = (p_copy[first], max(-5.0, min(5.0, gain)), sibling)
                 edits.append(replace(e, evidence=tuple(round(v, 4) for v in evidence)))
-            if self.scorer is not None and (item.source or not self.scorer.needs_source):
-                edits = self.scorer.rescore(tokens, edits, item.source if self.info.use_source else None)
-            elif self.rescore:  # uncalibrated (or, without a source, unlike the edits scored): never applied
+            source = item.source if self.info.use_source else None
+            if self.scorer is not None and self.scorer.judges(source, hint):
+                edits = self.scorer.rescore(tokens, edits, source, hint)
+            elif self.rescore:  # uncalibrated (or unlike the edits the scorer was fitted on): never applied
                 edits = [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
             out.append(_best_non_overlapping(edits))
         return out

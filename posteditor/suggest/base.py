@@ -5,7 +5,7 @@ come from the trained model, the correction memory or a fake in a test. The cont
 abstract method, ``suggest``, and two things with defaults a suggester overrides when they
 apply to it: ``fits`` (whether it can read a segment whole), ``info`` (the model's record,
 ``posteditor.json``, with its threshold, when a model is behind it) and ``ceiling`` (its most
-confident edit's possible confidence). ``remembers`` is a capability flag: a correction memory
+confident edit's possible confidence; ``reach`` says it with or without sources). ``remembers`` is a capability flag: a correction memory
 also ``demote``s the edits of others the editor rejected.
 """
 
@@ -47,6 +47,11 @@ class Suggester(ABC):
     @abstractmethod
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         """Proposed edits for each item (token spans of ``tokenize(item.text)``)."""
+
+    def reach(self, sourced: bool) -> float:
+        """``ceiling`` for segments given with their source (``sourced``) or without: a model
+        whose edit scorer judges only edits made with one reaches less without."""
+        return self.ceiling
 
     def fits(self, text: str) -> bool:
         """Whether ``text`` is short enough to read and rewrite whole (see ``fits`` below)."""

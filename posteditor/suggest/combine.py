@@ -64,21 +64,22 @@ class Combined(Suggester):
         return all(fits(s, text) for s in [*self.suggesters, *self.left_out])
 
 
-def applying(suggester: Suggester, threshold: float) -> Suggester:
+def applying(suggester: Suggester, threshold: float, sourced: bool = True) -> Suggester:
     """The part of ``suggester`` whose edits can reach ``threshold`` (a ``Combined`` that keeps
-    the record and input limit of the parts it leaves out; of nothing when no part's can).
+    the record and input limit of the parts it leaves out; of nothing when no part's can), on
+    segments given with their sources or, without ``sourced``, none.
 
     What is applied at ``threshold`` is the same without the rest: an edit below it is never
     applied, and where it overlaps another it either wins (and neither is applied, the other
     being less sure still) or loses anyway. Measuring what ``correct`` writes need not run them.
     """
     parts = suggester.suggesters if isinstance(suggester, Combined) else [suggester]
-    kept = [s for s in parts if s.ceiling >= threshold]
+    kept = [s for s in parts if s.reach(sourced) >= threshold]
     if len(kept) == len(parts):
         return suggester
     # The model's record (threshold) and input limit stay: a segment too long for it is left
     # alone whether or not it runs.
-    reduced = Combined(kept, left_out=[s for s in parts if s.ceiling < threshold])
+    reduced = Combined(kept, left_out=[s for s in parts if s.reach(sourced) < threshold])
     reduced.info = suggester.info  # as the whole had it, whichever part it came from
     return reduced
 

@@ -37,6 +37,8 @@ FEATURES = (
     "similarity",  # character similarity of removed and inserted text (0 for insertions, deletions)
     "inserted_in_source",  # an inserted word (3+ letters) appears in the source sentence
     "removed_in_source",
+    "inserted_in_hint",  # an inserted word (3+ letters) appears in Apertium's English translation of the source
+    "removed_in_hint",  # (0 without one: a model that reads no hints, or a source no chain translates)
     "removed_capitalised",
     "inserted_capitalised",
     "removed_pieces",  # most SentencePiece pieces in a removed word: how rare the word is
@@ -49,14 +51,18 @@ FEATURES = (
     "lm_gain",  # how much more probable the segment becomes under the base LM (nats, clipped to +-10)
     "sibling",  # a dictionary sibling of the MT word put in its place (not the corrector's own proposal)
 )
+NEEDS = ("needs_source", "needs_hint")  # what the edits a scorer judges were made with (see EditScorer)
 MIN_EACH = 15  # fewer right (or wrong) edits than this on dev: too few to learn from
 FOLDS = 5
 
 
-def features(tokens: Sequence[str], edit: Edit, source: str | None, pieces: Callable[[str], int]) -> list[float]:
-    """The numbers the scorer sees for ``edit`` of the MT ``tokens`` (see ``FEATURES``)."""
+def features(tokens: Sequence[str], edit: Edit, source: str | None, pieces: Callable[[str], int],
+             hint: str | None = None) -> list[float]:
+    """The numbers the scorer sees for ``edit`` of the MT ``tokens`` (see ``FEATURES``), given
+    the source sentence and Apertium's English translation of it (``hint``), where known."""
     old, new = list(words(tokens[edit.start : edit.end])), list(words(edit.replacement))
     src = (source or "").lower()
+    translated = {w.lower().strip(".,;:!?\"'()") for w in (hint or "").split()}
     removed, inserted = " ".join(old), " ".join(new)
     conf = min(max(edit.confidence, 0.0), 1.0)
     return [
@@ -70,6 +76,8 @@ def features(tokens: Sequence[str], edit: Edit, source: str | None, pieces: Call
         _similarity(removed, inserted),
         float(any(len(w) > 2 and w.lower() in src for w in new)),
         float(any(len(w) > 2 and w.lower() in src for w in old)),
+        float(any(len(w) > 2 and w.lower() in translated for w in new)),
+        float(any(len(w) > 2 and w.lower() in translated for w in old)),
         float(bool(old) and all(w[:1].isupper() for w in old)),
         float(bool(new) and all(w[:1].isupper() for w in new)),
         float(max((pieces(w) for w in old), default=0)),
@@ -125,15 +133,26 @@ class EditScorer:
         self.needs_source = bool(params.get("needs_source"))
         """Fitted on edits made with the source sentence (calibration chose to read sources): it
         judges those only, and the edits of a segment given without one stay unscored."""
+        self.needs_hint = bool(params.get("needs_hint"))
+        """Fitted on edits made with Apertium's translation of the source too: it judges those only."""
+
+    def judges(self, source: str | None, hint: str | None) -> bool:
+        """Whether the edits of a segment given with ``source`` and ``hint`` are like those the
+        scorer was fitted on (else they stay unscored)."""
+        def given(text: str | None) -> bool:
+            return bool(text and text.strip())
+
+        return (given(hint) or not self.needs_hint) and (given(source) or not self.needs_source)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return self.model.probabilities(rows)
 
-    def rescore(self, tokens: Sequence[str], edits: Sequence[Edit], source: str | None) -> list[Edit]:
+    def rescore(self, tokens: Sequence[str], edits: Sequence[Edit], source: str | None,
+                hint: str | None = None) -> list[Edit]:
         """The edits with the scorer's probability as their confidence."""
         if not edits:
             return list(edits)
-        rows = np.array([features(tokens, e, source, self.pieces) for e in edits], dtype=float)
+        rows = np.array([features(tokens, e, source, self.pieces, hint) for e in edits], dtype=float)
         return [replace(e, confidence=round(float(p), 4)) for e, p in zip(edits, self.probabilities(rows))]
 
 
@@ -144,6 +163,7 @@ def fit(
     proposals: Sequence[Sequence[Edit]],
     pieces: Callable[[str], int],
     c: float = 1.0,
+    hints: Sequence[str | None] | None = None,
 ) -> tuple[dict | None, list[list[Edit]], str]:
     """Fit a scorer on the model's dev edits, judged against the post-edits.
 
@@ -152,7 +172,7 @@ def fit(
     other folds, so that a threshold chosen on them is chosen on edits the scorer never saw),
     and a line saying what it was fitted on.
     """
-    x, y, segment = labelled(mts, post_edits, sources, proposals, pieces)
+    x, y, segment = labelled(mts, post_edits, sources, proposals, pieces, hints)
     right = int(y.sum())
     summary = f"{len(y)} dev edits, {right} right"
     if right < MIN_EACH or len(y) - right < MIN_EACH:
@@ -178,13 +198,16 @@ def labelled(
     sources: Sequence[str | None],
     proposals: Sequence[Sequence[Edit]],
     pieces: Callable[[str], int],
+    hints: Sequence[str | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, right or not, segment index) of every proposed edit, judged against the post-edits."""
+    """(features, right or not, segment index) of every proposed edit, judged against the
+    post-edits (``hints``: Apertium's translation of each source, where the model read one)."""
     rows, labels, segment = [], [], []
-    for i, (mt, pe, src, edits) in enumerate(zip(mts, post_edits, sources, proposals)):
+    hints = hints if hints is not None else [None] * len(mts)
+    for i, (mt, pe, src, hint, edits) in enumerate(zip(mts, post_edits, sources, hints, proposals)):
         tokens = tokenize(mt)
         for edit in edits:
-            rows.append(features(tokens, edit, src, pieces))
+            rows.append(features(tokens, edit, src, pieces, hint))
             labels.append(is_right(mt, pe, edit))
             segment.append(i)
     return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(labels, dtype=bool), np.array(segment, dtype=int)
@@ -204,8 +227,9 @@ def refit(params: dict, x, y, weight: float, keys: Sequence[str] | None = None) 
     old_y = all_y[: len(all_y) - len(y)]
     c = float(params.get("c", 1.0))
     final = _fitted(all_x, all_y, c, all_w)
-    return final.params | {"edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
-                           "c": c, **({"needs_source": True} if params.get("needs_source") else {}), "editor_edits": int(params.get("editor_edits", 0)) + len(y),
+    return final.params | {k: True for k in NEEDS if params.get(k)} | {
+                           "edits": int(params.get("edits", len(old_y))), "right": int(params.get("right", old_y.sum())),
+                           "c": c, "editor_edits": int(params.get("editor_edits", 0)) + len(y),
                            "editor_right": int(params.get("editor_right", 0)) + int(y.sum()),
                            "editor_weight": float(weight), "data": pack_rows(all_x, all_y, all_w, all_k)}
 

@@ -398,6 +398,23 @@ def test_a_model_whose_edits_cannot_be_applied_is_not_run(capped, tmp_path, caps
     assert "1 edit applied of 1 proposed (min confidence 0.45)" in out.err
 
 
+def test_a_model_that_can_apply_only_with_sources_runs_only_on_files_with_them(capped, tmp_path, capsys):
+    model, memory = capped
+    model.reach = lambda sourced: 0.9 if sourced else 0.3  # an edit scorer fitted on edits made with sources
+    model.table["world"] = ("region", 0.9)
+    f = write(tmp_path / "a.txt", ARTICLE)
+    assert run(f) == 0
+    out = capsys.readouterr()
+    assert out.out == ARTICLE.replace("peoples", "people") and model.calls == []
+    assert "at most 0.30 sure without sources, below the threshold 0.45, so none was looked for" in out.err
+    src = write(tmp_path / "a.src.txt", "Peste 235.000 de oameni au fugit din regiunea Idlib.\n"
+                "Le lipsesc informații.\nOamenii au plecat.\n")
+    assert run(f, "--source", src) == 0
+    out = capsys.readouterr()
+    assert out.out == ARTICLE.replace("peoples", "people").replace("world", "region") and len(model.calls) == 1
+    assert "none was looked for" not in out.err
+
+
 def test_what_the_capped_model_cannot_read_is_left_alone_whether_it_runs_or_not(capped, tmp_path, capsys):
     """A segment too long for the model gets no edit (the memory's neither) and a warning, with
     the model left out as with it run for a report: the same output and exit status."""

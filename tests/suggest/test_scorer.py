@@ -10,8 +10,8 @@ from posteditor.core.edits import Edit, extract_edits, tokenize
 from posteditor.suggest.scorer import FEATURES, EditScorer, features, fit, is_right, labelled, refit
 
 
-def feature(mt, edit, source=None, name="confidence"):
-    return features(tokenize(mt), edit, source, len)[FEATURES.index(name)]
+def feature(mt, edit, source=None, name="confidence", hint=None):
+    return features(tokenize(mt), edit, source, len, hint)[FEATURES.index(name)]
 
 
 def test_features_describe_the_edit():
@@ -28,6 +28,14 @@ def test_features_describe_the_edit():
     assert feature(mt, name, "Маск сказал", "source_non_latin") == 1.0
     assert feature(mt, name, "Muski ütles", "source_non_latin") == 0.0
     assert feature(mt, Edit(0, 0, ("x ",), 1.0), None, "log_doubt") == pytest.approx(-9.21, abs=0.01)
+    # Apertium's English translation of the source: whether it has the word put in, or the one taken out
+    region = Edit(3, 4, (" region",), 0.5)
+    hint = "People fled from the region Idlib."
+    assert feature("People fled the world of Idlib.", region, "au fugit din regiunea", "inserted_in_hint", hint) == 1.0
+    assert feature("People fled the world of Idlib.", region, "au fugit din regiunea", "removed_in_hint", hint) == 0.0
+    assert feature("People fled the world of Idlib.", region, "au fugit din regiunea", "inserted_in_hint") == 0.0
+    assert feature("People fled the world of Idlib.", Edit(4, 5, (), 0.5), None, "removed_in_hint", hint) == 0.0  # "of": 2 letters
+    assert feature("People fled the regions of Idlib.", Edit(3, 4, (" area",), 0.5), None, "removed_in_hint", hint) == 0.0
 
 
 def test_an_edit_is_right_when_the_post_editor_made_it_too():
@@ -91,7 +99,8 @@ def test_the_scorer_keeps_its_edits_and_learns_the_editors_taste_from_more():
         assert (EditScorer(adapted, len).rescore(tokens, king, None)[0].confidence > 0.5) is capitalised
     again = refit(adapted, x, y, 4.0)  # the next refit builds on this one: its editor's edits stay
     assert again["editor_edits"] == 2 * len(y) and len(again["data"]["y"]) == params["edits"] + 2 * len(y)
-    assert "needs_source" not in again and refit(params | {"needs_source": True}, x, y, 4.0)["needs_source"]
+    assert "needs_source" not in again and "needs_hint" not in again
+    assert {"needs_source", "needs_hint"} <= set(refit(params | {"needs_source": True, "needs_hint": True}, x, y, 4.0))
     assert refit({k: v for k, v in params.items() if k != "data"}, x, y, 4.0) is None  # nothing kept to refit on
 
 
@@ -107,6 +116,20 @@ def test_a_scorer_of_other_features_is_refused():
     params, _, _ = fit(mts, pes, sources, proposals, len)
     with pytest.raises(ValueError):
         EditScorer(params | {"features": ["confidence"]}, len)
+
+
+def test_a_scorer_judges_edits_made_as_those_it_was_fitted_on():
+    from posteditor.learn.calibrate import _needs
+
+    params, _, _ = fit(*synthetic(), len)
+    src, hint = "Mii de oameni au fugit.", "Thousands of people fled."
+    assert all(EditScorer(params, len).judges(s, h) for s in (None, src) for h in (None, hint))
+    sourced = EditScorer(params | {"needs_source": True}, len)
+    assert [sourced.judges(s, None) for s in (None, " ", src)] == [False, False, True]
+    read = EditScorer(params | _needs([src] * 10, [hint] * 9 + [None]), len)  # most of dev had both
+    assert [read.judges(src, h) for h in (None, hint)] == [False, True] and not read.judges(None, hint)
+    assert _needs([src] * 10, [None] * 10) == {"needs_source": True}  # a model that reads no hints
+    assert _needs([src] * 8 + [None] * 2, [hint] * 8 + [None] * 2) == {}  # a fifth without: it learnt both
 
 
 def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path, monkeypatch):
@@ -135,10 +158,16 @@ def test_the_model_rescores_its_edits_with_its_scorer(tiny_model, tmp_path, monk
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero}))
     rescored = Corrector(model).suggest(items)
     assert spans(rescored) == spans(own) and all(e.confidence == 0.5 for s in rescored for e in s)
+    assert Corrector(model).reach(False) == 1.0 and Corrector(model, rescore=False).reach(True) == 1.0
     # A scorer fitted on edits made with sources judges those only: without one, edits stay unscored.
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero | {"needs_source": True}}))
     sourced = Corrector(model).suggest([Item(text, None), Item(text, "Mii de oameni au fugit din regiunea Idlib.")])
     assert sourced[0] == own[0] and [e.confidence for e in sourced[1]] == [0.5]
+    assert [Corrector(model).reach(sourced) for sourced in (False, True)] == [UNSCORED_CAP, 1.0]  # `correct` reads it
+    # One fitted on edits made with Apertium's translation too: the tiny model reads none, so none is judged.
+    (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": zero | {"needs_hint": True}}))
+    assert Corrector(model).suggest([Item(text, "Mii de oameni au fugit din regiunea Idlib.")]) == own[:1]
+    assert Corrector(model).reach(True) == UNSCORED_CAP
     (model / "posteditor.json").write_text(json.dumps(meta | {"edit_scorer": {"features": ["x"]}}))
     with pytest.raises(ModelError, match="edit_scorer"):
         Corrector(model)

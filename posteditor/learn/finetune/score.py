@@ -26,7 +26,7 @@ def ter_scores(model_dir: Path, sets: dict[str, list[Pair]]) -> dict[str, float]
     threshold = threshold_of(suggester)
     # Only what can be applied is run: a model whose edits all stay below its threshold (no
     # edit scorer) changes nothing here, and scoring it would cost a model pass per segment.
-    applied = applying(suggester, threshold)
+    applied = applying(suggester, threshold, any(r.src for rows in sets.values() for r in rows))
     return {name: round(evaluate_items(applied, [r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows],
                                        threshold)["corrected"]["ter"], 2)
             for name, rows in sets.items() if rows}
@@ -64,7 +64,8 @@ def editor_edits(model_dir: Path, rows: list[Pair], learnt: set[str]) -> dict:
     skipped, rows = len(rows) - len(new), new
     mts, finals = [r.mt for r in rows], [r.pe for r in rows]
     sources = [r.src if corrector.info.use_source else None for r in rows]  # as the scorer will see them
-    x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count)
+    x, y, segment = scorer.labelled(mts, finals, sources, suggest_all(corrector, mts, sources), corrector.piece_count,
+                                    corrector.hints(sources))
     keys = [scorer.segment_key(rows[i].mt, rows[i].src) for i in segment]
     return {"x": x.round(4).tolist(), "y": [int(v) for v in y], "k": keys, "segments": len(rows), "skipped": skipped}
 

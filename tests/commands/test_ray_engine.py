@@ -68,7 +68,7 @@ class Short(FakeSuggester):
         return len(text.split()) <= 40
 
 
-def short_suggester(model, use_memory, terms=None, min_confidence=None, everything=True):
+def short_suggester(model, use_memory, terms=None, min_confidence=None, everything=True, sourced=True):
     return Short()
 
 

@@ -215,6 +215,9 @@ class Proposer(Suggester):
     def __init__(self, fixes):
         self.fixes, self.asked = fixes, []
 
+    def hints(self, sources):  # reads no Apertium translation
+        return [None] * len(sources)
+
     def suggest(self, items):
         self.asked += items
         return [[replace(e, confidence=0.72) for e in extract_edits(it.text, self.fixes[it.text])]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 from posteditor.core.meta import ModelMeta
@@ -66,7 +65,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest import scorer
     from posteditor.suggest.combine import merge
     from posteditor.suggest.combine import suggest_all
-    from posteditor.model.corrector import UNSCORED_CAP, Corrector
+    from posteditor.model.corrector import Corrector, capped
     from posteditor.learn.threshold import choose
     from posteditor.pipeline import load_word_check
     from posteditor.suggest.base import Item
@@ -87,9 +86,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         if params:  # it judges edits made as on most of dev (see EditScorer.judges); the others stay unscored
             params |= _needs(sources, hints)
             judge = scorer.EditScorer(params, corrector.piece_count)
-            rescored = [edits if judge.judges(s, h) else [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4))
-                                                          for e in edits]
-                        for edits, s, h in zip(rescored, sources, hints)]
+            rescored = [edits if judge.judges(s, h) else capped(edits) for edits, s, h in zip(rescored, sources, hints)]
         chosen_edits = rescored if params else proposals
         again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
@@ -137,8 +134,10 @@ def _needs(sources: list[str | None], hints: list[str | None]) -> dict:
     """What a scorer fitted on dev edits made with ``sources`` and ``hints`` needs to judge an
     edit: a source, and Apertium's translation of it, where most of dev had them (a scorer fitted
     with them knows nothing of edits made without)."""
+    from posteditor.suggest.scorer import given
+
     def most(values: list) -> bool:
-        return sum(bool(v and v.strip()) for v in values) >= 0.9 * len(values)
+        return sum(map(given, values)) >= 0.9 * len(values)
 
     return {k: True for k, v in (("needs_source", most(sources)), ("needs_hint", most(hints))) if v}
 

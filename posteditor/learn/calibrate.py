@@ -12,6 +12,7 @@ over-correcting good MT is the failure to avoid.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -67,12 +68,13 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest.combine import suggest_all
     from posteditor.model.corrector import Corrector, capped
     from posteditor.learn.threshold import choose
-    from posteditor.pipeline import load_word_check
+    from posteditor.pipeline import load_retranslator, load_word_check
     from posteditor.suggest.base import Item
 
     model_dir = Path(model_dir)
     rows = read_pairs(dev_path)[:limit]
     corrector = Corrector(model_dir, rescore=False)
+    earlier = corrector.meta.get("retranslation")  # fitted before, maybe on more dev data
     results = {}
     for use_source in (True, False):
         started = time.time()
@@ -90,13 +92,19 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         chosen_edits = rescored if params else proposals
         again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
+            items = [Item(r.mt, s) for r, s in zip(rows, sources)]
             again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
-            print(note)
+            if again is None and (kept := load_retranslator(ModelMeta({"retranslation": earlier}))):
+                # Too few dev segments here (or Apertium missing) to fit one: the model's stays, and the
+                # threshold is chosen with what it proposes.
+                again, retranslations = earlier, kept.suggest(items)
+                note += "; the model's earlier retranslation is kept"
+            print(note, file=sys.stderr)  # progress: unbuffered, with the command's other lines
             if again:
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
             # The word check (fitted on train pairs, kept as it is) applies at the same threshold.
             if checked := load_word_check(corrector):
-                words = checked.suggest([Item(r.mt, s) for r, s in zip(rows, sources)])
+                words = checked.suggest(items)
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, words)]
         table = sweep(rows, chosen_edits) if params or again or checked else own
         threshold, own_threshold = choose(table), choose(own)
@@ -105,14 +113,16 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
                                "own_confidence": {"threshold": own_threshold, "table": own},
                                "sentences_per_second": round(len(rows) / seconds, 1)}
         print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
-              f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s")
+              f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s", file=sys.stderr)
     use_source = results[True]["gain"] >= results[False]["gain"]
     chosen = results[use_source]
     meta = ModelMeta.read(model_dir).to_dict()
     learnt = meta.pop("edit_scorer", None)
     if chosen["scorer"]:
         meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
-    if retranslation := retranslation_kept(chosen["retranslation"], meta.pop("retranslation", None)):
+    old = meta.pop("retranslation", None)
+    fitted = chosen["retranslation"]
+    if retranslation := (old if fitted is not None and fitted == old else retranslation_kept(fitted, old)):
         meta["retranslation"] = retranslation
     meta.update({
         "min_confidence": chosen["threshold"],

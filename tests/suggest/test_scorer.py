@@ -266,3 +266,32 @@ def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_mo
     assert at["precision"] == 1.0 and at["langs"]["ro-en"]["delta_ter"] < 0
     assert all(row["langs"]["ro-en"]["delta_ter"] == 0 for row in meta["dev"]["sweep_without_source"])
     assert meta["use_source"] and meta["min_confidence"] <= 0.9
+
+
+def test_calibration_on_too_few_segments_keeps_the_models_retranslation(tiny_model, tmp_path, monkeypatch):
+    """Retranslation fitted before (on more dev data) stays when this dev set is too small to
+    fit one, and the threshold is chosen with what it proposes."""
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.suggest import retranslate
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    earlier = {"features": list(retranslate.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
+               "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0, "chains": ["ro"]}  # believes what shares little with the MT
+    meta = json.loads((model / "posteditor.json").read_text())
+    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": earlier}))
+    mts = [f"The Commission adopted the rules for case {i} ." for i in range(30)]
+    pes = [f"The bridge in town {i} will be closed for repairs ." if i % 3 == 0 else m for i, m in enumerate(mts)]
+    sources = [f"podul {i}" for i in range(30)]
+    translated = {s: pe if i % 3 == 0 else mt for i, (s, mt, pe) in enumerate(zip(sources, mts, pes))}
+    monkeypatch.setattr(retranslate, "fit", lambda mts, pes, srcs: (None, [[] for _ in mts], "retranslation: too few"))
+    monkeypatch.setattr(retranslate, "installed", lambda chains=None: {"ro": ("ro-es", "spa-eng")})
+    monkeypatch.setattr(retranslate, "translate", lambda srcs, chain: [translated[s] for s in srcs])
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": s, "origin": "mlqe:ro-en"}) + "\n"
+                           for m, p, s in zip(mts, pes, sources)))
+    meta = calibrate(model, dev)
+    assert meta["retranslation"] == earlier  # kept as it was
+    at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[meta["min_confidence"]]
+    assert at["retranslated"] == 10 and at["langs"]["ro-en"]["delta_ter"] < 0 and meta["use_source"]

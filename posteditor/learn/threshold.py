@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from posteditor.core.edits import Edit
 from posteditor.core.metrics import SegmentMetric, apply_threshold, edit_precision_recall, report, retranslated
 from posteditor.suggest.base import Suggester
-from posteditor.suggest.combine import suggest_all, threshold_of
+from posteditor.suggest import combine
 
 GRID = tuple(round(0.05 * k, 2) for k in range(20)) + (0.96, 0.97, 0.98, 0.99, 1.0)
 """Thresholds tried by ``choose_threshold``."""
@@ -32,8 +32,8 @@ def evaluate_items(
     """Run the suggester over ``mts`` and score the result (see ``report``)."""
     if len(mts) != len(refs):
         raise ValueError(f"{len(mts)} MT segments but {len(refs)} references")
-    threshold = threshold_of(suggester) if min_confidence is None else min_confidence
-    return report(mts, refs, suggest_all(suggester, mts, sources, progress), threshold)
+    threshold = combine.threshold_of(suggester) if min_confidence is None else min_confidence
+    return report(mts, refs, combine.suggest_all(suggester, mts, sources, progress), threshold)
 
 
 def choose_threshold(

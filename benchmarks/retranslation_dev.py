@@ -10,7 +10,11 @@ own word edits are left out: the shipped model has no edit scorer, so they are c
 0.3 and none is applied at its threshold.
 Needs Apertium (``make apertium``).
 
-    .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--data ../shared/data]
+With ``--sweep``, retranslation is fitted again out of fold on these segments (as ``calibrate``
+fits it) and, merged with the word check, swept over thresholds by calibration's rule
+(``learn.threshold.choose``: no pair worse, applied edits at least 0.6 right, the best gain).
+
+    .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--data ../shared/data] [--sweep]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=paths.default_model())
     p.add_argument("--data", type=Path, default=paths.data_root())
+    p.add_argument("--sweep", action="store_true", help="also sweep thresholds, retranslation fitted out of fold")
     args = p.parse_args()
     from sacrebleu.metrics import TER
 
@@ -69,6 +74,19 @@ def main() -> int:
         words = WordCheck(meta["word_check"], model.sentence_log_probs, model.piece_count).suggest(items)
         report("word check", words, time.time() - started)
         report("both, merged", [merge(a, b) for a, b in zip(retranslations, words)], 0)
+        if args.sweep:
+            from posteditor.learn.calibrate import sweep
+            from posteditor.learn.threshold import choose
+            from posteditor.suggest import retranslate
+
+            _, out_of_fold, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
+            print(f"{note}; swept out of fold, merged with the word check:")
+            table = sweep(rows, [merge(a, b) for a, b in zip(out_of_fold, words)])
+            for row in table:
+                if row["applied"]:
+                    print(f"  >= {row['threshold']:<4}: {row['applied']:3d} applied, precision {row['precision']}, "
+                          f"retranslated {row['retranslated']}, ΔTER {row['langs']['ro-en']['delta_ter']:+.2f}")
+            print(f"  chosen: {choose(table)}")
     return 0
 
 

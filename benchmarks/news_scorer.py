@@ -131,7 +131,7 @@ def main() -> int:
 
     news = sample(args.data, args.n, args.min_ter, args.max_ter, args.seed)
     mts = [s["mt"] for s in news]
-    got = cached(args.cache, f"news:{args.n}:{args.seed}:{args.min_ter}:{args.max_ter}", lambda: proposals(args.model, mts))
+    got = cached(args.cache, f"{args.model}:news:{args.n}:{args.seed}:{args.min_ter}:{args.max_ter}", lambda: proposals(args.model, mts))
     proposed = [_from_json(e) for e in got["own"]]
     x, y, seg = rows(mts, proposed, got["pieces"],
                      lambda i, e: judge(mts[i], news[i]["refs"], apply_edits(mts[i], [e])))
@@ -164,7 +164,7 @@ def main() -> int:
         for lang in ("ro-en", "et-en"):
             pairs = mlqe_pairs(args.data, "dev", [lang])[: args.mlqe]
             ms, pes = [q.mt for q in pairs], [q.pe for q in pairs]
-            dev = cached(args.cache, f"mlqe:{lang}:{args.mlqe}", lambda: proposals(args.model, ms))
+            dev = cached(args.cache, f"{args.model}:mlqe:{lang}:{args.mlqe}", lambda: proposals(args.model, ms))
             dev_proposed = [_from_json(e) for e in dev["own"]]
             dx, dy, _ = rows(ms, dev_proposed, dev["pieces"],
                              lambda i, e: int(scorer.is_right(ms[i], pes[i], e)))

@@ -74,19 +74,21 @@ def main() -> int:
         words = WordCheck(meta["word_check"], model.sentence_log_probs, model.piece_count).suggest(items)
         report("word check", words, time.time() - started)
         report("both, merged", [merge(a, b) for a, b in zip(retranslations, words)], 0)
-        if args.sweep:
-            from posteditor.learn.calibrate import sweep
-            from posteditor.learn.threshold import choose
-            from posteditor.suggest import retranslate
+    else:
+        words = [[] for _ in rows]
+    if args.sweep:
+        from posteditor.learn.calibrate import sweep
+        from posteditor.learn.threshold import choose
+        from posteditor.suggest import retranslate
 
-            _, out_of_fold, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
-            print(f"{note}; swept out of fold, merged with the word check:")
-            table = sweep(rows, [merge(a, b) for a, b in zip(out_of_fold, words)])
-            for row in table:
-                if row["applied"]:
-                    print(f"  >= {row['threshold']:<4}: {row['applied']:3d} applied, precision {row['precision']}, "
-                          f"retranslated {row['retranslated']}, ΔTER {row['langs']['ro-en']['delta_ter']:+.2f}")
-            print(f"  chosen: {choose(table)}")
+        _, out_of_fold, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
+        print(f"{note}; swept out of fold" + (", merged with the word check:" if any(words) else ":"))
+        table = sweep(rows, [merge(a, b) for a, b in zip(out_of_fold, words)])
+        for row in table:
+            if row["applied"]:
+                print(f"  >= {row['threshold']:<4}: {row['applied']:3d} applied, precision {row['precision']}, "
+                      f"retranslated {row['retranslated']}, ΔTER {row['langs']['ro-en']['delta_ter']:+.2f}")
+        print(f"  chosen: {choose(table)}")
     return 0
 
 

@@ -98,7 +98,9 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
                 # Too few dev segments here (or Apertium missing) to fit one: the model's stays, and the
                 # threshold is chosen with what it proposes.
                 again, retranslations = earlier, kept.suggest(items)
-                note += "; the model's earlier retranslation is kept"
+                note += ("; the model's earlier retranslation is kept, its proposals swept as they are (not out of fold)"
+                         if any(retranslations) else "; the model's earlier retranslation is kept, left out of the sweep "
+                         "(it proposed nothing here)")
             print(note, file=sys.stderr)  # progress: unbuffered, with the command's other lines
             if again:
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]

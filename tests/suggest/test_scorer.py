@@ -4,6 +4,7 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pytest
 
 from posteditor.core.edits import Edit, extract_edits, tokenize
@@ -295,3 +296,9 @@ def test_calibration_on_too_few_segments_keeps_the_models_retranslation(tiny_mod
     assert meta["retranslation"] == earlier  # kept as it was
     at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[meta["min_confidence"]]
     assert at["retranslated"] == 10 and at["langs"]["ro-en"]["delta_ter"] < 0 and meta["use_source"]
+    # One a fine-tune taught from the editor's corrections keeps them once, not twice.
+    rng = np.random.default_rng(3)
+    learnt = retranslate.refit(earlier, rng.random((24, len(retranslate.FEATURES))), np.arange(24) % 2 == 0, 4.0,
+                               [f"seg{i}" for i in range(24)], ["ro"])
+    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": learnt}))
+    assert calibrate(model, dev)["retranslation"] == learnt

@@ -174,6 +174,15 @@ def test_the_same_base_file_installed_again_keeps_the_cache(tmp_path, monkeypatc
     assert stamp["mtime_ns"] == fake.stat().st_mtime_ns
     assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "source.json"]  # no temporary file left
     assert lm.base_dir() == folder and not made and len(hashed) == 1  # stamped: no sha256 again
+    (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
+
+    def read_only(folder, stamp):
+        raise PermissionError(13, "Permission denied")
+
+    write_stamp = lm._write_stamp
+    monkeypatch.setattr(lm, "_write_stamp", read_only)
+    assert lm.base_dir() == folder and not made  # a cache one may not restamp is used as it is
+    monkeypatch.setattr(lm, "_write_stamp", write_stamp)
     (folder / lm.WEIGHTS).unlink()  # a cache without its weights is made again
     (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
     assert lm.base_dir() == folder and made == [folder]

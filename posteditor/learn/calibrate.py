@@ -74,7 +74,6 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     model_dir = Path(model_dir)
     rows = read_pairs(dev_path)[:limit]
     corrector = Corrector(model_dir, rescore=False)
-    earlier = corrector.meta.get("retranslation")  # fitted before, maybe on more dev data
     results = {}
     for use_source in (True, False):
         started = time.time()
@@ -94,10 +93,10 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             items = [Item(r.mt, s) for r, s in zip(rows, sources)]
             again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
-            if again is None and (kept := load_retranslator(ModelMeta({"retranslation": earlier}))):
-                # Too few dev segments here (or Apertium missing) to fit one: the model's stays, and the
-                # threshold is chosen with what it proposes.
-                again, retranslations = earlier, kept.suggest(items)
+            if again is None and (kept := load_retranslator(corrector.meta)):
+                # Too few dev segments here (or Apertium missing) to fit one: the model's (fitted
+                # before, maybe on more dev data) stays, and the threshold is chosen with what it proposes.
+                again, retranslations = kept.params, kept.suggest(items)
                 note += ("; the model's earlier retranslation is kept, its proposals swept as they are (not out of fold)"
                          if any(retranslations) else "; the model's earlier retranslation is kept, left out of the sweep "
                          "(it proposed nothing here)")

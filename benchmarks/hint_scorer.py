@@ -72,7 +72,6 @@ def main() -> int:
     p.add_argument("--checks-at", type=float, help="apply the checks' edits at this threshold, "
                    "the model's at each level (default: both at each level)")
     args = p.parse_args()
-    import numpy as np
     from sacrebleu.metrics import TER
 
     from posteditor.learn.corpus.mlqe import mlqe_pairs
@@ -101,11 +100,7 @@ def main() -> int:
     before = ter.corpus_score(mts, refs).score
     print(f"TER {before:.2f}")
     for name, rows in (("without the hint features", x), ("the scorer's features", x_hint)):
-        oof = np.zeros(len(y))
-        for k in range(scorer.FOLDS):
-            held = segment % scorer.FOLDS == k
-            if held.any():
-                oof[held] = scorer.Logistic(scorer.logistic(rows[~held], y[~held])).probabilities(rows[held])
+        oof = scorer.probabilities_out_of_fold(rows, y, segment)
         print(f"{name}:")
         rescored, n = [], 0
         for edits in own:

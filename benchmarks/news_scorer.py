@@ -137,11 +137,7 @@ def main() -> int:
                      lambda i, e: judge(mts[i], news[i]["refs"], apply_edits(mts[i], [e])))
     print(f"{args.model}: {len(news)} WMT outputs into English, no source (model {got['seconds']} s)")
     right = y > 0
-    oof = np.zeros(len(y))
-    for k in range(scorer.FOLDS):
-        held = seg % scorer.FOLDS == k
-        if held.any():
-            oof[held] = scorer.Logistic(scorer.logistic(x[~held], right[~held])).probabilities(x[held])
+    oof = scorer.probabilities_out_of_fold(x, right, seg)
     width = max(len(s["refs"]) for s in news)
     refs = [[s["refs"][min(k, len(s["refs"]) - 1)] for s in news] for k in range(width)]
     sweep("news, out of fold", mts, refs, proposed, oof, y)

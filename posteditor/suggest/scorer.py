@@ -183,12 +183,7 @@ def fit(
     summary = f"{len(y)} dev edits, {right} right"
     if right < MIN_EACH or len(y) - right < MIN_EACH:
         return None, [list(e) for e in proposals], f"{summary}: too few to fit an edit scorer (at least {MIN_EACH} of each)"
-    fold = segment % FOLDS
-    out_of_fold = np.zeros(len(y))
-    for k in range(FOLDS):
-        held = fold == k
-        if held.any():
-            out_of_fold[held] = _fitted(x[~held], y[~held], c).probabilities(x[held])
+    out_of_fold = probabilities_out_of_fold(x, y, segment, c)
     final = _fitted(x, y, c)
     rescored, n = [], 0
     for edits in proposals:
@@ -196,6 +191,16 @@ def fit(
         n += len(edits)
     params = final.params | {"edits": len(y), "right": right, "c": c, "data": pack_rows(x, y, np.ones(len(y)))}
     return params, rescored, summary
+
+
+def probabilities_out_of_fold(x: np.ndarray, y: np.ndarray, segment: np.ndarray, c: float = 1.0) -> np.ndarray:
+    """Each row's probability from a scorer fitted on the other folds (``FOLDS``, by segment)."""
+    out = np.zeros(len(y))
+    for k in range(FOLDS):
+        held = segment % FOLDS == k
+        if held.any():
+            out[held] = _fitted(x[~held], y[~held], c).probabilities(x[held])
+    return out
 
 
 def labelled(

@@ -4,14 +4,17 @@ Applies what the shipped model's source-aware parts would apply to the 1,000 ro-
 segments given with their sources: the retranslations (``posteditor.suggest.retranslate``)
 alone, then with the word check (``posteditor.suggest.wordcheck``) merged in as the pipeline
 merges them, and reports TER before and after (sacrebleu, case-sensitive) and how many changed
-segments came closer to the post-edit and how many went further. In sample for the
-retranslation's four fitted parameters; the word check was fitted on train pairs. The model's
+segments came closer to the post-edit and how many went further. Out of sample for
+a retranslation fitted on train pairs (``python -m posteditor.learn.retranslation``: it says
+``fitted_on``), in sample for one ``calibrate`` fitted on dev; the word check was fitted on
+train pairs. The model's
 own word edits are left out: the shipped model has no edit scorer, so they are capped below
 0.3 and none is applied at its threshold.
 Needs Apertium (``make apertium``).
 
-With ``--sweep``, retranslation is fitted again out of fold on these segments (as ``calibrate``
-fits it) and, merged with the word check, swept over thresholds by calibration's rule
+With ``--sweep``, retranslation (the model's if it was fitted on train pairs, as ``calibrate``
+keeps it; else fitted again out of fold on these segments, as ``calibrate`` fits it), merged
+with the word check, is swept over thresholds by calibration's rule
 (``learn.threshold.choose``: no pair worse, applied edits at least 0.6 right, the best gain).
 
     .venv/bin/python benchmarks/retranslation_dev.py [--model DIR] [--data ../shared/data] [--sweep]
@@ -81,9 +84,13 @@ def main() -> int:
         from posteditor.learn.threshold import choose
         from posteditor.suggest import retranslate
 
-        _, out_of_fold, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
-        print(f"{note}; swept out of fold" + (", merged with the word check:" if any(words) else ":"))
-        table = sweep(rows, [merge(a, b) for a, b in zip(out_of_fold, words)])
+        if fitted_on := meta["retranslation"].get("fitted_on"):
+            swept, note = retranslations, f"retranslation: the model's, fitted on {fitted_on}; swept as it is"
+        else:
+            _, swept, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
+            note += "; swept out of fold"
+        print(note + (", merged with the word check:" if any(words) else ":"))
+        table = sweep(rows, [merge(a, b) for a, b in zip(swept, words)])
         for row in table:
             if row["applied"]:
                 print(f"  >= {row['threshold']:<4}: {row['applied']:3d} applied, precision {row['precision']}, "

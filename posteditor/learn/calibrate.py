@@ -4,7 +4,7 @@ The model proposes edits once per dev segment (with and without the source sente
 edit scorer (``posteditor.suggest.scorer``) is fitted on those edits, judged against the
 post-edits, and re-scores them out of fold; each candidate threshold then only filters the
 re-scored edits, so the sweep is cheap. With sources, retranslation (fitted here, out of fold
-too) and the word check (fitted on train pairs) propose alongside, as the pipeline merges
+too, unless the model's was fitted on train pairs) and the word check (fitted on train pairs) propose alongside, as the pipeline merges
 them, so the threshold is chosen for what will be applied. The threshold kept is the one with the largest mean
 TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
 over-correcting good MT is the failure to avoid.
@@ -92,8 +92,15 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             items = [Item(r.mt, s) for r, s in zip(rows, sources)]
-            again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
-            if again is None and (kept := load_retranslator(corrector.meta)):
+            kept = load_retranslator(corrector.meta)
+            if kept and kept.params.get("fitted_on"):
+                # Fitted on other data (``posteditor.learn.retranslation``: MLQE-PE train): kept as
+                # it is, and what it proposes for dev is out of sample.
+                again, retranslations = kept.params, kept.suggest(items)
+                note = f"retranslation: the model's, fitted on {kept.params['fitted_on']}, kept; its proposals swept"
+            else:
+                again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
+            if again is None and kept:
                 # Too few dev segments here (or Apertium missing) to fit one: the model's (fitted
                 # before, maybe on more dev data) stays, and the threshold is chosen with what it proposes.
                 again, retranslations = kept.params, kept.suggest(items)

@@ -127,10 +127,18 @@ def _retranslation_lines(meta: dict) -> list[str]:
         f"({', '.join(fitted.get('chains', []))}) may also be **retranslated** (`posteditor/suggest/retranslate.py`): where "
         f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
         f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
-        f"over their character F-score, the share of source words Apertium knew and the lengths, fitted on "
-        f"{fitted.get('translations', '?')} translations, {fitted.get('closer', '?')} closer than the MT"
+        f"over their character F-score, the share of source words Apertium knew and the lengths"
+        + (f", and their products up to degree {fitted['degree']}" if (fitted.get("degree") or 1) > 1 else "")
+        + f", fitted on {fitted.get('translations', '?')} translations"
+        + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
+        + f", {fitted.get('closer', '?')} closer than the MT"
         + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
-        + "; out of fold below too). Without Apertium installed, or without a source, nothing is retranslated.",
+        + ("; dev below is out of sample for it" if fitted.get("fitted_on") else "; out of fold below too")
+        + "). Without Apertium installed, or without a source, nothing is retranslated."
+        + "".join(f" {name} ({m['segments']} segments): at {m['threshold']} {m['changed']} segments changed, "
+                  f"{m['closer']} closer to the post-edit, {m['further']} further, ΔTER {m['delta_ter']:+.2f} "
+                  f"(calibration's rule there would choose {m['rule_chooses']}: ΔTER {m['delta_ter_there']:+.2f})."
+                  for name, m in (fitted.get("measured") or {}).items() if isinstance(m, dict)),
         "",
     ]
 

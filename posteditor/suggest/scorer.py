@@ -113,13 +113,15 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def checked_logistic(params: dict, features: Sequence[str], what: str, features_required: bool = True) -> Logistic:
-    """``params`` as a ``Logistic`` over ``features``; ``ValueError`` (naming ``what``) when they
-    were fitted on other features (or name none, if ``features_required``) or hold numbers
-    that are not finite, or a scale not above 0."""
+def checked_logistic(params: dict, features: Sequence[str], what: str, features_required: bool = True,
+                     width: int | None = None) -> Logistic:
+    """``params`` as a ``Logistic`` over ``features`` (``width`` columns made of them, if not one
+    each); ``ValueError`` (naming ``what``) when they were fitted on other features (or name
+    none, if ``features_required``) or hold numbers that are not finite, or a scale not above 0."""
     m = Logistic(params)
     named = params.get("features", () if features_required else features)
-    if list(named) != list(features) or any(v.shape != (len(features),) for v in (m.mean, m.scale, m.coef)):
+    width = len(features) if width is None else width
+    if list(named) != list(features) or any(v.shape != (width,) for v in (m.mean, m.scale, m.coef)):
         raise ValueError(f"{what}: the features differ from this version's")
     if not (np.isfinite([*m.mean, *m.scale, *m.coef, m.intercept]).all() and (m.scale > 0).all()):
         raise ValueError(f"{what}: parameters that are not finite numbers, or a scale not above 0")

@@ -179,6 +179,65 @@ def test_fit_learns_from_dev_and_scores_out_of_fold():
     assert rt.fit(mts, refs, sources, {}, fake_run(table))[0] is None
 
 
+def _strays_and_good(n: int):
+    """``2 n`` segments: hallucinations whose translation is the post-edit, then good MT."""
+    mts, refs, sources, table = [], [], [], {}
+    for k in range(n):
+        src = f"Sursa numărul {k} spune ceva despre orașul {k}."
+        table[src] = f"The source number {k} says something about the city {k}."
+        mts.append(f"Unrelated words about the Commission and its regulation number {k} apply.")
+        refs.append(f"Source number {k} says something about the city {k}.")
+        sources.append(src)
+    for k in range(n):
+        src = f"Textul bun numărul {k} este tradus bine."
+        table[src] = f"The good text number {k} is translated well."
+        mts.append(table[src])
+        refs.append(table[src])
+        sources.append(src)
+    return mts, refs, sources, table
+
+
+def test_fit_all_fits_on_every_segment_and_names_the_data():
+    mts, refs, sources, table = _strays_and_good(30)
+    params, note = rt.fit_all(mts, refs, sources, "train pairs", CHAINS, fake_run(table))
+    assert params["fitted_on"] == "train pairs" and params["degree"] == rt.DEGREE
+    assert params["translations"] == 60 and params["closer"] == 30 and "60 translations of train pairs" in note
+    model = rt.Retranslator(params, CHAINS, fake_run(table))
+    proposed = model.suggest([Item(m, s) for m, s in zip(mts, sources)])
+    assert min(p[0].confidence for p in proposed[:30]) > 0.5 and not any(proposed[30:])
+    assert rt.fit_all(mts[30:], refs[30:], sources[30:], "train", CHAINS, fake_run(table))[0] is None  # none closer
+    assert rt.fit_all(mts, refs, sources, "train", {}, fake_run(table))[0] is None
+    # A fine-tune's refit with the editor's rows keeps the note, so calibration keeps the model as well.
+    x, y, *_ = rt.labelled(mts, refs, sources, CHAINS, fake_run(table))
+    assert rt.refit(params, x[:4], y[:4], 4.0, ["k"] * 4, ["ro"])["fitted_on"] == "train pairs"
+
+
+def test_products_of_the_features_up_to_the_degree():
+    rows = [[0.5, 0.1, 2.0, -1.0], [1.0, 0.0, 3.0, 0.5]]
+    assert rt.expand(rows, 1).tolist() == rows
+    cubic = rt.expand(rows, 3)
+    assert cubic.shape == (2, 34)  # 4 features, 10 products of two, 20 of three
+    assert cubic[0, 4] == 0.25 and cubic[0, 5] == pytest.approx(0.05) and cubic[0, -1] == -1.0
+    assert rt.expand([], 3).shape == (0, 34)
+
+
+def test_params_without_a_degree_weigh_the_features_alone():
+    """A model fitted before products were weighed scores as it did."""
+    import numpy as np
+
+    params = fitted_params()
+    row = rt.features(HALLUCINATION, ROUGH)
+    z = (np.array(row) - params["mean"]) / params["scale"] @ np.array(params["coef"]) + params["intercept"]
+    assert rt.Retranslator(params, CHAINS).probability([row])[0] == pytest.approx(1 / (1 + np.exp(-z)))
+
+
+@pytest.mark.parametrize("degree", [0, 4, "3", True, 2.0, None])
+def test_a_degree_this_version_does_not_know_is_refused(degree):
+    params = fitted_params() | {"degree": degree}
+    with pytest.raises(ValueError, match="degree"):
+        rt.Retranslator(params, CHAINS)
+
+
 @pytest.mark.skipif(not rt.installed(), reason="Apertium and its Romanian-Spanish-English chain are not installed")
 def test_apertium_translates_romanian_and_knows_it_from_estonian():
     [marked] = rt.translate([ROMANIAN], rt.CHAINS["ro"])

@@ -302,3 +302,36 @@ def test_calibration_on_too_few_segments_keeps_the_models_retranslation(tiny_mod
                                [f"seg{i}" for i in range(24)], ["ro"])
     (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": learnt}))
     assert calibrate(model, dev)["retranslation"] == learnt
+
+
+def test_calibration_keeps_a_retranslation_fitted_on_train_pairs(tiny_model, tmp_path, monkeypatch):
+    """Retranslation fitted on train pairs (``posteditor.learn.retranslation``) is not refitted on
+    dev: what it proposes there is out of sample, and the threshold is chosen with it."""
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.suggest import retranslate
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    trained = {"features": list(retranslate.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
+               "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0, "chains": ["ro"], "fitted_on": "MLQE-PE ro-en train"}
+    meta = json.loads((model / "posteditor.json").read_text())
+    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": trained}))
+    mts = [f"The Commission adopted the rules for case {i} ." for i in range(60)]
+    pes = [f"The bridge in town {i} will be closed for repairs ." if i % 3 == 0 else m for i, m in enumerate(mts)]
+    sources = [f"podul {i}" for i in range(60)]
+    translated = {s: pe if i % 3 == 0 else mt for i, (s, mt, pe) in enumerate(zip(sources, mts, pes))}
+
+    def refitted(*args):
+        raise AssertionError("refitted on dev")
+
+    monkeypatch.setattr(retranslate, "fit", refitted)
+    monkeypatch.setattr(retranslate, "installed", lambda chains=None: {"ro": ("ro-es", "spa-eng")})
+    monkeypatch.setattr(retranslate, "translate", lambda srcs, chain: [translated[s] for s in srcs])
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": s, "origin": "mlqe:ro-en"}) + "\n"
+                           for m, p, s in zip(mts, pes, sources)))
+    meta = calibrate(model, dev)
+    assert meta["retranslation"] == trained
+    at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[meta["min_confidence"]]
+    assert at["retranslated"] == 20 and at["langs"]["ro-en"]["delta_ter"] < 0 and meta["use_source"]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from posteditor.core import paths
-from posteditor.core.meta import ModelMeta
+from posteditor.learn.wordcheck import romanian_chains, write_params
 
 DATA = "MLQE-PE ro-en train"
 
@@ -29,6 +29,8 @@ DATA = "MLQE-PE ro-en train"
 def measure(rows, proposals, threshold: float) -> dict:
     """TER before and after ``proposals`` at ``threshold`` on dev ``rows``, the segments changed,
     closer to the post-edit and further, and the threshold calibration's rule would choose."""
+    from sacrebleu.metrics import TER
+
     from posteditor.core.metrics import apply_threshold, closer
     from posteditor.learn.calibrate import sweep
     from posteditor.learn.threshold import choose
@@ -36,13 +38,14 @@ def measure(rows, proposals, threshold: float) -> dict:
     mts, pes = [r.mt for r in rows], [r.pe for r in rows]
     hyps = apply_threshold(mts, proposals, threshold)
     changed = [i for i, (m, h) in enumerate(zip(mts, hyps)) if h != m]
+    ter = TER(case_sensitive=True)
     table = sweep(rows, proposals)
-    at = next(r for r in table if r["threshold"] == threshold)
     chosen = choose(table)
     return {"segments": len(rows), "threshold": threshold, "changed": len(changed),
             "closer": sum(closer(mts[i], hyps[i], pes[i]) for i in changed),
             "further": sum(closer(hyps[i], mts[i], pes[i]) for i in changed),
-            "delta_ter": at["langs"]["ro-en"]["delta_ter"], "rule_chooses": chosen,
+            "delta_ter": round(ter.corpus_score(hyps, [pes]).score - ter.corpus_score(mts, [pes]).score, 3),
+            "rule_chooses": chosen,
             "delta_ter_there": next(r for r in table if r["threshold"] == chosen)["langs"]["ro-en"]["delta_ter"]}
 
 
@@ -66,11 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(paths.data_root()))
     parser.add_argument("--dry-run", action="store_true", help="report, but leave posteditor.json as it is")
     args = parser.parse_args(argv)
-    chains = retranslate.installed()
-    if "ro" not in chains:
-        print("posteditor: Apertium's ro-es and spa-eng modes are not installed (make apertium)", file=sys.stderr)
+    if (chains := romanian_chains()) is None:
         return 2
-    chains = {"ro": chains["ro"]}  # the data is Romanian
     started = time.time()
     data = Path(args.data)
     train = mlqe_pairs(data, "train", ["ro-en"])
@@ -96,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         params["measured"][name] = measure(dev, proposals, threshold)
         print(summary(name, params["measured"][name]))
     if not args.dry_run:
-        meta = ModelMeta.load(Path(args.model)).to_dict()
-        meta["retranslation"] = params
-        ModelMeta(meta).write(Path(args.model))
-        print(f"written to {Path(args.model) / 'posteditor.json'} ({time.time() - started:.0f} s in all)")
+        write_params(args.model, "retranslation", params, started)
     return 0
 
 

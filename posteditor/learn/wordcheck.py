@@ -64,9 +64,29 @@ def summary(name: str, m: dict) -> str:
             f"{m['further']} further; ΔTER {m['delta_ter']:+.2f}")
 
 
+def romanian_chains() -> dict[str, tuple[str, ...]] | None:
+    """Apertium's Romanian chain, the one MLQE-PE ro-en needs; None, said on stderr, when it is
+    not installed. (MLQE-PE holds no other language a chain reads.)"""
+    from posteditor.suggest import retranslate
+
+    chains = retranslate.installed()
+    if "ro" not in chains:
+        print("posteditor: Apertium's ro-es and spa-eng modes are not installed (make apertium)", file=sys.stderr)
+        return None
+    return {"ro": chains["ro"]}
+
+
+def write_params(model: str | Path, key: str, params: dict, started: float) -> None:
+    """``params`` into the model's ``posteditor.json`` under ``key``."""
+    meta = ModelMeta.load(Path(model)).to_dict()
+    meta[key] = params
+    ModelMeta(meta).write(Path(model))
+    print(f"written to {Path(model) / 'posteditor.json'} ({time.time() - started:.0f} s in all)")
+
+
 def main(argv: list[str] | None = None) -> int:
     from posteditor.model.corrector import Corrector
-    from posteditor.suggest import retranslate, wordcheck
+    from posteditor.suggest import wordcheck
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(paths.default_model()))
@@ -80,11 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if not used or set(used) - set(wordcheck.CHAINS):
         print(f"posteditor: --chains takes languages of {', '.join(wordcheck.CHAINS)}", file=sys.stderr)
         return 2
-    chains = retranslate.installed()
-    if "ro" not in chains:
-        print("posteditor: Apertium's ro-es and spa-eng modes are not installed (make apertium)", file=sys.stderr)
+    if (chains := romanian_chains()) is None:
         return 2
-    chains = {"ro": chains["ro"]}  # the data is Romanian
     started = time.time()
     model = Corrector(args.model)
     data = Path(args.data)
@@ -109,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         params["measured"][name] = measure(params, threshold, mts, pes, x, y, index)
         print(summary(name, params["measured"][name]))
     if not args.dry_run:
-        meta = ModelMeta.load(Path(args.model)).to_dict()
-        meta["word_check"] = params
-        ModelMeta(meta).write(Path(args.model))
-        print(f"written to {Path(args.model) / 'posteditor.json'} ({time.time() - started:.0f} s in all)")
+        write_params(args.model, "word_check", params, started)
     return 0
 
 

@@ -312,3 +312,35 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     for corrupt in (True, "x", [1], {"data": [1]}, {"data": {"x": ["1 2"], "y": [1], "k": ["a"]}}):
         assert retranslation_kept(None, corrupt) is None  # unreadable: the dev fit alone, no traceback
         assert refit.refit_retranslation({"retranslation": corrupt}, rows, 4.0) is not None
+
+
+def test_the_fitting_command_fits_on_train_measures_on_dev_and_writes_the_model(tiny_model, tmp_path, monkeypatch, capsys):
+    """``python -m posteditor.learn.retranslation``: fitted on MLQE-PE ro-en train, measured on
+    dev, written into posteditor.json; --dry-run leaves it alone; no chain: exit 2."""
+    import json
+    import shutil as sh
+
+    from posteditor.learn import retranslation
+
+    model = tmp_path / "model"
+    sh.copytree(tiny_model, model)
+    folder = tmp_path / "data" / "mlqe-pe" / "ro-en"
+    folder.mkdir(parents=True)
+    mts, refs, sources, table = _strays_and_good(30)
+    for split, rows in (("train", range(60)), ("dev", range(0, 60, 3))):
+        for ext, lines in (("src", sources), ("mt", mts), ("pe", refs)):
+            (folder / f"{split}.{ext}").write_text("".join(lines[i] + "\n" for i in rows), encoding="utf-8")
+    monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES, chains=None: CHAINS)
+    monkeypatch.setattr(rt, "translate", fake_run(table))
+    before = (model / "posteditor.json").read_text()
+    args = ["--model", str(model), "--data", str(tmp_path / "data")]
+    assert retranslation.main(args + ["--dry-run"]) == 0
+    assert (model / "posteditor.json").read_text() == before
+    assert retranslation.main(args) == 0
+    fitted = json.loads((model / "posteditor.json").read_text())["retranslation"]
+    assert fitted["fitted_on"] == retranslation.DATA and fitted["translations"] == 60
+    [alone, _] = fitted["measured"].values()
+    assert alone["segments"] == 20 and alone["changed"] == alone["closer"] == 10 and alone["delta_ter"] < 0
+    monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES, chains=None: {})
+    assert retranslation.main(args) == 2
+    assert "not installed" in capsys.readouterr().err

@@ -37,7 +37,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=paths.default_model())
     p.add_argument("--data", type=Path, default=paths.data_root())
-    p.add_argument("--sweep", action="store_true", help="also sweep thresholds, retranslation fitted out of fold")
+    p.add_argument("--sweep", action="store_true", help="also sweep thresholds (retranslation as calibrate has it: the model's if fitted on train, else out of fold)")
     args = p.parse_args()
     from sacrebleu.metrics import TER
 

@@ -93,20 +93,17 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             items = [Item(r.mt, s) for r, s in zip(rows, sources)]
             kept = load_retranslator(corrector.meta)
-            if kept and kept.params.get("fitted_on"):
-                # Fitted on other data (``posteditor.learn.retranslation``: MLQE-PE train): kept as
-                # it is, and what it proposes for dev is out of sample.
-                again, retranslations = kept.params, kept.suggest(items)
-                note = f"retranslation: the model's, fitted on {kept.params['fitted_on']}, kept; its proposals swept"
+            trained = kept.params.get("fitted_on") if kept else None
+            if trained:  # fitted on train pairs (``posteditor.learn.retranslation``): dev is out of sample for it
+                again, retranslations, note = None, [], f"retranslation: the model's is fitted on {trained}, not on dev"
             else:
                 again, retranslations, note = retranslate.fit([r.mt for r in rows], [r.pe for r in rows], sources)
             if again is None and kept:
-                # Too few dev segments here (or Apertium missing) to fit one: the model's (fitted
-                # before, maybe on more dev data) stays, and the threshold is chosen with what it proposes.
+                # Fitted on train pairs, or too few dev segments here (or Apertium missing) to fit
+                # one: the model's stays, and the threshold is chosen with what it proposes.
                 again, retranslations = kept.params, kept.suggest(items)
-                note += ("; the model's earlier retranslation is kept, its proposals swept as they are (not out of fold)"
-                         if any(retranslations) else "; the model's earlier retranslation is kept, left out of the sweep "
-                         "(it proposed nothing here)")
+                note += ((f"; the model's is kept, its proposals swept" + ("" if trained else " as they are (not out of fold)"))
+                         if any(retranslations) else "; the model's is kept, left out of the sweep (it proposed nothing here)")
             print(note, file=sys.stderr)  # progress: unbuffered, with the command's other lines
             if again:
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
@@ -129,7 +126,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     if chosen["scorer"]:
         meta["edit_scorer"] = editor_rows_kept(chosen["scorer"], learnt)
     old = meta.pop("retranslation", None)
-    fitted = chosen["retranslation"]
+    fitted = results[True]["retranslation"]  # it reads sources: kept for them, whichever run chose the threshold
     if retranslation := (old if fitted is not None and fitted == old else retranslation_kept(fitted, old)):
         meta["retranslation"] = retranslation
     meta.update({

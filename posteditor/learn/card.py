@@ -118,7 +118,7 @@ def _scorer_lines(meta: dict) -> list[str]:
 
 
 def _retranslation_lines(meta: dict) -> list[str]:
-    """What retranslation adds, when calibration fitted it."""
+    """What retranslation adds, when it was fitted (by ``calibrate`` or on train pairs)."""
     fitted = meta.get("retranslation")
     if not fitted:
         return []
@@ -128,19 +128,29 @@ def _retranslation_lines(meta: dict) -> list[str]:
         f"the MT shares little with Apertium's rule-based translation of the source, that translation is proposed "
         f"in place of the segment, with the probability that it is closer to the post-edit (a logistic regression "
         f"over their character F-score, the share of source words Apertium knew and the lengths"
-        + (f", and their products up to degree {fitted['degree']}" if (fitted.get("degree") or 1) > 1 else "")
+        + (f", and their products up to degree {fitted['degree']}" if isinstance(fitted.get("degree"), int)
+           and fitted["degree"] > 1 else "")
         + f", fitted on {fitted.get('translations', '?')} translations"
         + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
         + f", {fitted.get('closer', '?')} closer than the MT"
         + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
         + ("; dev below is out of sample for it" if fitted.get("fitted_on") else "; out of fold below too")
         + "). Without Apertium installed, or without a source, nothing is retranslated."
-        + "".join(f" {name} ({m['segments']} segments): at {m['threshold']} {m['changed']} segments changed, "
-                  f"{m['closer']} closer to the post-edit, {m['further']} further, ΔTER {m['delta_ter']:+.2f} "
-                  f"(calibration's rule there would choose {m['rule_chooses']}: ΔTER {m['delta_ter_there']:+.2f})."
-                  for name, m in (fitted.get("measured") or {}).items() if isinstance(m, dict)),
+        + "".join(f" {name} ({m['segments']} segments), measured when it was fitted: at {m['threshold']} "
+                  f"{m['changed']} segments changed, {m['closer']} closer to the post-edit, {m['further']} further, "
+                  f"ΔTER {m['delta_ter']:+.2f} (calibration's rule there would choose {m['rule_chooses']}: "
+                  f"ΔTER {m['delta_ter_there']:+.2f})."
+                  for name, m in _measured(fitted)),
         "",
     ]
+
+
+def _measured(fitted: dict) -> list[tuple[str, dict]]:
+    """The figures ``posteditor.learn.retranslation`` kept, those complete enough to show."""
+    keys = ("segments", "threshold", "changed", "closer", "further", "delta_ter", "rule_chooses", "delta_ter_there")
+    measured = fitted.get("measured")
+    return [(name, m) for name, m in measured.items() if isinstance(m, dict) and all(
+        isinstance(m.get(k), (int, float)) for k in keys)] if isinstance(measured, dict) else []
 
 
 def _word_check_lines(meta: dict) -> list[str]:

@@ -56,7 +56,7 @@ def summary(name: str, m: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from posteditor.core.records import Pair
+    from posteditor.core.textio import InputError
     from posteditor.learn.corpus.mlqe import mlqe_pairs
     from posteditor.model.corrector import Corrector
     from posteditor.pipeline import load_word_check
@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.time()
     data = Path(args.data)
-    train = mlqe_pairs(data, "train", ["ro-en"])
+    try:
+        model = Corrector(args.model)
+        train, dev = (mlqe_pairs(data, split, ["ro-en"]) for split in ("train", "dev"))
+    except (InputError, OSError, ValueError) as exc:  # no model there, no MLQE-PE there
+        print(f"posteditor: {exc}", file=sys.stderr)
+        return 2
     try:
         params, note = retranslate.fit_all([p.mt for p in train], [p.pe for p in train], [p.src for p in train],
                                            DATA, chains)
@@ -83,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{note} ({time.time() - started:.0f} s)")
     if params is None:
         return 1
-    model = Corrector(args.model)
-    dev = [Pair(p.mt, p.pe, p.src, "mlqe:ro-en") for p in mlqe_pairs(data, "dev", ["ro-en"])]
     items = [Item(p.mt, p.src) for p in dev]
     alone = retranslate.Retranslator(params, chains).suggest(items)
     check = load_word_check(model)

@@ -6,8 +6,9 @@ Luftwaffe's raids). No word edit repairs that. Apertium, a rule-based MT system 
 packages, offline), translates the source word by word and rule by rule: rough English, but
 about the right things. Where Apertium knows the source's words and its translation shares
 little with the MT, that translation is proposed in place of the segment, as one edit of
-category ``retranslation`` whose confidence is the probability, fitted on dev data by
-``posteditor calibrate``, that it is closer to what a post-editor would write.
+category ``retranslation`` whose confidence is the probability, fitted on MLQE-PE ro-en train
+by ``python -m posteditor.learn.retranslation`` (or on dev data by ``posteditor calibrate``),
+that it is closer to what a post-editor would write.
 
 ``Retranslator`` is a ``Suggester``: it proposes only for segments that come with a source, in
 a language one of ``CHAINS`` translates (Romanian, through Spanish), picked per segment by how
@@ -46,11 +47,15 @@ FEATURES = ("similarity", "unknown", "words", "length_ratio")
 DEGREE = 3
 """The model weighs the features and their products up to this degree: a translation is worth
 taking where it shares little with the MT *and* Apertium knew the source, which one weight per
-feature cannot say (MLQE-PE ro-en dev, out of fold: ΔTER -2.26 against -2.01 with the features
-alone; ``benchmarks/retranslation_dev.py``). Params without a ``degree`` weigh the features alone."""
+feature cannot say (MLQE-PE ro-en dev, out of fold: ΔTER -2.26 against -1.83 with the features
+alone at 0.4; ``docs/results.md``). Params without a ``degree`` weigh the features alone."""
 C = 10.0
-"""The regression's inverse regularisation, chosen by 5-fold cross-validation on MLQE-PE ro-en
-train (average precision 0.489 against 0.485 at 1 and 0.475 at 0.1)."""
+"""The regression's inverse regularisation with the products, chosen by 5-fold cross-validation
+on MLQE-PE ro-en train (average precision 0.489 against 0.485 at 1 and 0.475 at 0.1)."""
+MIN_FOR_PRODUCTS = 50
+"""Fewer translations than this of either label (closer, not closer) are too few for 34 weights:
+the features alone are fitted then, as before products (C = 1), so that an editor's few
+corrections or a small dev set give moderate probabilities, not noise at 0 and 1."""
 MAX_UNKNOWN = 0.5
 """A translation with more of its words unknown to Apertium than this is not proposed."""
 MIN_WORDS = 3
@@ -139,7 +144,10 @@ def features(mt: str, marked: str) -> list[float]:
 def expand(rows, degree: int) -> np.ndarray:
     """Feature rows (``features``) and every product of up to ``degree`` of their columns, in
     a fixed order: what the fitted model weighs (``degree`` 1: the rows as they are)."""
-    x = np.asarray(rows, dtype=float).reshape(-1, len(FEATURES))
+    x = np.asarray(rows, dtype=float)
+    x = x.reshape(0, len(FEATURES)) if x.size == 0 else x
+    if x.ndim != 2 or x.shape[1] != len(FEATURES):
+        raise ValueError(f"retranslation: rows of {len(FEATURES)} features expected")
     columns = [c for d in range(1, degree + 1) for c in combinations_with_replacement(range(len(FEATURES)), d)]
     return np.column_stack([np.prod(x[:, list(c)], axis=1) for c in columns]).reshape(len(x), len(columns))
 
@@ -240,7 +248,7 @@ class Retranslator(Suggester):
         return True
 
 
-# --- fitting (posteditor calibrate, posteditor finetune) ---------------------------------
+# --- fitting (posteditor calibrate, posteditor finetune, python -m posteditor.learn.retranslation) ---------------------------------
 
 FOLDS = 5
 MIN_EACH = 10
@@ -265,10 +273,19 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
     return x, y, [i for i, _, _ in rows], [m for _, m, _ in rows], {lang for _, _, lang in rows}
 
 
-def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
-    from posteditor.suggest.scorer import logistic, pack_rows
+def _fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> dict:
+    """The regression on rows ``x`` (``features``): with the products up to ``DEGREE`` where
+    each label has ``MIN_FOR_PRODUCTS`` rows, else on the features alone."""
+    from posteditor.suggest.scorer import logistic
 
-    return {"features": list(FEATURES), "degree": DEGREE, **logistic(expand(x, DEGREE), y, C, w), "chains": sorted(chains),
+    degree, c = (DEGREE, C) if min(int(y.sum()), int((~y).sum())) >= MIN_FOR_PRODUCTS else (1, 1.0)
+    return {"features": list(FEATURES), "degree": degree, **logistic(expand(x, degree), y, c, w)}
+
+
+def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
+    from posteditor.suggest.scorer import pack_rows
+
+    return {**_fitted(x, y, w), "chains": sorted(chains),
             "translations": int(len(y)), "closer": int(y.sum()), **extra, "data": pack_rows(x, y, w, keys)}
 
 
@@ -282,8 +299,6 @@ def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
     rows they were fitted on (as the edit scorer does), so ``refit`` can add the editor's; they
     are None when no chain is installed or dev offers too few of either label.
     """
-    from posteditor.suggest.scorer import logistic
-
     chains = installed() if chains is None else chains
     proposals: list[list[Edit]] = [[] for _ in mts]
     if not chains:
@@ -298,8 +313,7 @@ def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
     for k in range(FOLDS):
         held = np.flatnonzero(fold == k)
         train = fold != k
-        model = Retranslator({"features": list(FEATURES), "degree": DEGREE, **logistic(expand(x[train], DEGREE), y[train], C)},
-                             chains, run)
+        model = Retranslator(_fitted(x[train], y[train]), chains, run)
         for j, p in zip(held, model.probability(x[held])):
             edit = whole_edit(mts[index[j]], clean(marked[j]), p)
             proposals[index[j]] = [edit] if edit is not None else []
@@ -341,4 +355,4 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
         return None
     return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
                    editor_translations=int(params.get("editor_translations") or 0) + len(y),
-                   editor_weight=float(weight), **{k: params[k] for k in ("fitted_on",) if params.get(k)})
+                   editor_weight=float(weight), **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)})

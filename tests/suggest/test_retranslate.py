@@ -198,14 +198,17 @@ def _strays_and_good(n: int):
 
 
 def test_fit_all_fits_on_every_segment_and_names_the_data():
-    mts, refs, sources, table = _strays_and_good(30)
+    mts, refs, sources, table = _strays_and_good(rt.MIN_FOR_PRODUCTS)
+    n = rt.MIN_FOR_PRODUCTS
     params, note = rt.fit_all(mts, refs, sources, "train pairs", CHAINS, fake_run(table))
-    assert params["fitted_on"] == "train pairs" and params["degree"] == rt.DEGREE
-    assert params["translations"] == 60 and params["closer"] == 30 and "60 translations of train pairs" in note
+    assert params["fitted_on"] == "train pairs" and params["degree"] == rt.DEGREE  # enough of each label for products
+    assert params["translations"] == 2 * n and params["closer"] == n and f"{2 * n} translations of train pairs" in note
     model = rt.Retranslator(params, CHAINS, fake_run(table))
     proposed = model.suggest([Item(m, s) for m, s in zip(mts, sources)])
-    assert min(p[0].confidence for p in proposed[:30]) > 0.5 and not any(proposed[30:])
-    assert rt.fit_all(mts[30:], refs[30:], sources[30:], "train", CHAINS, fake_run(table))[0] is None  # none closer
+    assert min(p[0].confidence for p in proposed[:n]) > 0.5 and not any(proposed[n:])
+    assert rt.fit_all(mts[n:], refs[n:], sources[n:], "train", CHAINS, fake_run(table))[0] is None  # none closer
+    fewer, _ = rt.fit_all(mts[n - 20:n + 20], refs[n - 20:n + 20], sources[n - 20:n + 20], "train", CHAINS, fake_run(table))
+    assert fewer["degree"] == 1
     assert rt.fit_all(mts, refs, sources, "train", {}, fake_run(table))[0] is None
     # A fine-tune's refit with the editor's rows keeps the note, so calibration keeps the model as well.
     x, y, *_ = rt.labelled(mts, refs, sources, CHAINS, fake_run(table))
@@ -225,7 +228,7 @@ def test_params_without_a_degree_weigh_the_features_alone():
     """A model fitted before products were weighed scores as it did."""
     import numpy as np
 
-    params = fitted_params()
+    params = fitted_params() | {"coef": [-2.0, 0.7, -0.4, 1.3]}
     row = rt.features(HALLUCINATION, ROUGH)
     z = (np.array(row) - params["mean"]) / params["scale"] @ np.array(params["coef"]) + params["intercept"]
     assert rt.Retranslator(params, CHAINS).probability([row])[0] == pytest.approx(1 / (1 + np.exp(-z)))
@@ -344,3 +347,20 @@ def test_the_fitting_command_fits_on_train_measures_on_dev_and_writes_the_model(
     monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES, chains=None: {})
     assert retranslation.main(args) == 2
     assert "not installed" in capsys.readouterr().err
+
+
+def test_a_few_rows_fit_the_features_alone_with_moderate_probabilities():
+    """An editor's few corrections (or a small dev set) are too few for the products: noise in
+    them is not learnt as certainty."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    def rows(n):
+        return np.column_stack([rng.random(n), rng.random(n) * 0.5, 2 + rng.random(n), rng.normal(0, 0.3, n)])
+
+    params = rt.refit(None, rows(24), np.arange(24) % 2 == 0, 4.0, [f"k{i}" for i in range(24)], ["ro"])
+    assert params["degree"] == 1
+    p = rt.Retranslator(params, CHAINS).probability(rows(200))  # new rows like those
+    assert 0.1 < p.min() and p.max() < 0.9
+    with pytest.raises(ValueError, match="features"):
+        rt.expand([0.5, 0.1, 2.0, -1.0, 1.0, 0.0, 3.0, 0.5], 1)  # one flat row of eight: not two rows

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from posteditor.core import paths
-from posteditor.learn.wordcheck import romanian_chains, write_params
+from posteditor.learn.wordcheck import changes, romanian_chains, write_params
 
 DATA = "MLQE-PE ro-en train"
 
@@ -29,22 +29,14 @@ DATA = "MLQE-PE ro-en train"
 def measure(rows, proposals, threshold: float) -> dict:
     """TER before and after ``proposals`` at ``threshold`` on dev ``rows``, the segments changed,
     closer to the post-edit and further, and the threshold calibration's rule would choose."""
-    from sacrebleu.metrics import TER
-
-    from posteditor.core.metrics import apply_threshold, closer
+    from posteditor.core.metrics import apply_threshold
     from posteditor.learn.calibrate import sweep
     from posteditor.learn.threshold import choose
 
     mts, pes = [r.mt for r in rows], [r.pe for r in rows]
-    hyps = apply_threshold(mts, proposals, threshold)
-    changed = [i for i, (m, h) in enumerate(zip(mts, hyps)) if h != m]
-    ter = TER(case_sensitive=True)
     table = sweep(rows, proposals)
     chosen = choose(table)
-    return {"segments": len(rows), "threshold": threshold, "changed": len(changed),
-            "closer": sum(closer(mts[i], hyps[i], pes[i]) for i in changed),
-            "further": sum(closer(hyps[i], mts[i], pes[i]) for i in changed),
-            "delta_ter": round(ter.corpus_score(hyps, [pes]).score - ter.corpus_score(mts, [pes]).score, 3),
+    return {"segments": len(rows), "threshold": threshold, **changes(mts, apply_threshold(mts, proposals, threshold), pes),
             "rule_chooses": chosen,
             "delta_ter_there": next(r for r in table if r["threshold"] == chosen)["langs"]["ro-en"]["delta_ter"]}
 

@@ -30,12 +30,23 @@ def _split(data: Path, split: str, lo: int, hi: int | None):
     return [p.mt for p in pairs], [p.pe for p in pairs], [p.src for p in pairs]
 
 
-def measure(params: dict, threshold: float, mts, pes, x, y, index) -> dict:
-    """What the fitted check does on labelled candidates ``x``, ``y`` of ``mts`` at ``threshold``."""
+def changes(mts, hyps, pes) -> dict:
+    """The segments ``hyps`` changed from ``mts``, how many came closer to the post-edits
+    ``pes`` and how many went further, and the corpus ΔTER."""
     from sacrebleu.metrics import TER
 
-    from posteditor.core.edits import apply_edits
     from posteditor.core.metrics import closer
+
+    changed = [i for i, (m, h) in enumerate(zip(mts, hyps)) if h != m]
+    ter = TER(case_sensitive=True)
+    return {"changed": len(changed), "closer": sum(closer(mts[i], hyps[i], pes[i]) for i in changed),
+            "further": sum(closer(hyps[i], mts[i], pes[i]) for i in changed),
+            "delta_ter": round(ter.corpus_score(hyps, [pes]).score - ter.corpus_score(mts, [pes]).score, 3)}
+
+
+def measure(params: dict, threshold: float, mts, pes, x, y, index) -> dict:
+    """What the fitted check does on labelled candidates ``x``, ``y`` of ``mts`` at ``threshold``."""
+    from posteditor.core.edits import apply_edits
     from posteditor.suggest.scorer import Logistic
 
     probs = Logistic(params).probabilities(x) if len(y) else []
@@ -46,14 +57,9 @@ def measure(params: dict, threshold: float, mts, pes, x, y, index) -> dict:
     hyps = list(mts)
     for i, edits in applied.items():
         hyps[i] = apply_edits(mts[i], sorted(edits, key=lambda e: e.start))
-    changed = [i for i in applied if hyps[i] != mts[i]]
-    ter = TER(case_sensitive=True)
     kept = [bool(r) for r, p in zip(y, probs) if p >= threshold]
     return {"pairs": len(mts), "candidates": int(len(y)), "right": int(sum(y)), "threshold": threshold,
-            "applied": len(kept), "applied_right": sum(kept),
-            "changed": len(changed), "closer": sum(closer(mts[i], hyps[i], pes[i]) for i in changed),
-            "further": sum(closer(hyps[i], mts[i], pes[i]) for i in changed),
-            "delta_ter": round(ter.corpus_score(hyps, [pes]).score - ter.corpus_score(mts, [pes]).score, 3)}
+            "applied": len(kept), "applied_right": sum(kept), **changes(mts, hyps, pes)}
 
 
 def summary(name: str, m: dict) -> str:

@@ -148,8 +148,13 @@ def expand(rows, degree: int) -> np.ndarray:
     x = x.reshape(0, len(FEATURES)) if x.size == 0 else x
     if x.ndim != 2 or x.shape[1] != len(FEATURES):
         raise ValueError(f"retranslation: rows of {len(FEATURES)} features expected")
-    columns = [c for d in range(1, degree + 1) for c in combinations_with_replacement(range(len(FEATURES)), d)]
+    columns = _columns(degree)
     return np.column_stack([np.prod(x[:, list(c)], axis=1) for c in columns]).reshape(len(x), len(columns))
+
+
+def _columns(degree: int) -> list[tuple[int, ...]]:
+    """The features each of ``expand``'s columns multiplies, in order."""
+    return [c for d in range(1, degree + 1) for c in combinations_with_replacement(range(len(FEATURES)), d)]
 
 
 def _degree(params: dict) -> int:
@@ -205,7 +210,7 @@ class Retranslator(Suggester):
         self.params = params
         self.degree = _degree(params)
         self.model = checked_logistic(params, FEATURES, "retranslation", features_required=False,
-                                      width=expand(np.zeros((1, len(FEATURES))), self.degree).shape[1])
+                                      width=len(_columns(self.degree)))
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
             self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
@@ -273,12 +278,17 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
     return x, y, [i for i, _, _ in rows], [m for _, m, _ in rows], {lang for _, _, lang in rows}
 
 
+def _enough(y: np.ndarray, each: int = MIN_EACH) -> bool:
+    """Whether the labels ``y`` hold at least ``each`` translations closer and ``each`` not."""
+    return min(int(y.sum()), int((~y).sum())) >= each
+
+
 def _fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> dict:
     """The regression on rows ``x`` (``features``): with the products up to ``DEGREE`` where
     each label has ``MIN_FOR_PRODUCTS`` rows, else on the features alone."""
     from posteditor.suggest.scorer import logistic
 
-    degree, c = (DEGREE, C) if min(int(y.sum()), int((~y).sum())) >= MIN_FOR_PRODUCTS else (1, 1.0)
+    degree, c = (DEGREE, C) if _enough(y, MIN_FOR_PRODUCTS) else (1, 1.0)
     return {"features": list(FEATURES), "degree": degree, **logistic(expand(x, degree), y, c, w)}
 
 
@@ -307,7 +317,7 @@ def fit(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | None],
         x, y, index, marked, langs = labelled(mts, refs, sources, chains, run)
     except FAILURES as exc:
         return None, proposals, f"retranslation: Apertium failed ({exc}); not fitted"
-    if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:
+    if not _enough(y):
         return None, proposals, f"retranslation: {int(y.sum())} of {len(y)} dev translations closer than the MT; too few to learn from"
     fold = np.arange(len(y)) % FOLDS
     for k in range(FOLDS):
@@ -333,7 +343,7 @@ def fit_all(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | Non
     if not chains:
         return None, "retranslation: no Apertium chain installed"
     x, y, _, _, langs = labelled(mts, refs, sources, chains, run)
-    if y.sum() < MIN_EACH or (~y).sum() < MIN_EACH:
+    if not _enough(y):
         return None, f"retranslation: {int(y.sum())} of {len(y)} translations closer than the MT; too few to learn from"
     params = _params(x, y, np.ones(len(y)), [""] * len(y), langs, fitted_on=fitted_on)
     return params, f"retranslation: fitted on {len(y)} translations of {fitted_on}, {int(y.sum())} closer than the MT"
@@ -351,7 +361,7 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     old = params.get("data")
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
-    if all_y.sum() < MIN_EACH or (~all_y).sum() < MIN_EACH:
+    if not _enough(all_y):
         return None
     return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
                    editor_translations=int(params.get("editor_translations") or 0) + len(y),

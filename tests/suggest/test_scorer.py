@@ -269,29 +269,48 @@ def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_mo
     assert meta["use_source"] and meta["min_confidence"] <= 0.9
 
 
-def test_calibration_on_too_few_segments_keeps_the_models_retranslation(tiny_model, tmp_path, monkeypatch):
-    """Retranslation fitted before (on more dev data) stays when this dev set is too small to
-    fit one, and the threshold is chosen with what it proposes."""
-    from posteditor.learn.calibrate import calibrate
+def _model_with_retranslation(tiny_model, tmp_path, monkeypatch, retranslation: dict, segments: int, fit):
+    """A copy of the tiny model with ``retranslation`` in its posteditor.json, and a dev set of
+    ``segments`` ro-en segments of which every third strays from its source, whose (fake)
+    Apertium translation is the post-edit; ``retranslate.fit`` is ``fit``, the model proposes
+    nothing. (model folder, dev file)"""
     from posteditor.suggest import retranslate
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
-    earlier = {"features": list(retranslate.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
-               "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0, "chains": ["ro"]}  # believes what shares little with the MT
     meta = json.loads((model / "posteditor.json").read_text())
-    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": earlier}))
-    mts = [f"The Commission adopted the rules for case {i} ." for i in range(30)]
+    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": retranslation}))
+    mts = [f"The Commission adopted the rules for case {i} ." for i in range(segments)]
     pes = [f"The bridge in town {i} will be closed for repairs ." if i % 3 == 0 else m for i, m in enumerate(mts)]
-    sources = [f"podul {i}" for i in range(30)]
+    sources = [f"podul {i}" for i in range(segments)]
     translated = {s: pe if i % 3 == 0 else mt for i, (s, mt, pe) in enumerate(zip(sources, mts, pes))}
-    monkeypatch.setattr(retranslate, "fit", lambda mts, pes, srcs: (None, [[] for _ in mts], "retranslation: too few"))
+    monkeypatch.setattr(retranslate, "fit", fit)
     monkeypatch.setattr(retranslate, "installed", lambda chains=None: {"ro": ("ro-es", "spa-eng")})
     monkeypatch.setattr(retranslate, "translate", lambda srcs, chain: [translated[s] for s in srcs])
     monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": s, "origin": "mlqe:ro-en"}) + "\n"
                            for m, p, s in zip(mts, pes, sources)))
+    return model, dev
+
+
+def _believing_translations(**extra) -> dict:
+    """Retranslation params that believe a translation the more the less it shares with the MT."""
+    from posteditor.suggest import retranslate
+
+    return {"features": list(retranslate.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
+            "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0, "chains": ["ro"], **extra}
+
+
+def test_calibration_on_too_few_segments_keeps_the_models_retranslation(tiny_model, tmp_path, monkeypatch):
+    """Retranslation fitted before (on more dev data) stays when this dev set is too small to
+    fit one, and the threshold is chosen with what it proposes."""
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.suggest import retranslate
+
+    earlier = _believing_translations()
+    model, dev = _model_with_retranslation(tiny_model, tmp_path, monkeypatch, earlier, 30,
+                                           lambda mts, pes, srcs: (None, [[] for _ in mts], "retranslation: too few"))
     meta = calibrate(model, dev)
     assert meta["retranslation"] == earlier  # kept as it was
     at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[meta["min_confidence"]]
@@ -308,29 +327,12 @@ def test_calibration_keeps_a_retranslation_fitted_on_train_pairs(tiny_model, tmp
     """Retranslation fitted on train pairs (``posteditor.learn.retranslation``) is not refitted on
     dev: what it proposes there is out of sample, and the threshold is chosen with it."""
     from posteditor.learn.calibrate import calibrate
-    from posteditor.suggest import retranslate
-
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model, model)
-    trained = {"features": list(retranslate.FEATURES), "mean": [0.5, 0.1, 2.5, 0.0], "scale": [0.15, 0.1, 0.3, 0.2],
-               "coef": [-2.0, 0.0, 0.0, 0.0], "intercept": -2.0, "chains": ["ro"], "fitted_on": "MLQE-PE ro-en train"}
-    meta = json.loads((model / "posteditor.json").read_text())
-    (model / "posteditor.json").write_text(json.dumps(meta | {"retranslation": trained}))
-    mts = [f"The Commission adopted the rules for case {i} ." for i in range(60)]
-    pes = [f"The bridge in town {i} will be closed for repairs ." if i % 3 == 0 else m for i, m in enumerate(mts)]
-    sources = [f"podul {i}" for i in range(60)]
-    translated = {s: pe if i % 3 == 0 else mt for i, (s, mt, pe) in enumerate(zip(sources, mts, pes))}
 
     def refitted(*args):
         raise AssertionError("refitted on dev")
 
-    monkeypatch.setattr(retranslate, "fit", refitted)
-    monkeypatch.setattr(retranslate, "installed", lambda chains=None: {"ro": ("ro-es", "spa-eng")})
-    monkeypatch.setattr(retranslate, "translate", lambda srcs, chain: [translated[s] for s in srcs])
-    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
-    dev = tmp_path / "dev.jsonl"
-    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": s, "origin": "mlqe:ro-en"}) + "\n"
-                           for m, p, s in zip(mts, pes, sources)))
+    trained = _believing_translations(fitted_on="MLQE-PE ro-en train")
+    model, dev = _model_with_retranslation(tiny_model, tmp_path, monkeypatch, trained, 60, refitted)
     meta = calibrate(model, dev)
     assert meta["retranslation"] == trained
     at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[meta["min_confidence"]]

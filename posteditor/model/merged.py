@@ -56,7 +56,8 @@ def load_merged(model_dir: Path, load_adapted):
 
 def _cached(folder: Path, model_dir: Path, load_adapted):
     """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
-    if not (folder / DONE).is_file():
+    if _format(folder) != lm.CACHE_FORMAT:  # not made yet, half made, or laid out by another posteditor
+        shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
     try:
         model = lm.load_weights(folder)
@@ -69,13 +70,23 @@ def _cached(folder: Path, model_dir: Path, load_adapted):
     return model
 
 
+def _format(folder: Path) -> int | None:
+    """The ``lm.CACHE_FORMAT`` a whole merged model in ``folder`` was saved in (1 if it says
+    none); None if there is none."""
+    try:
+        done = json.loads((folder / DONE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return done.get("format", 1) if isinstance(done, dict) else None
+
+
 def _build(folder: Path, model_dir: Path, load_adapted) -> None:
     """Merge and save into ``folder`` whole (``lm.written_aside``)."""
     adapted, _ = load_adapted(model_dir)
     model = adapted.merge_and_unload()
     with lm.written_aside(folder) as work:
         lm.save_weights(model, work)
-        (work / DONE).write_text(json.dumps({"adapter": str(model_dir.resolve())}), encoding="utf-8")
+        (work / DONE).write_text(json.dumps({"adapter": str(model_dir.resolve()), "format": lm.CACHE_FORMAT}), encoding="utf-8")
     _prune(folder.parent)
 
 

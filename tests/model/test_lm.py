@@ -104,6 +104,19 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     assert merged.merged_dir(other) != merged.merged_dir(tiny_model)
     (merged.merged_dir(tiny_model) / "model.safetensors").write_bytes(b"half a file")  # damaged: made again
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+    done = merged.merged_dir(tiny_model) / merged.DONE
+    assert json.loads(done.read_text())["format"] == lm.CACHE_FORMAT
+    made = []
+    build = merged._build
+    monkeypatch.setattr(merged, "_build", lambda *a: made.append(a[0]) or build(*a))
+    Corrector(tiny_model)
+    assert not made  # whole and of this format: loaded as it is
+    done.write_text(json.dumps({"adapter": "x"}))  # an older posteditor's, which named no format: format 1
+    Corrector(tiny_model)
+    assert not made
+    done.write_text(json.dumps({"adapter": "x", "format": lm.CACHE_FORMAT + 1}))  # laid out otherwise: made again
+    assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+    assert made == [merged.merged_dir(tiny_model)] and json.loads(done.read_text())["format"] == lm.CACHE_FORMAT
     monkeypatch.setattr(merged, "_build", lambda *a: (_ for _ in ()).throw(PermissionError("read-only")))
     shutil.rmtree(merged.merged_dir(tiny_model))  # a cache that cannot be written: merged in memory
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
@@ -186,6 +199,12 @@ def test_the_same_base_file_installed_again_keeps_the_cache(tmp_path, monkeypatc
     (folder / lm.WEIGHTS).unlink()  # a cache without its weights is made again
     (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
     assert lm.base_dir() == folder and made == [folder]
+    # Laid out by another posteditor (the stamp says another format): made again, not misread.
+    stat = fake.stat()
+    (folder / "source.json").write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                                    "sha256": lm.BASE_SHA256, "format": lm.CACHE_FORMAT + 1}))
+    (folder / lm.WEIGHTS).write_bytes(b"weights")
+    assert lm.base_dir() == folder and made == [folder, folder]
 
 
 def test_dictionary_siblings_are_proposed_with_their_evidence(tiny_model, tmp_path):

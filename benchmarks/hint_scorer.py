@@ -32,12 +32,13 @@ from posteditor.core.edits import Edit, apply_edits, tokenize, words  # noqa: E4
 LEVELS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 
 
-def _to_json(edits: list[Edit]) -> list[dict]:
+def edits_to_json(edits: list[Edit]) -> list[dict]:
+    """Edits with their evidence, as the proposal caches keep them (also `news_scorer.py`'s)."""
     return [{"start": e.start, "end": e.end, "replacement": list(e.replacement), "confidence": e.confidence,
              "category": e.category, "evidence": list(e.evidence)} for e in edits]
 
 
-def _from_json(rows: list[dict]) -> list[Edit]:
+def edits_from_json(rows: list[dict]) -> list[Edit]:
     return [Edit(r["start"], r["end"], tuple(r["replacement"]), r["confidence"], r["category"], tuple(r["evidence"]))
             for r in rows]
 
@@ -58,8 +59,8 @@ def proposals(model: Path, pairs) -> dict:
               for s in (load_retranslator(corrector.meta), load_word_check(corrector))]
     pieces = {w: corrector.piece_count(w) for p, edits in zip(pairs, own) for e in edits
               for w in words(tokenize(p.mt)[e.start:e.end]) + words(e.replacement)}
-    return {"model": str(model), "seconds": round(seconds, 1), "own": [_to_json(e) for e in own],
-            "retranslation": [_to_json(e) for e in checks[0]], "word_check": [_to_json(e) for e in checks[1]],
+    return {"model": str(model), "seconds": round(seconds, 1), "own": [edits_to_json(e) for e in own],
+            "retranslation": [edits_to_json(e) for e in checks[0]], "word_check": [edits_to_json(e) for e in checks[1]],
             "pieces": pieces}
 
 
@@ -85,8 +86,8 @@ def main() -> int:
         got = proposals(args.model, pairs)
         if args.cache:
             args.cache.write_text(json.dumps(got, ensure_ascii=False) + "\n", encoding="utf-8")
-    own = [_from_json(e) for e in got["own"]]
-    checks = [merge(_from_json(a), _from_json(b)) for a, b in zip(got["retranslation"], got["word_check"])]
+    own = [edits_from_json(e) for e in got["own"]]
+    checks = [merge(edits_from_json(a), edits_from_json(b)) for a, b in zip(got["retranslation"], got["word_check"])]
     hints = retranslate.hints([q.src for q in pairs], retranslate.installed(chains={"ro": retranslate.CHAINS["ro"]}))
     pieces = lambda w: got["pieces"].get(w, 1)  # noqa: E731
     mts, pes, srcs = [q.mt for q in pairs], [q.pe for q in pairs], [q.src for q in pairs]

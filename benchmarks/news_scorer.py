@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hint_scorer import _from_json, _to_json  # noqa: E402
+from hint_scorer import edits_from_json, edits_to_json  # noqa: E402
 from news_precision import judge, sample  # noqa: E402
 
 from posteditor.core import paths  # noqa: E402
@@ -51,7 +51,7 @@ def proposals(model: Path, mts: list[str]) -> dict:
     own = corrector.suggest([Item(m, None) for m in mts])
     pieces = {w: corrector.piece_count(w) for m, edits in zip(mts, own) for e in edits
               for w in words(tokenize(m)[e.start:e.end]) + words(e.replacement)}
-    return {"seconds": round(time.time() - started, 1), "own": [_to_json(e) for e in own], "pieces": pieces}
+    return {"seconds": round(time.time() - started, 1), "own": [edits_to_json(e) for e in own], "pieces": pieces}
 
 
 def cached(path: Path | None, key: str, make) -> dict:
@@ -132,7 +132,7 @@ def main() -> int:
     news = sample(args.data, args.n, args.min_ter, args.max_ter, args.seed)
     mts = [s["mt"] for s in news]
     got = cached(args.cache, f"{args.model}:news:{args.n}:{args.seed}:{args.min_ter}:{args.max_ter}", lambda: proposals(args.model, mts))
-    proposed = [_from_json(e) for e in got["own"]]
+    proposed = [edits_from_json(e) for e in got["own"]]
     x, y, seg = rows(mts, proposed, got["pieces"],
                      lambda i, e: judge(mts[i], news[i]["refs"], apply_edits(mts[i], [e])))
     print(f"{args.model}: {len(news)} WMT outputs into English, no source (model {got['seconds']} s)")
@@ -161,7 +161,7 @@ def main() -> int:
             pairs = mlqe_pairs(args.data, "dev", [lang])[: args.mlqe]
             ms, pes = [q.mt for q in pairs], [q.pe for q in pairs]
             dev = cached(args.cache, f"{args.model}:mlqe:{lang}:{args.mlqe}", lambda: proposals(args.model, ms))
-            dev_proposed = [_from_json(e) for e in dev["own"]]
+            dev_proposed = [edits_from_json(e) for e in dev["own"]]
             dx, dy, _ = rows(ms, dev_proposed, dev["pieces"],
                              lambda i, e: int(scorer.is_right(ms[i], pes[i], e)))
             sweep(f"MLQE-PE {lang} dev, {len(pairs)}, no source, the news scorer", ms, [pes], dev_proposed,

@@ -14,7 +14,7 @@ from posteditor.core.textio import InputError, read_text
 from posteditor.learn.threshold import choose_threshold
 from posteditor.pipeline import load_suggester
 from posteditor.suggest.base import fits
-from posteditor.suggest.combine import suggest_all, threshold_of
+from posteditor.suggest import combine
 
 
 def _read_lines(path: str, tokenized: str, limit: int | None) -> list[str]:
@@ -58,14 +58,14 @@ def main(args) -> int:
     if sources is not None and len(sources) != len(mts):
         raise InputError(f"{args.source} has {len(sources)} lines but {args.mt} has {len(mts)}; they must align")
     suggester = load_suggester(args.model, use_memory=False)  # the model and its checks, not the user's memory
-    threshold = threshold_of(suggester) if args.min_confidence is None else args.min_confidence
+    threshold = combine.threshold_of(suggester) if args.min_confidence is None else args.min_confidence
     bar = progress_bar(len(mts), "evaluating")
     if bar:
         task = bar.add_task("evaluate", total=len(mts))
         with bar:
-            proposed = suggest_all(suggester, mts, sources, lambda n: bar.advance(task, n))
+            proposed = combine.suggest_all(suggester, mts, sources, lambda n: bar.advance(task, n))
     else:
-        proposed = suggest_all(suggester, mts, sources)
+        proposed = combine.suggest_all(suggester, mts, sources)
     result = report(mts, refs, proposed, threshold)
     result["too_long"] = sum(1 for mt in mts if mt.strip() and not fits(suggester, mt))
     chosen, table = choose_threshold(mts, refs, sources, proposed)

@@ -88,7 +88,9 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             params |= _needs(sources, hints)
             judge = scorer.EditScorer(params, corrector.piece_count)
             rescored = [edits if judge.judges(s, h) else capped(edits) for edits, s, h in zip(rescored, sources, hints)]
-        chosen_edits = rescored if params else proposals
+        # What the model will apply: re-scored by the scorer, or without one its own edits
+        # capped below UNSCORED_CAP (``Corrector`` does so), which no threshold applies.
+        chosen_edits = rescored if params else [capped(edits) for edits in proposals]
         again = checked = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             items = [Item(r.mt, s) for r, s in zip(rows, sources)]
@@ -111,7 +113,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             if checked := load_word_check(corrector):
                 words = checked.suggest(items)
                 chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, words)]
-        table = sweep(rows, chosen_edits) if params or again or checked else own
+        table = sweep(rows, chosen_edits)
         threshold, own_threshold = choose(table), choose(own)
         gain = _mean_gain(table, threshold)
         results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,
@@ -132,6 +134,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     meta.update({
         "min_confidence": chosen["threshold"],
         "use_source": use_source,
+        "word_edits_applied": bool(chosen["scorer"]),
         "dev": {
             "data": paths.in_project(dev_path),
             "segments": len(rows),

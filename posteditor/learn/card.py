@@ -102,7 +102,10 @@ def _scorer_lines(meta: dict) -> list[str]:
     fitted = meta.get("edit_scorer")
     own = (meta.get("dev") or {}).get("own_confidence") or {}
     if not fitted:
-        return ["Confidence is the model's own (its least sure token): too few dev edits to fit an edit scorer.", ""]
+        from posteditor.model.corrector import UNSCORED_CAP
+
+        return [f"Confidence is the model's own (its least sure token), scaled below {UNSCORED_CAP}: too few of its dev "
+                "edits were right to fit an edit scorer, so no threshold applies them.", ""]
     return [
         f"Confidence is the edit scorer's (`posteditor/suggest/scorer.py`): the probability that the post-editor made "
         f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "
@@ -224,7 +227,9 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         how += (f". Retranslation of segments that stray from their source "
                 + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
                    f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, "
-                   + (f"with the {rt['fitted_before']} translations it was fitted on before" if rt["fitted_before"]
+                   + (f"with the {rt['fitted_before']} translations it was fitted on before"
+                      + (f" (together counting as {rt['base_weight']:g})" if rt.get("base_weight", 0) < rt["fitted_before"] else "")
+                      if rt["fitted_before"]
                       else "from these alone (the base model had no retranslation)") if rt["refitted"] else
                    f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
                    f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))

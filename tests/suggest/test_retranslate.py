@@ -301,7 +301,8 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     monkeypatch.setattr(rt, "translate", fake_run(table))
     meta: dict = {}
     summary = refit.refit_retranslation(meta, rows + [Pair("No source.", "No source!")], 4.0)
-    assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0}
+    assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0,
+                       "base_weight": rt.BASE_WEIGHT}
     assert meta["retranslation"]["translations"] == 40
     # The same corrections again (a later fine-tune on the same log): nothing new to learn.
     assert refit.refit_retranslation(meta, rows, 4.0) is None

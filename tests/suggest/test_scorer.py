@@ -269,6 +269,40 @@ def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_mo
     assert meta["use_source"] and meta["min_confidence"] <= 0.9
 
 
+def test_calibration_sweeps_unscored_word_edits_as_the_model_applies_them(tiny_model, tmp_path, monkeypatch):
+    """Without an edit scorer the model caps its word edits below UNSCORED_CAP: sure-looking
+    wrong ones must not keep the word check's right edits from their threshold."""
+    from posteditor.learn.calibrate import calibrate
+    from posteditor.learn.card import render_card
+    from posteditor.suggest.base import Suggester
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    mts = [f"the king spoke to the people of town {i} ." for i in range(40)]
+    pes = [m.replace("the king", "the King") if i % 2 else m for i, m in enumerate(mts)]
+
+    class Check(Suggester):
+        def suggest(self, items):
+            fixes = {m: extract_edits(m, p) for m, p in zip(mts, pes)}
+            return [[Edit(e.start, e.end, e.replacement, 0.9) for e in fixes[it.text]] if it.source else [] for it in items]
+
+    wrong = [[Edit(6, 7, (" village",), 0.95)] for _ in mts]  # "town" -> "village": never the post-editor's
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [list(w) for w in wrong[: len(lines)]])
+    monkeypatch.setattr("posteditor.pipeline.load_word_check", lambda corrector: Check())
+    monkeypatch.setattr("posteditor.suggest.retranslate.fit", lambda mts, pes, srcs: (None, [], "no retranslation"))
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": "sursa", "origin": "mlqe:ro-en"}) + "\n"
+                           for m, p in zip(mts, pes)))
+    meta = calibrate(model, dev)
+    assert "edit_scorer" not in meta and meta["word_edits_applied"] is False
+    assert meta["use_source"] and meta["min_confidence"] <= 0.9  # the word check's edits, alone
+    at = meta["dev"]["at_threshold"]
+    assert at["applied"] == 20 and at["precision"] == 1.0
+    assert meta["dev"]["own_confidence"]["table"][0]["applied"] == 40  # the model's own, uncapped: wrong at 0.3
+    card = render_card(meta, "model")
+    assert "**The model's word edits are not applied**" in card and "scaled below 0.3" in card
+
+
 def _model_with_retranslation(tiny_model, tmp_path, monkeypatch, retranslation: dict, segments: int, fit):
     """A copy of the tiny model with ``retranslation`` in its posteditor.json, and a dev set of
     ``segments`` ro-en segments of which every third strays from its source, whose (fake)

@@ -241,9 +241,11 @@ def test_calibrate_command(tiny_model, tmp_path, capsys):
     assert "nowhere" in err and "no dev set" in err
 
 
-def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_model, tmp_path, monkeypatch):
-    """With sources the word check proposes beside the model, so the sweep counts its edits."""
-    from posteditor.learn.calibrate import calibrate
+def _word_check_dev(tiny_model, tmp_path, monkeypatch, model_edits=None):
+    """A copy of the tiny model and 40 ro-en dev segments with sources, half of which the
+    post-editor mended ("the king" -> "the King"); the word check proposes exactly those fixes
+    at 0.9 where a segment has its source, the model ``model_edits(segment)`` (none by
+    default), no retranslation. (model folder, dev file)"""
     from posteditor.suggest.base import Suggester
 
     model = tmp_path / "model"
@@ -256,13 +258,21 @@ def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_mo
             fixes = {m: extract_edits(m, p) for m, p in zip(mts, pes)}
             return [[Edit(e.start, e.end, e.replacement, 0.9) for e in fixes[it.text]] if it.source else [] for it in items]
 
-    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [[] for _ in lines])
+    own = model_edits or (lambda mt: [])
+    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [own(m) for m in lines])
     monkeypatch.setattr("posteditor.pipeline.load_word_check", lambda corrector: Check())
     monkeypatch.setattr("posteditor.suggest.retranslate.fit", lambda mts, pes, srcs: (None, [], "no retranslation"))
     dev = tmp_path / "dev.jsonl"
     dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": "sursa", "origin": "mlqe:ro-en"}) + "\n"
                            for m, p in zip(mts, pes)))
-    meta = calibrate(model, dev)
+    return model, dev
+
+
+def test_calibration_chooses_the_threshold_for_the_word_checks_edits_too(tiny_model, tmp_path, monkeypatch):
+    """With sources the word check proposes beside the model, so the sweep counts its edits."""
+    from posteditor.learn.calibrate import calibrate
+
+    meta = calibrate(*_word_check_dev(tiny_model, tmp_path, monkeypatch))
     at = {row["threshold"]: row for row in meta["dev"]["sweep_with_source"]}[0.9]
     assert at["precision"] == 1.0 and at["langs"]["ro-en"]["delta_ter"] < 0
     assert all(row["langs"]["ro-en"]["delta_ter"] == 0 for row in meta["dev"]["sweep_without_source"])
@@ -274,26 +284,9 @@ def test_calibration_sweeps_unscored_word_edits_as_the_model_applies_them(tiny_m
     wrong ones must not keep the word check's right edits from their threshold."""
     from posteditor.learn.calibrate import calibrate
     from posteditor.learn.card import render_card
-    from posteditor.suggest.base import Suggester
 
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model, model)
-    mts = [f"the king spoke to the people of town {i} ." for i in range(40)]
-    pes = [m.replace("the king", "the King") if i % 2 else m for i, m in enumerate(mts)]
-
-    class Check(Suggester):
-        def suggest(self, items):
-            fixes = {m: extract_edits(m, p) for m, p in zip(mts, pes)}
-            return [[Edit(e.start, e.end, e.replacement, 0.9) for e in fixes[it.text]] if it.source else [] for it in items]
-
-    wrong = [[Edit(6, 7, (" village",), 0.95)] for _ in mts]  # "town" -> "village": never the post-editor's
-    monkeypatch.setattr("posteditor.suggest.combine.suggest_all", lambda corrector, lines, srcs: [list(w) for w in wrong[: len(lines)]])
-    monkeypatch.setattr("posteditor.pipeline.load_word_check", lambda corrector: Check())
-    monkeypatch.setattr("posteditor.suggest.retranslate.fit", lambda mts, pes, srcs: (None, [], "no retranslation"))
-    dev = tmp_path / "dev.jsonl"
-    dev.write_text("".join(json.dumps({"mt": m, "pe": p, "src": "sursa", "origin": "mlqe:ro-en"}) + "\n"
-                           for m, p in zip(mts, pes)))
-    meta = calibrate(model, dev)
+    wrong = lambda mt: [Edit(6, 7, (" village",), 0.95)]  # "town" -> "village": never the post-editor's
+    meta = calibrate(*_word_check_dev(tiny_model, tmp_path, monkeypatch, wrong))
     assert "edit_scorer" not in meta and meta["word_edits_applied"] is False
     assert meta["use_source"] and meta["min_confidence"] <= 0.9  # the word check's edits, alone
     at = meta["dev"]["at_threshold"]
@@ -301,7 +294,6 @@ def test_calibration_sweeps_unscored_word_edits_as_the_model_applies_them(tiny_m
     assert meta["dev"]["own_confidence"]["table"][0]["applied"] == 40  # the model's own, uncapped: wrong at 0.3
     card = render_card(meta, "model")
     assert "**The model's word edits are not applied**" in card and "scaled below 0.3" in card
-
 
 def _model_with_retranslation(tiny_model, tmp_path, monkeypatch, retranslation: dict, segments: int, fit):
     """A copy of the tiny model with ``retranslation`` in its posteditor.json, and a dev set of

@@ -88,10 +88,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             params |= _needs(sources, hints)
             judge = scorer.EditScorer(params, corrector.piece_count)
             rescored = [edits if judge.judges(s, h) else capped(edits) for edits, s, h in zip(rescored, sources, hints)]
-        # What the model will apply: re-scored by the scorer, or without one its own edits
-        # capped below UNSCORED_CAP (``Corrector`` does so), which no threshold applies.
-        chosen_edits = rescored if params else [capped(edits) for edits in proposals]
-        again = checked = None
+        checks: list[list[list[Edit]]] = []  # what retranslation and the word check propose, in merge order
+        again = None
         if use_source:  # segments that stray from their source: retranslated, scored out of fold too
             items = [Item(r.mt, s) for r, s in zip(rows, sources)]
             kept = load_retranslator(corrector.meta)
@@ -108,13 +106,28 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
                          if any(retranslations) else "; the model's is kept, left out of the sweep (it proposed nothing here)")
             print(note, file=sys.stderr)  # progress: unbuffered, with the command's other lines
             if again:
-                chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, retranslations)]
+                checks.append(retranslations)
             # The word check (fitted on train pairs, kept as it is) applies at the same threshold.
             if checked := load_word_check(corrector):
-                words = checked.suggest(items)
-                chosen_edits = [merge(a, b) for a, b in zip(chosen_edits, words)]
-        table = sweep(rows, chosen_edits)
-        threshold, own_threshold = choose(table), choose(own)
+                checks.append(checked.suggest(items))
+
+        def applied(model_edits: list[list[Edit]]) -> list[list[Edit]]:
+            for proposed in checks:
+                model_edits = [merge(a, b) for a, b in zip(model_edits, proposed)]
+            return model_edits
+
+        # What will be applied: the model's edits re-scored by the scorer, or without one capped
+        # below UNSCORED_CAP (``Corrector`` does so), which no threshold applies; and the checks.
+        unscored = [capped(edits) for edits in proposals]
+        table = sweep(rows, applied(rescored if params else unscored))
+        threshold = choose(table)
+        if params:  # the scorer's edits against none of the model's: a scorer that costs more than it brings is dropped
+            bare = sweep(rows, applied(unscored))
+            if _mean_gain(bare, choose(bare)) > _mean_gain(table, threshold):
+                print(f"source={use_source}: the model's word edits, re-scored, cost more than they bring; "
+                      "no edit scorer, they stay below the threshold", file=sys.stderr)
+                params, table, threshold = None, bare, choose(bare)
+        own_threshold = choose(own)
         gain = _mean_gain(table, threshold)
         results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,
                                "own_confidence": {"threshold": own_threshold, "table": own},

@@ -295,6 +295,36 @@ def test_calibration_sweeps_unscored_word_edits_as_the_model_applies_them(tiny_m
     card = render_card(meta, "model")
     assert "**The model's word edits are not applied**" in card and "scaled below 0.3" in card
 
+def test_calibration_drops_a_scorer_whose_edits_cost_more_than_they_bring(tiny_model, tmp_path, monkeypatch):
+    """A scorer fitted on dev whose re-scored edits keep every threshold from the bar is not
+    kept: the model's edits stay below it and the word check's are applied."""
+    from dataclasses import replace
+
+    from posteditor.learn.calibrate import calibrate
+
+    wrong = lambda mt: [Edit(6, 7, (" village",), 0.2)]
+
+    class Judge:
+        def __init__(self, params, pieces):
+            pass
+
+        def judges(self, source, hint):
+            return True
+
+    fits = []
+    def fit(mts, pes, sources, proposals, pieces, hints=None):  # a scorer sure of the wrong edits
+        fits.append(sources[0] is not None)
+        return {"features": []}, [[replace(e, confidence=0.95) for e in edits] for edits in proposals], "fitted"
+
+    monkeypatch.setattr("posteditor.suggest.scorer.fit", fit)
+    monkeypatch.setattr("posteditor.suggest.scorer.EditScorer", Judge)
+    meta = calibrate(*_word_check_dev(tiny_model, tmp_path, monkeypatch, wrong))
+    assert fits == [True, False]
+    assert "edit_scorer" not in meta and meta["word_edits_applied"] is False
+    assert meta["use_source"] and meta["min_confidence"] <= 0.9
+    assert meta["dev"]["at_threshold"]["applied"] == 20 and meta["dev"]["at_threshold"]["precision"] == 1.0
+
+
 def _model_with_retranslation(tiny_model, tmp_path, monkeypatch, retranslation: dict, segments: int, fit):
     """A copy of the tiny model with ``retranslation`` in its posteditor.json, and a dev set of
     ``segments`` ro-en segments of which every third strays from its source, whose (fake)

@@ -102,7 +102,7 @@ def _scorer_lines(meta: dict) -> list[str]:
     fitted = meta.get("edit_scorer")
     own = (meta.get("dev") or {}).get("own_confidence") or {}
     if not fitted:
-        from posteditor.model.corrector import UNSCORED_CAP
+        from posteditor.suggest.base import UNSCORED_CAP
 
         return [f"Confidence is the model's own (its least sure token), scaled below {UNSCORED_CAP}: too few of its dev "
                 "edits were right to fit an edit scorer, so no threshold applies them.", ""]

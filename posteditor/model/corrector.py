@@ -33,7 +33,7 @@ from posteditor.core.meta import META_FILE, MetaError, ModelMeta
 from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.suggest.scorer import EditScorer
 from posteditor.suggest import wordcheck
-from posteditor.suggest.base import Item, Suggester
+from posteditor.suggest.base import UNSCORED_CAP, Item, Suggester
 from posteditor.core.textio import InputError
 
 
@@ -52,10 +52,6 @@ SIBLING_FLOOR = 0.001
 """... if it gives their first token at least this probability."""
 
 
-UNSCORED_CAP = 0.3
-"""Without an edit scorer fitted on dev (too few right edits to learn from), the model's own
-probabilities say nothing calibrated: its edits are scaled below this, so they are shown as
-low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
 
 
 def capped(edits: Sequence[Edit]) -> list[Edit]:

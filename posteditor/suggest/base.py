@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 MAX_WORDS = 200
 """Segments longer than this are never sent to a suggester (left unchanged, with a warning)."""
 
+UNSCORED_CAP = 0.3
+"""Without an edit scorer fitted on dev (too few right edits to learn from), the model's own
+probabilities say nothing calibrated: its edits are scaled below this, so they are shown as
+low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
+
 
 @dataclass(frozen=True)
 class Item:

@@ -47,7 +47,7 @@ def sweep(rows: list[Pair], proposals: list[list[Edit]]) -> list[dict]:
         return {name: round(cached.corpus(hyps), 3) for name, cached in metrics[lang].items()}
 
     table = []
-    for t in [t for t in sorted(set(GRID)) if t >= 0.3] + [NOTHING]:
+    for t in list(GRID) + [NOTHING]:
         hyps = apply_threshold(mts, proposals, t)
         langs = {}
         for lang, idx in sorted(by_lang.items()):

@@ -14,8 +14,10 @@ from posteditor.core.metrics import SegmentMetric, apply_threshold, edit_precisi
 from posteditor.suggest.base import Suggester
 from posteditor.suggest import combine
 
-GRID = tuple(round(0.05 * k, 2) for k in range(20)) + (0.96, 0.97, 0.98, 0.99, 1.0)
-"""Thresholds tried by ``choose_threshold``."""
+GRID = tuple(round(0.05 * k, 2) for k in range(6, 20)) + (0.96, 0.97, 0.98, 0.99, 1.0)
+"""Thresholds tried by ``choose_threshold`` and ``calibrate``: none below ``UNSCORED_CAP``
+(0.3), under which a model without an edit scorer keeps the edits it cannot judge: a fine-tune's
+few held-out corrections once chose 0.25, applying them."""
 NOTHING = 1.01
 """A threshold above every confidence: apply no edit (chosen when no threshold helps)."""
 MIN_PRECISION = 0.6  # applied edits at least this often the post-editor's: precision first

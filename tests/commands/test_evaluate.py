@@ -70,6 +70,14 @@ def test_choose_threshold_applies_nothing_when_nothing_helps():
     assert all(r["delta_ter"] > 0 for r in table if r["applied"])
 
 
+def test_choose_threshold_never_applies_what_no_scorer_judged():
+    """Edits below UNSCORED_CAP are a model's unjudged ones: right on a few segments or not,
+    no threshold applies them."""
+    from posteditor.suggest.base import UNSCORED_CAP
+
+    threshold, table = thresholds.choose_threshold(MTS, REFS, None, _proposed({0: 0.25, 1: 0.2, 2: 0.29}))
+    assert threshold == thresholds.NOTHING and min(r["threshold"] for r in table) == UNSCORED_CAP
+
 def test_choose_threshold_needs_precision_first():
     # Two wrong one-word edits and one right edit that fixes five words, all at 0.9: TER
     # improves, but two edits in three are wrong, so no threshold that applies them qualifies.

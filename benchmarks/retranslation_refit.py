@@ -3,8 +3,8 @@
 Splits the 1,000 MLQE-PE ro-en dev segments (with sources) into halves by segment parity: one
 half plays the editor's corrections, the other is the test. Retranslation (the model's, fitted
 on MLQE-PE ro-en train) is refitted as ``posteditor finetune`` refits it
-(``retranslate.refit``, each correction counting ``--weight`` times) for several caps on the
-base rows' total weight (``retranslate.BASE_WEIGHT``), with two editors:
+(``retranslate.refit``, each correction counting ``--weight`` times) with the base rows'
+weights as they are and scaled down to several totals, with two editors:
 
 - *the same editor*: each correction labelled as the post-editor's version says (closer or
   not): TER on the test half, edits applied at the model's threshold, shows what the cap costs
@@ -72,9 +72,10 @@ def main() -> int:
         d, n = applied(base)
         print(f"| (no refit) | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {n} |")
         for cap in CAPS:
-            rt.BASE_WEIGHT = cap
-            same = rt.refit(base, x[editor], y[editor], args.weight, keys, ["ro"])
-            down = rt.refit(base, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"])
+            w = base["data"]["w"]
+            capped = {**base, "data": {**base["data"], "w": [v * min(1.0, cap / sum(w)) for v in w]}}
+            same = rt.refit(capped, x[editor], y[editor], args.weight, keys, ["ro"])
+            down = rt.refit(capped, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"])
             (d, n), (_, m) = applied(same), applied(down)
             print(f"| {'all' if cap == float('inf') else f'{cap:g}'} | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {m} |")
     return 0

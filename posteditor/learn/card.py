@@ -227,9 +227,7 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         how += (f". Retranslation of segments that stray from their source "
                 + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
                    f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, "
-                   + (f"with the {rt['fitted_before']} translations it was fitted on before"
-                      + (f" (together counting as {rt['base_weight']:g})" if rt.get("base_weight", 0) < rt["fitted_before"] else "")
-                      if rt["fitted_before"]
+                   + (f"with the {rt['fitted_before']} translations it was fitted on before" if rt["fitted_before"]
                       else "from these alone (the base model had no retranslation)") if rt["refitted"] else
                    f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
                    f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))

@@ -56,12 +56,6 @@ MIN_FOR_PRODUCTS = 50
 """Fewer translations than this of either label (closer, not closer) are too few for 34 weights:
 the features alone are fitted then, as before products (C = 1), so that an editor's few
 corrections or a small dev set give moderate probabilities, not noise at 0 and 1."""
-BASE_WEIGHT = 1000.0
-"""In a refit, the rows retranslation was first fitted on (``fit_all``'s 6,956 train
-translations, or dev's) count as at most this many in all, as the dev fit the editor's
-``weight`` was chosen against did: otherwise an editor who rejects every retranslation in 495
-corrections still has 17 of the 23 a test half applied; with this, 4 (MLQE-PE ro-en dev halves,
-``docs/results.md``, twelfth session)."""
 MAX_UNKNOWN = 0.5
 """A translation with more of its words unknown to Apertium than this is not proposed."""
 MIN_WORDS = 3
@@ -298,20 +292,10 @@ def _fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> dict:
     return {"features": list(FEATURES), "degree": degree, **logistic(expand(x, degree), y, c, w)}
 
 
-def heard(w: np.ndarray, keys: Sequence[str]) -> np.ndarray:
-    """The weights ``w`` a refit fits with: the base's rows (no segment key) scaled down to
-    ``BASE_WEIGHT`` in all, the editor's as they are. The rows keep their own weights, so each
-    refit scales afresh."""
-    base = np.array([not k for k in keys], dtype=bool)
-    total = float(w[base].sum())
-    return np.where(base, w * min(1.0, BASE_WEIGHT / total), w) if total > 0 else w
-
-
-def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str],
-            fit_weights: np.ndarray | None = None, **extra) -> dict:
+def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
     from posteditor.suggest.scorer import pack_rows
 
-    return {**_fitted(x, y, w if fit_weights is None else fit_weights), "chains": sorted(chains),
+    return {**_fitted(x, y, w), "chains": sorted(chains),
             "translations": int(len(y)), "closer": int(y.sum()), **extra, "data": pack_rows(x, y, w, keys)}
 
 
@@ -368,8 +352,7 @@ def fit_all(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | Non
 def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str]) -> dict | None:
     """The retranslation model refitted on the rows ``params`` keep plus the editor's (``x``,
     ``y``: one per corrected segment Apertium translates, closer when nearer the editor's
-    version than the MT), each counting ``weight`` times, and the base's at most ``BASE_WEIGHT``
-    in all; ``keys`` name their segments
+    version than the MT), each counting ``weight`` times; ``keys`` name their segments
     (``scorer.segment_key``). A base without retranslation learns from the editor's alone.
     None when, all told, too few of either label."""
     from posteditor.suggest.scorer import with_rows
@@ -380,6 +363,6 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
     if not _enough(all_y):
         return None
-    return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains), heard(all_w, all_k),
+    return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
                    editor_translations=int(params.get("editor_translations") or 0) + len(y),
                    editor_weight=float(weight), **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)})

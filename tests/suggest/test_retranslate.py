@@ -301,8 +301,7 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     monkeypatch.setattr(rt, "translate", fake_run(table))
     meta: dict = {}
     summary = refit.refit_retranslation(meta, rows + [Pair("No source.", "No source!")], 4.0)
-    assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0,
-                       "base_weight": rt.BASE_WEIGHT}
+    assert summary == {"translations": 40, "closer": 15, "weight": 4.0, "refitted": True, "fitted_before": 0}
     assert meta["retranslation"]["translations"] == 40
     # The same corrections again (a later fine-tune on the same log): nothing new to learn.
     assert refit.refit_retranslation(meta, rows, 4.0) is None
@@ -348,36 +347,6 @@ def test_the_fitting_command_fits_on_train_measures_on_dev_and_writes_the_model(
     monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES, chains=None: {})
     assert retranslation.main(args) == 2
     assert "not installed" in capsys.readouterr().err
-
-
-def test_a_large_base_counts_as_base_weight_rows_so_the_editor_is_heard(monkeypatch):
-    """An editor who turns down what a base fitted on thousands of train rows would retranslate
-    moves it: the base's rows count as ``BASE_WEIGHT`` in all, and keep their own weights."""
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    def rows(n):
-        return np.column_stack([rng.random(n), rng.random(n) * 0.5, 2 + rng.random(n), rng.normal(0, 0.3, n)])
-
-    x = rows(8000)
-    y = x[:, 0] < 0.3  # strays share little with Apertium's translation
-    base = rt._params(x, y, np.ones(len(y)), [""] * len(y), ["ro"], fitted_on="train pairs")
-    strays = rows(300)
-    strays[:, 0] *= 0.2
-    editor = strays[:150]  # the editor kept the MT each time
-    keys = [f"k{i}" for i in range(150)]
-    before = rt.Retranslator(base, CHAINS).probability(strays[150:]).mean()
-    heard = rt.refit(base, editor, np.zeros(150, bool), 4.0, keys, ["ro"])
-    monkeypatch.setattr(rt, "BASE_WEIGHT", float("inf"))  # every base row counting once, as before
-    drowned = rt.refit(base, editor, np.zeros(150, bool), 4.0, keys, ["ro"])
-    p_heard = rt.Retranslator(heard, CHAINS).probability(strays[150:]).mean()
-    p_drowned = rt.Retranslator(drowned, CHAINS).probability(strays[150:]).mean()
-    assert before > 0.8 and p_drowned > 0.5 > p_heard
-    assert heard["data"]["w"] == [1.0] * 8000 + [4.0] * 150  # stored as they were: the next refit scales afresh
-    w = rt.heard(np.array([1.0, 1.0, 4.0]), ["", "", "k"])
-    assert w.tolist() == [1.0, 1.0, 4.0]  # a base under BASE_WEIGHT in all is left as it is
-    monkeypatch.setattr(rt, "BASE_WEIGHT", 1.0)
-    assert rt.heard(np.array([1.0, 1.0, 4.0]), ["", "", "k"]).tolist() == [0.5, 0.5, 4.0]
 
 
 def test_a_few_rows_fit_the_features_alone_with_moderate_probabilities():

@@ -57,8 +57,7 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
     if not len(y):
         return None
     summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
-               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0,
-               "base_weight": retranslate.BASE_WEIGHT}
+               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
     try:
         params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src) for i in index], langs)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json

@@ -5,7 +5,9 @@ edit scorer (``posteditor.suggest.scorer``) is fitted on those edits, judged aga
 post-edits, and re-scores them out of fold; each candidate threshold then only filters the
 re-scored edits, so the sweep is cheap. With sources, retranslation (fitted here, out of fold
 too, unless the model's was fitted on train pairs) and the word check (fitted on train pairs) propose alongside, as the pipeline merges
-them, so the threshold is chosen for what will be applied. The threshold kept is the one with the largest mean
+them, so the threshold is chosen for what will be applied: without a scorer (or with one whose
+edits cost more than they bring, which is then dropped) the model's edits are swept capped below
+``UNSCORED_CAP``, as the corrector applies them. The threshold kept is the one with the largest mean
 TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
 over-correcting good MT is the failure to avoid.
 """

@@ -113,25 +113,25 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             if checked := load_word_check(corrector):
                 checks.append(checked.suggest(items))
 
-        def applied(model_edits: list[list[Edit]]) -> list[list[Edit]]:
-            for proposed in checks:
-                model_edits = [merge(a, b) for a, b in zip(model_edits, proposed)]
-            return model_edits
+        def applied(model_edits: list[list[Edit]]) -> list[list[Edit]]:  # merged as the pipeline merges them
+            return [merge(mine, *theirs) for mine, *theirs in zip(model_edits, *checks)]
 
         # What will be applied: the model's edits re-scored by the scorer, or without one capped
         # below UNSCORED_CAP (``Corrector`` does so), which no threshold applies; and the checks.
         unscored = [capped(edits) for edits in proposals]
         table = sweep(rows, applied(rescored if params else unscored))
-        threshold = choose(table)
+        threshold, dropped = choose(table), False
         if params:  # the scorer's edits against none of the model's: a scorer that costs more than it brings is dropped
             bare = sweep(rows, applied(unscored))
             if _mean_gain(bare, choose(bare)) > _mean_gain(table, threshold):
                 print(f"source={use_source}: the model's word edits, re-scored, cost more than they bring; "
                       "no edit scorer, they stay below the threshold", file=sys.stderr)
-                params, table, threshold = None, bare, choose(bare)
+                params, table, threshold, dropped = None, bare, choose(bare), True
+                fitted_on += "; dropped: the model's edits are better left unapplied"
         own_threshold = choose(own)
         gain = _mean_gain(table, threshold)
         results[use_source] = {"threshold": threshold, "gain": gain, "table": table, "scorer": params, "retranslation": again,
+                               "scorer_dropped": dropped,
                                "own_confidence": {"threshold": own_threshold, "table": own},
                                "sentences_per_second": round(len(rows) / seconds, 1)}
         print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
@@ -157,6 +157,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             "sweep_with_source": results[True]["table"],
             "sweep_without_source": results[False]["table"],
             "own_confidence": chosen["own_confidence"],
+            **({"scorer_dropped": True} if chosen["scorer_dropped"] else {}),
         },
     })
     ModelMeta(meta).write(model_dir)

@@ -104,8 +104,11 @@ def _scorer_lines(meta: dict) -> list[str]:
     if not fitted:
         from posteditor.suggest.base import UNSCORED_CAP
 
-        return [f"Confidence is the model's own (its least sure token), scaled below {UNSCORED_CAP}: too few of its dev "
-                "edits were right to fit an edit scorer, so no threshold applies them.", ""]
+        why = ("an edit scorer fitted on its dev edits made every threshold worse than leaving them out, so it was "
+               "dropped" if (meta.get("dev") or {}).get("scorer_dropped") else
+               "too few of its dev edits were right to fit an edit scorer")
+        return [f"Confidence is the model's own (its least sure token), scaled below {UNSCORED_CAP}: {why}; no "
+                "threshold applies them.", ""]
     return [
         f"Confidence is the edit scorer's (`posteditor/suggest/scorer.py`): the probability that the post-editor made "
         f"the edit, from a logistic regression over the model's confidence and the edit's shape, fitted on the "

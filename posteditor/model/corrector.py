@@ -52,11 +52,10 @@ SIBLING_FLOOR = 0.001
 """... if it gives their first token at least this probability."""
 
 
-
-
 def capped(edits: Sequence[Edit]) -> list[Edit]:
-    """``edits`` scaled below ``UNSCORED_CAP``: no edit scorer judges them."""
-    return [replace(e, confidence=round(e.confidence * UNSCORED_CAP, 4)) for e in edits]
+    """``edits`` scaled below ``UNSCORED_CAP`` (strictly: no threshold applies them): no edit
+    scorer judges them."""
+    return [replace(e, confidence=min(round(e.confidence * UNSCORED_CAP, 4), UNSCORED_CAP - 0.0001)) for e in edits]
 
 
 class ModelError(InputError):

@@ -79,8 +79,10 @@ def base_dir() -> Path:
         kept = json.loads((folder / "source.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         kept = None
-    if isinstance(kept, dict) and kept.get("format", 1) != CACHE_FORMAT:
-        kept = None  # laid out by another posteditor: made again
+    if isinstance(kept, dict):
+        kept = {"format": 1, **kept}  # a stamp that names no format: format 1
+        if kept["format"] != CACHE_FORMAT:
+            kept = None  # laid out by another posteditor: made again
     if kept == stamp:
         return folder
     found = _sha256(gguf)

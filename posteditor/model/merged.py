@@ -56,8 +56,10 @@ def load_merged(model_dir: Path, load_adapted):
 
 def _cached(folder: Path, model_dir: Path, load_adapted):
     """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
-    if _format(folder) != lm.CACHE_FORMAT:  # not made yet, half made, or laid out by another posteditor
-        shutil.rmtree(folder, ignore_errors=True)
+    made = _format(folder)
+    if made != lm.CACHE_FORMAT:  # not made yet, or laid out by another posteditor (then removed first)
+        if made is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
     try:
         model = lm.load_weights(folder)

@@ -78,6 +78,7 @@ def test_choose_threshold_never_applies_what_no_scorer_judged():
     threshold, table = thresholds.choose_threshold(MTS, REFS, None, _proposed({0: 0.25, 1: 0.2, 2: 0.29}))
     assert threshold == thresholds.NOTHING and min(r["threshold"] for r in table) == UNSCORED_CAP
 
+
 def test_choose_threshold_needs_precision_first():
     # Two wrong one-word edits and one right edit that fixes five words, all at 0.9: TER
     # improves, but two edits in three are wrong, so no threshold that applies them qualifies.

@@ -187,6 +187,10 @@ def test_the_same_base_file_installed_again_keeps_the_cache(tmp_path, monkeypatc
     assert stamp["mtime_ns"] == fake.stat().st_mtime_ns
     assert sorted(p.name for p in folder.iterdir()) == ["model.safetensors", "source.json"]  # no temporary file left
     assert lm.base_dir() == folder and not made and len(hashed) == 1  # stamped: no sha256 again
+    stat = fake.stat()
+    (folder / "source.json").write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                                    "sha256": lm.BASE_SHA256}))  # an older posteditor's stamp
+    assert lm.base_dir() == folder and not made and len(hashed) == 1  # format 1: no sha256 again either
     (folder / "source.json").write_text(json.dumps({"size": 9, "mtime_ns": 1, "sha256": lm.BASE_SHA256}))
 
     def read_only(path, data):

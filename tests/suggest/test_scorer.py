@@ -301,6 +301,7 @@ def test_calibration_drops_a_scorer_whose_edits_cost_more_than_they_bring(tiny_m
     from dataclasses import replace
 
     from posteditor.learn.calibrate import calibrate
+    from posteditor.learn.card import render_card
 
     wrong = lambda mt: [Edit(6, 7, (" village",), 0.2)]
 
@@ -312,6 +313,7 @@ def test_calibration_drops_a_scorer_whose_edits_cost_more_than_they_bring(tiny_m
             return True
 
     fits = []
+
     def fit(mts, pes, sources, proposals, pieces, hints=None):  # a scorer sure of the wrong edits
         fits.append(sources[0] is not None)
         return {"features": []}, [[replace(e, confidence=0.95) for e in edits] for edits in proposals], "fitted"
@@ -323,6 +325,9 @@ def test_calibration_drops_a_scorer_whose_edits_cost_more_than_they_bring(tiny_m
     assert "edit_scorer" not in meta and meta["word_edits_applied"] is False
     assert meta["use_source"] and meta["min_confidence"] <= 0.9
     assert meta["dev"]["at_threshold"]["applied"] == 20 and meta["dev"]["at_threshold"]["precision"] == 1.0
+    assert meta["dev"]["scorer_dropped"] and "was dropped" in render_card(meta, "model")
+    from posteditor.model.corrector import capped
+    assert [e.confidence for e in capped([Edit(0, 1, ("x",), 0.9999), Edit(0, 1, ("x",), 1.0)])] == [0.2999, 0.2999]
 
 
 def _model_with_retranslation(tiny_model, tmp_path, monkeypatch, retranslation: dict, segments: int, fit):

@@ -123,10 +123,11 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         threshold, dropped = choose(table), False
         if params:  # the scorer's edits against none of the model's: a scorer that costs more than it brings is dropped
             bare = sweep(rows, applied(unscored))
-            if _mean_gain(bare, choose(bare)) > _mean_gain(table, threshold):
+            bare_threshold = choose(bare)
+            if _mean_gain(bare, bare_threshold) > _mean_gain(table, threshold):
                 print(f"source={use_source}: the model's word edits, re-scored, cost more than they bring; "
                       "no edit scorer, they stay below the threshold", file=sys.stderr)
-                params, table, threshold, dropped = None, bare, choose(bare), True
+                params, table, threshold, dropped = None, bare, bare_threshold, True
                 fitted_on += "; dropped: the model's edits are better left unapplied"
         own_threshold = choose(own)
         gain = _mean_gain(table, threshold)

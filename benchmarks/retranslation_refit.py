@@ -73,9 +73,9 @@ def main() -> int:
         print(f"| (no refit) | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {n} |")
         for cap in CAPS:
             w = base["data"]["w"]
-            capped = {**base, "data": {**base["data"], "w": [v * min(1.0, cap / sum(w)) for v in w]}}
-            same = rt.refit(capped, x[editor], y[editor], args.weight, keys, ["ro"])
-            down = rt.refit(capped, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"])
+            scaled = {**base, "data": {**base["data"], "w": [v * min(1.0, cap / sum(w)) for v in w]}}
+            same = rt.refit(scaled, x[editor], y[editor], args.weight, keys, ["ro"])
+            down = rt.refit(scaled, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"])
             (d, n), (_, m) = applied(same), applied(down)
             print(f"| {'all' if cap == float('inf') else f'{cap:g}'} | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {m} |")
     return 0

@@ -1,4 +1,5 @@
-"""The corrections log: every segment an editor changed, kept for fine-tuning.
+"""The corrections log: every segment an editor changed or turned a proposal down in, kept
+for fine-tuning and the correction memory.
 
 One JSON object per line, appended under a file lock so two editor sessions never
 interleave their writes::
@@ -74,13 +75,17 @@ class Correction:
         """The edits the editor turned down."""
         return [e for e in self.edits if e.decision == "rejected" and e.edit is not None]
 
+    def teaches(self) -> bool:
+        """Whether the record says anything: a changed segment, or proposals turned down."""
+        return self.final != self.mt or bool(self.rejected())
+
     def to_json(self) -> dict:
         tokens = tokenize(self.mt)
         return asdict(replace(self, edits=())) | {"edits": [e.to_json(tokens) for e in self.edits]}
 
 
 def from_segment(segment: Segment, final: str, document: str = "", index: int = -1) -> Correction:
-    """A log record for a segment whose final text differs from its MT."""
+    """The log record of a segment the editor worked on: its final text and every edit's decision."""
     records = [Logged.from_json(r) for r in segment.to_record()]
     if final != segment.corrected():
         records.append(Logged("manual", None, segment.text, final))

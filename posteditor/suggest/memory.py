@@ -172,7 +172,7 @@ class Memory(Suggester):
         self.entries: dict[Key, Entry] = {}
         self._by_first: dict[str, list[Entry]] = {}  # replacements, by their first old word
         self._by_left: dict[str, list[Entry]] = {}  # insertions, by the word before them
-        self._last: dict[tuple, str] = {}  # (document, segment, mt) -> the final text last learnt
+        self._last: dict[tuple, tuple] = {}  # (document, segment, mt) -> the final text and rejections last learnt
         self._made: dict[tuple, list] = {}  # ... and what that record added, to take back
         self.confirmed_only = False
         """Propose only confirmed fixes (``Entry.confirmed``): what batch ``correct`` applies."""
@@ -211,11 +211,12 @@ class Memory(Suggester):
         it no longer has counts as undone.
         """
         key = (record.document, record.segment, record.mt)
+        taught = (record.final, tuple(sorted(r.edit.key() for r in record.rejected())))
         with self._lock:
-            if self._last.get(key) == record.final:
+            if self._last.get(key) == taught:
                 return  # the same segment saved twice is one correction, not two
             previous = self._made.pop(key, [])
-            self._last[key] = record.final
+            self._last[key] = taught
             made = self._learn(record)
             kept = {id(entry) for entry, _, _ in made}
             for entry, context, kind in previous:

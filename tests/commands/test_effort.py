@@ -75,8 +75,10 @@ def test_report_falls_back_to_the_corrections_log(reviewed, tmp_path, capsys):
 
     journal_path(reviewed).unlink()
     e = effort.load(str(reviewed), str(tmp_path / "corrections.jsonl"))
-    assert {s.index for s in e.segments} == {0, 2}  # the segments whose text changed
-    assert e.segments[1].hand_edited
+    # the segments whose text changed, and those where a proposal was turned down (1, and 4 on confirming)
+    by = {s.index: s for s in e.segments}
+    assert set(by) == {0, 1, 2, 4}
+    assert by[2].hand_edited and (by[1].rejected, by[1].hter) == (1, 0.0) and by[4].rejected == 1
 
 
 def test_report_without_journal_or_log_is_an_error(tmp_path, capsys):

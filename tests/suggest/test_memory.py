@@ -90,6 +90,13 @@ def test_the_same_segment_saved_twice_counts_once():
     assert memory.entry_for("Apple's actions fell.", edit).accepted == 1
 
 
+def test_a_segment_saved_again_with_a_new_rejection_is_learnt_again():
+    kept = fix("The world of Gaza.", "The world of Gaza.")
+    turned_down = fix("The world of Gaza.", "The world of Gaza.", rejected=[("world", "region")])
+    memory = Memory([kept, turned_down, turned_down])  # the same final text, then a rejection, saved twice
+    assert memory.entries[(("world",), ("region",))].rejected == 1
+
+
 def test_learn_makes_a_fix_available_at_once():
     memory = Memory()
     assert memory.suggest([Item("Apple's actions fell.")]) == [[]]

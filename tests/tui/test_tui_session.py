@@ -112,14 +112,35 @@ def test_save_is_byte_exact_and_logs_corrections(article, tmp_path):
     expected = ARTICLE.replace("the world has", "the region has").replace("peoples fled to the", "people fled to the Turkish")
     assert article.read_text(encoding="utf-8") == expected
     assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
-    assert (saved.changed, saved.logged) == (2, 2) and not s.state.dirty
+    assert (saved.changed, saved.logged) == (2, 3) and not s.state.dirty
     records, bad = corrections.read(tmp_path / "corrections.jsonl")
-    assert bad == 0 and [r.segment for r in records] == [0, 2]
+    assert bad == 0 and [r.segment for r in records] == [0, 1, 2]
     assert records[0].edits[0].decision == "accepted" and records[0].edits[0].edit.confidence == 0.9
-    assert [e.decision for e in records[1].edits] == ["accepted", "manual"]  # the hidden edit, then the hand edit
+    # segment 1 is unchanged, but the editor turned its proposal down: fine-tuning and the memory learn that
+    assert records[1].final == records[1].mt and [e.decision for e in records[1].edits] == ["rejected"]
+    assert [e.decision for e in records[2].edits] == ["accepted", "manual"]  # the hidden edit, then the hand edit
     # saving again logs nothing new, and keeps the first backup (the original)
     assert s.save().logged == 0
     assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
+    s.close()
+
+
+def test_a_proposal_turned_down_reaches_the_memory_and_is_logged_once(article, tmp_path):
+    from posteditor.suggest.memory import Memory
+
+    s = Session(str(article))
+    suggest_all(s)
+    c = s.state.step(Cursor(1), pending=True)
+    s.state.decide(c, R)  # segment 1: "the world must act" stays as it is
+    assert s.save().logged == 1 and article.read_text(encoding="utf-8") == ARTICLE
+    log = tmp_path / "corrections.jsonl"
+    assert Memory.load(log).entries[(("world",), ("region",))].rejected == 1
+    assert s.save().logged == 0  # nothing new to teach
+    s.state.decide(s.state.step(Cursor(0), pending=True), R)  # segment 0 too: a new record, for segment 0 only
+    assert s.save().logged == 1
+    records, _ = corrections.read(log)
+    assert [r.segment for r in records] == [1, 0] and all(r.final == r.mt for r in records)
+    assert Memory.load(log).entries[(("world",), ("region",))].rejected == 2
     s.close()
 
 

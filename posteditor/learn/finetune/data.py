@@ -36,8 +36,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
         for r in records:
-            rejected = bool(r.rejected())
-            if not r.mt.strip() or not r.final.strip() or (r.final == r.mt and not rejected):
+            if not r.mt.strip() or not r.final.strip() or not r.teaches():
                 stats["no_information"] += 1
                 continue
             pairs[(r.mt, r.source)] = Pair(r.mt, r.final, r.source)

@@ -9,6 +9,7 @@ original, appends the changed segments to the corrections log and marks the jour
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,14 @@ def work_from_json(r: dict) -> Work:
     added = tuple(Edit.from_json(row) for row in r.get("added", ()))
     manual = r.get("manual")
     return Work(decisions, added, None if manual is None else str(manual), bool(r.get("confirmed", False)))
+
+
+def _fingerprint(record: corrections.Correction) -> str:
+    """What a corrections record teaches, hashed: the final text, and the edits it turns down.
+    With none turned down it is the final text's hash (what journals kept before rejections
+    were logged), so a segment logged then is not logged again."""
+    rejected = sorted(json.dumps(r.edit.to_json()) for r in record.rejected())
+    return text_hash("\x1f".join([record.final, *rejected]))
 
 
 class Session:
@@ -253,11 +262,11 @@ class Session:
         self._disk_hash = text_hash(data)
         warning = None
         records = []
-        for i in sorted(set(changed) | set(self.logged)):
-            final = state.final(i)
-            if self.logged.get(i, text_hash(state.texts[i])) != text_hash(final):
-                records.append(corrections.from_segment(state.segment(i), final, str(self.path.resolve()), i))
-                self.logged[i] = text_hash(final)
+        for i in sorted(set(state.worked_segments()) | set(self.logged)):
+            record = corrections.from_segment(state.segment(i), state.final(i), str(self.path.resolve()), i)
+            if self.logged.get(i, text_hash(state.texts[i])) != (taught := _fingerprint(record)):
+                records.append(record)
+                self.logged[i] = taught
         try:
             corrections.append(records, self.log)
         except OSError as exc:

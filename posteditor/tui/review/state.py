@@ -142,6 +142,10 @@ class ReviewState:
     def dirty(self) -> bool:
         return bool(self.unsaved)
 
+    def worked_segments(self) -> list[int]:
+        """Every segment the editor has decided, edited or propagated into, changed or not."""
+        return [i for i, work in enumerate(self._work) if work != Work()]
+
     def changed_segments(self) -> dict[int, str]:
         """``{index: final text}`` of every segment whose text the editor changed."""
         out = {}

@@ -1,19 +1,23 @@
 """How far an editor's corrections move retranslation when a fine-tune refits it.
 
-Splits the 1,000 MLQE-PE ro-en dev segments (with sources) into halves by segment parity: one
-half plays the editor's corrections, the other is the test. Retranslation (the model's, fitted
-on MLQE-PE ro-en train) is refitted as ``posteditor finetune`` refits it
-(``retranslate.refit``, each correction counting ``--weight`` times) with the base rows'
-weights as they are and scaled down to several totals, with two editors:
+Splits the 1,000 MLQE-PE ro-en dev segments (with sources) into halves at random: some of one
+half play the editor's corrections (``--sizes`` of them), the other half is the test.
+Retranslation (the model's, fitted on MLQE-PE ro-en train) is refitted as
+``posteditor finetune`` refits it (``retranslate.refit``, each correction counting
+``--weight`` times) at several strengths ``c`` of what the corrections may add to the model's
+logit, with two editors:
 
 - *the same editor*: each correction labelled as the post-editor's version says (closer or
-  not): TER on the test half, edits applied at the model's threshold, shows what the cap costs
-  or gains where the editor agrees with the data the base was fitted on;
+  not); the test half's ΔTER against the model without a refit shows what the refit costs or
+  gains where the editor agrees with the data the model was fitted on, at the model's
+  threshold and at one chosen on the editor's corrections for each model (lowest TER there),
+  as a fine-tune chooses the new version's;
 - *an editor who turns retranslation down*: every correction labelled not closer (the editor
-  kept the MT's wording): how many test segments are still retranslated shows whether the
+  kept the MT's wording); how many test segments are still retranslated shows whether the
   editor is heard.
 
-Both halves take each role in turn. Needs Apertium (``make apertium``); about a minute.
+Figures are means over ``--splits`` random halvings (seeded). Needs Apertium
+(``make apertium``); about 15 minutes.
 
     .venv/bin/python benchmarks/retranslation_refit.py [--model DIR] [--data ../shared/data] [--weight 4]
 """
@@ -29,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from posteditor.core import paths  # noqa: E402
 from posteditor.core.meta import model_meta  # noqa: E402
 
-CAPS = (float("inf"), 4000.0, 2000.0, 1000.0, 500.0)
+STRENGTHS = (0.03, 0.1, 0.3, 1.0)
 
 
 def main() -> int:
@@ -37,11 +41,14 @@ def main() -> int:
     p.add_argument("--model", type=Path, default=paths.default_model())
     p.add_argument("--data", type=Path, default=paths.data_root())
     p.add_argument("--weight", type=float, default=4.0, help="what each correction counts as (finetune's scorer_weight)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[50, 150, 500], help="corrections the editor made")
+    p.add_argument("--splits", type=int, default=10)
     args = p.parse_args()
     import numpy as np
     from sacrebleu.metrics import TER
 
     from posteditor.learn.corpus.mlqe import mlqe_pairs
+    from posteditor.learn.threshold import GRID
     from posteditor.suggest import retranslate as rt
 
     meta = model_meta(args.model)
@@ -53,31 +60,46 @@ def main() -> int:
     x, y, index, marked, _ = rt.labelled([r.mt for r in rows], [r.pe for r in rows], [r.src for r in rows])
     ter = TER(case_sensitive=True)
     print(f"ro-en dev: {len(y)} translations, {int(y.sum())} closer; base fitted on {base['fitted_on']} "
-          f"({base['translations']} translations); threshold {threshold}; each correction counts {args.weight:g}")
-    print("| base rows count as | editor half | same editor: test ΔTER, retranslated | turning it down: retranslated |")
-    print("|---|---|---|---|")
-    for parity in (0, 1):
-        editor = np.array([index[j] % 2 == parity for j in range(len(y))])
-        test = [i for i in range(len(rows)) if i % 2 != parity]
-        refs = [[rows[i].pe for i in test]]
-        before = ter.corpus_score([rows[i].mt for i in test], refs).score
-        keys = [f"editor {index[j]}" for j in np.flatnonzero(editor)]
+          f"({base['translations']} translations); threshold {threshold}; each correction counts {args.weight:g}; "
+          f"means over {args.splits} random halvings")
+    print("| corrections | c | same editor: test ΔTER against no refit, retranslated | "
+          "the same, threshold chosen on the corrections | turning it down: retranslated |")
+    print("|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    halves = [rng.permutation(len(rows)) for _ in range(args.splits)]
+    for size in args.sizes:
+        results: dict[float | None, list[tuple[float, int, int]]] = {}
+        for order in halves:
+            editor_segments = set(order[: len(rows) // 2][:size].tolist())
+            test = sorted(order[len(rows) // 2:].tolist())
+            tested = set(test)
+            on_test = np.array([index[j] in tested for j in range(len(y))])
+            editor = np.array([index[j] in editor_segments for j in range(len(y))])
+            keys = [f"editor {index[j]}" for j in np.flatnonzero(editor)]
 
-        def applied(params) -> tuple[float, int]:
-            p = rt.Retranslator(params, {}).probability(x[~editor])
-            taken = {index[j]: rt.clean(marked[j]) for j, pj in zip(np.flatnonzero(~editor), p) if pj >= threshold}
-            after = ter.corpus_score([taken.get(i, rows[i].mt) for i in test], refs).score
-            return after - before, len(taken)
+            def applied(params, where, segments, at) -> tuple[float, int]:
+                p = rt.Retranslator(params, {}).probability(x[where])
+                taken = {index[j]: rt.clean(marked[j]) for j, pj in zip(np.flatnonzero(where), p) if pj >= at}
+                return (ter.corpus_score([taken.get(i, rows[i].mt) for i in segments], [[rows[i].pe for i in segments]]).score,
+                        len(taken))
 
-        d, n = applied(base)
-        print(f"| (no refit) | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {n} |")
-        for cap in CAPS:
-            w = base["data"]["w"]
-            scaled = {**base, "data": {**base["data"], "w": [v * min(1.0, cap / sum(w)) for v in w]}}
-            same = rt.refit(scaled, x[editor], y[editor], args.weight, keys, ["ro"])
-            down = rt.refit(scaled, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"])
-            (d, n), (_, m) = applied(same), applied(down)
-            print(f"| {'all' if cap == float('inf') else f'{cap:g}'} | {'even' if parity == 0 else 'odd'} | {d:+.2f}, {n} | {m} |")
+            def chosen(params) -> float:
+                own = sorted(editor_segments)
+                return min(GRID, key=lambda t: (round(applied(params, editor, own, t)[0], 6), -t))
+
+            plain, n = applied(base, on_test, test, threshold)
+            plain_chosen, _ = applied(base, on_test, test, chosen(base))
+            results.setdefault(None, []).append((0.0, n, 0.0, n))
+            for c in STRENGTHS:
+                same = rt.refit(base, x[editor], y[editor], args.weight, keys, ["ro"], c)
+                down = rt.refit(base, x[editor], np.zeros(int(editor.sum()), bool), args.weight, keys, ["ro"], c)
+                (t, n), (_, m) = applied(same, on_test, test, threshold), applied(down, on_test, test, threshold)
+                t_chosen, _ = applied(same, on_test, test, chosen(same))
+                results.setdefault(c, []).append((t - plain, n, t_chosen - plain_chosen, m))
+        for c, got in results.items():
+            d, n, d_chosen, m = (float(np.mean(v)) for v in zip(*got))
+            name = "(no refit)" if c is None else f"{c:g}{' (shipped)' if c == rt.EDITOR_C else ''}"
+            print(f"| {size} | {name} | {d:+.3f}, {n:.1f} | {d_chosen:+.3f} | {m:.1f} |")
     return 0
 
 

@@ -219,6 +219,9 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
                f"counting {sc['weight']:g} times, with the {sc['fitted_before']} edits it was fitted on before, so its "
                f"confidence follows this editor's choices"
                + ("" if sc["refitted"] else " (not refitted: the base scorer's data is unusable)"))
+    elif calibration.get("nothing_applied"):
+        how = (f"the new model's, {t}, is inherited from it: it applies nothing at any threshold to the "
+               f"{calibration['segments']} held-out corrections set aside to choose one, so they cannot")
     elif calibration.get("inherited"):
         how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
     else:
@@ -228,10 +231,11 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
                f"worse; {NOTHING} applies nothing); there it applies {at['applied']} edits, TER {at['delta_ter']:+.2f}")
     if rt := calibration.get("retranslation"):
         how += (f". Retranslation of segments that stray from their source "
-                + (f"was refitted on the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
-                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times, "
-                   + (f"with the {rt['fitted_before']} translations it was fitted on before" if rt["fitted_before"]
-                      else "from these alone (the base model had no retranslation)") if rt["refitted"] else
+                + (f"learnt from the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
+                   f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times: "
+                   + (f"they shift the probability given by the model fitted on its {rt['fitted_before']} translations, "
+                      "whose own weights stay as they were" if rt["fitted_before"]
+                      else "fitted on these alone (the base model had no retranslation)") if rt["refitted"] else
                    f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
                    f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))
     lines = [

@@ -211,6 +211,10 @@ class Retranslator(Suggester):
         self.degree = _degree(params)
         self.model = checked_logistic(params, FEATURES, "retranslation", features_required=False,
                                       width=len(_columns(self.degree)))
+        self.shift = params.get("editor_shift", 0.0)
+        """What an editor's corrections taught on top of the model (``refit``): added to its logit."""
+        if type(self.shift) not in (int, float) or not math.isfinite(self.shift):
+            raise ValueError("retranslation: an editor's shift that is not a finite number")
         self.chains = installed() if chains is None else chains
         if "chains" in params:  # fitted on these chains' translations: another chain's are not judged by it
             self.chains = {lang: chain for lang, chain in self.chains.items() if lang in params["chains"]}
@@ -218,7 +222,7 @@ class Retranslator(Suggester):
         self.warned = False
 
     def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
-        return self.model.probabilities(expand(rows, self.degree))
+        return 1.0 / (1.0 + np.exp(-(self.model.logits(expand(rows, self.degree)) + self.shift)))
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in items]
@@ -292,10 +296,12 @@ def _fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> dict:
     return {"features": list(FEATURES), "degree": degree, **logistic(expand(x, degree), y, c, w)}
 
 
-def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str], **extra) -> dict:
+def _params(x: np.ndarray, y: np.ndarray, w: np.ndarray, keys: Sequence[str], chains: Sequence[str],
+            fitted: dict | None = None, **extra) -> dict:
+    """The model fitted on these rows (unless ``fitted`` is given), with them kept for a refit."""
     from posteditor.suggest.scorer import pack_rows
 
-    return {**_fitted(x, y, w), "chains": sorted(chains),
+    return {**(fitted or _fitted(x, y, w)), "chains": sorted(chains),
             "translations": int(len(y)), "closer": int(y.sum()), **extra, "data": pack_rows(x, y, w, keys)}
 
 
@@ -349,20 +355,44 @@ def fit_all(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | Non
     return params, f"retranslation: fitted on {len(y)} translations of {fitted_on}, {int(y.sum())} closer than the MT"
 
 
-def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str]) -> dict | None:
-    """The retranslation model refitted on the rows ``params`` keep plus the editor's (``x``,
-    ``y``: one per corrected segment Apertium translates, closer when nearer the editor's
-    version than the MT), each counting ``weight`` times; ``keys`` name their segments
-    (``scorer.segment_key``). A base without retranslation learns from the editor's alone.
-    None when, all told, too few of either label."""
-    from posteditor.suggest.scorer import with_rows
+EDITOR_C = 0.1
+"""How far an editor's corrections may move a fitted retranslation model (``refit``): the inverse
+regularisation of what they add to its logit. Chosen with ``benchmarks/retranslation_refit.py``
+(``docs/results.md``)."""
+
+
+def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str],
+          c: float = EDITOR_C) -> dict | None:
+    """The retranslation model taught the editor's corrections (``x``, ``y``: one per corrected
+    segment Apertium translates, closer when nearer the editor's version than the MT), each
+    counting ``weight`` times, with those of earlier refits that ``params`` keep; ``keys`` name
+    their segments (``scorer.segment_key``).
+
+    The model stays as it was fitted on its own rows (its train or dev translations), and the
+    editor's corrections fit one amount added to its logit (``scorer.logit_shift``, ``c``): a
+    few, or many that agree with it, change little, and an editor who keeps turning
+    retranslations down is heard however many rows the model was fitted on. A base without
+    retranslation learns from the editor's alone. None when, all told, too few of either label."""
+    from posteditor.suggest.scorer import logit_shift, with_rows
 
     params = params if isinstance(params, dict) else {}
     old = params.get("data")
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
+    own = np.array([not k for k in all_k], dtype=bool)  # the model's own rows; the editors' are named
+    extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y), "editor_weight": float(weight),
+             **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)}}
+    chains = set(params.get("chains") or []) | set(chains)
+    if _enough(all_y[own]) and not own.all():
+        if "editor_shift" in params or not params.get("editor_translations"):
+            fitted = {k: params[k] for k in ("features", "degree", "mean", "scale", "coef", "intercept") if k in params}
+        else:  # refitted before the editor's rows were kept apart, into its own weights: fitted again on its own
+            fitted = _fitted(all_x[own], all_y[own], all_w[own])
+        degree = _degree(fitted)
+        prior = checked_logistic(fitted, FEATURES, "retranslation", features_required=False,
+                                 width=len(_columns(degree))).logits(expand(all_x[~own], degree))
+        return _params(all_x, all_y, all_w, all_k, chains, fitted,
+                       editor_shift=logit_shift(all_y[~own], prior, all_w[~own], c), editor_c=c, **extra)
     if not _enough(all_y):
         return None
-    return _params(all_x, all_y, all_w, all_k, set(params.get("chains") or []) | set(chains),
-                   editor_translations=int(params.get("editor_translations") or 0) + len(y),
-                   editor_weight=float(weight), **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)})
+    return _params(all_x, all_y, all_w, all_k, chains, **extra)

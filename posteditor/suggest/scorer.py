@@ -108,9 +108,11 @@ class Logistic:
         self.mean, self.scale, self.coef = (np.asarray(params[k], dtype=float) for k in ("mean", "scale", "coef"))
         self.intercept = float(params["intercept"])
 
+    def logits(self, rows) -> np.ndarray:
+        return ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
+
     def probabilities(self, rows) -> np.ndarray:
-        z = ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-self.logits(rows)))
 
 
 def checked_logistic(params: dict, features: Sequence[str], what: str, features_required: bool = True,
@@ -330,6 +332,23 @@ def logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0, weights: np.ndarray |
         coef, intercept = model.coef_[0], float(model.intercept_[0])
     return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
             "coef": coef.round(6).tolist(), "intercept": round(intercept, 6)}
+
+
+def logit_shift(y: np.ndarray, offset: np.ndarray, weights: np.ndarray | None = None, c: float = 1.0) -> float:
+    """What to add to another model's logits ``offset`` (the prior) so that they fit the labels
+    ``y`` best, penalised towards 0 (``c`` as ``logistic``'s): rows that agree with the prior, or
+    few of them, leave it about as it is; many that disagree move it."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_expit
+
+    y, offset = np.asarray(y, dtype=float), np.asarray(offset, dtype=float)
+    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+
+    def loss(b: float) -> float:
+        t = offset + b
+        return -c * weights @ (y * log_expit(t) + (1 - y) * log_expit(-t)) + b * b / 2
+
+    return round(float(minimize_scalar(loss).x), 6)
 
 
 def _similarity(a: str, b: str) -> float:

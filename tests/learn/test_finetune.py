@@ -249,6 +249,25 @@ def test_the_new_model_gets_its_own_threshold_from_the_calibration_half(home, mo
     assert not set(gate_mts) & {r.mt for r in calibration}
 
 
+def test_a_calibration_half_where_nothing_is_applied_keeps_the_base_threshold(home, monkeypatch):
+    """No threshold can be chosen where the new model applies nothing: it keeps the base's, which
+    the gate then judges, instead of applying nothing at all."""
+    log = home.parent / "sourced.jsonl"
+    rows = [replace(r, src=f"source {i}") for i, r in enumerate(tiny_pairs(40, seed=5))]
+    corrections.append([Correction(r.mt, r.pe, source=r.src) for r in rows], log)
+    monkeypatch.setenv("POSTEDITOR_CORRECTIONS", str(log))
+    proposer = Proposer({})
+    proposer.suggest = lambda items: [[] for _ in items]  # it proposes nothing there
+    monkeypatch.setattr("posteditor.model.corrector.Corrector", lambda model_dir, **kw: proposer)
+    seen = []
+    finetune.run(out="ft-none", cfg=FAST, scorer=scores(28.0, 20.0, seen))
+    meta = json.loads((home / "ft-none" / "posteditor.json").read_text())
+    calibration = meta["finetune"]["calibration"]
+    assert meta["min_confidence"] == 0.0 and calibration["inherited"] and calibration["segments"] >= 2
+    assert seen[1][1] == 0.0  # judged at the base's threshold, not at 1.01
+    assert "it applies nothing at any threshold" in (home / "ft-none" / "README.md").read_text()
+
+
 def test_a_base_scorer_that_keeps_its_edits_learns_from_the_training_corrections(home, monkeypatch):
     from posteditor.core.edits import tokenize
     from posteditor.suggest.scorer import FEATURES, EditScorer
@@ -503,7 +522,7 @@ def test_finetune_teaches_retranslation_the_editors_verdicts(home, monkeypatch):
     assert learnt["refitted"] and learnt["translations"] == len(train_rows) == meta["retranslation"]["translations"]
     assert learnt["closer"] == sum(r.mt != r.pe for r in train_rows) >= 10
     card = (home / "ft-rt" / "README.md").read_text()
-    assert f"was refitted on the {learnt['translations']} training corrections Apertium translates" in card
+    assert f"learnt from the {learnt['translations']} training corrections Apertium translates" in card
 
 
 def test_finetune_under_accelerate_launch_on_two_cpu_processes(home):

@@ -293,6 +293,43 @@ def test_refit_learns_the_editor_rows_and_keeps_them():
     assert rt.refit(None, x[:12], y[:12], 4.0, keys[:12], ["ro"]) is None  # 12 closer, none not closer
 
 
+def test_an_editor_who_turns_retranslation_down_is_heard_over_a_large_base():
+    """The editor's corrections move what the model adds to its logit, not its own weights: a
+    few hundred rejections are heard over thousands of train rows, and agreeing ones change little."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+
+    def rows(n, similar=1.0):
+        return np.column_stack([rng.random(n) * similar, rng.random(n) * 0.3, 2 + rng.random(n), rng.normal(0, 0.3, n)])
+
+    x = rows(4000)
+    y = rng.random(4000) < 1 / (1 + np.exp(-(4 - 10 * x[:, 0])))  # sharing little with the MT: closer
+    base = rt._params(x, y, np.ones(4000), [""] * 4000, ["ro"], fitted_on="train pairs")
+    strays = rows(300, similar=0.2)  # where the model retranslates
+    before = rt.Retranslator(base, CHAINS).probability(strays)
+    assert before.mean() > 0.8
+    edited = rows(100, similar=0.2)
+    keys = [f"k{i}" for i in range(100)]
+    down = rt.refit(base, edited, np.zeros(100, bool), 4.0, keys, ["ro"])
+    assert rt.Retranslator(down, CHAINS).probability(strays).mean() < rt.Retranslator(base, CHAINS).probability(strays).mean() - 0.4
+    assert (down["coef"], down["intercept"], down["fitted_on"]) == (base["coef"], base["intercept"], "train pairs")
+    assert down["editor_translations"] == 100 and down["translations"] == 4100
+    agreeing = rng.random(100) < rt.Retranslator(base, CHAINS).probability(edited)
+    same = rt.refit(base, edited, agreeing, 4.0, keys, ["ro"])
+    assert np.abs(rt.Retranslator(same, CHAINS).probability(strays) - before).max() < 0.1
+    # A later fine-tune adds its corrections to the editor's earlier ones; the model's own weights stay.
+    again = rt.refit(down, edited[:10], np.zeros(10, bool), 4.0, [f"m{i}" for i in range(10)], ["ro"])
+    assert again["editor_translations"] == 110 and again["coef"] == base["coef"]
+    assert again["editor_shift"] < down["editor_shift"] < 0
+    for bad in (float("nan"), "1", None):
+        with pytest.raises(ValueError, match="retranslation"):
+            rt.Retranslator(down | {"editor_shift": bad}, CHAINS)
+    # Refitted before the editor's rows were kept apart (pooled into its weights): its own rows fit it again.
+    pooled = base | {"coef": [0.0] * len(base["coef"]), "editor_translations": 100}
+    assert rt.refit(pooled, edited, np.zeros(100, bool), 4.0, keys, ["ro"])["coef"][0] < -1
+
+
 def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatch):
     from posteditor.learn.finetune import refit
 

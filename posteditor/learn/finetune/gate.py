@@ -50,6 +50,11 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     else:  # a base scorer that cannot learn (or none): a threshold of its own, from half the held-out corrections
         calibration = own_threshold(trained_dir, read_pairs(cal_file) if cal_file.is_file() else []) or {
             "threshold": meta.get("min_confidence"), "segments": 0, "inherited": True}
+        if not calibration.get("inherited") and not any(row["applied"] for row in calibration["table"]):
+            # Nothing the new model proposes there is applied at any threshold: no evidence either
+            # way (NOTHING would only say so), so it keeps the base's and the gate judges that.
+            calibration = {"threshold": meta.get("min_confidence"), "segments": calibration["segments"],
+                           "inherited": True, "nothing_applied": True}
     meta["min_confidence"] = calibration["threshold"]
     if learnt:
         calibration["retranslation"] = learnt

@@ -344,7 +344,8 @@ class ReviewScreen(Screen):
             return
         backup = f", original kept as {saved.backup.name}" if saved.backup else ""
         changed = f"{saved.changed} segment{'s' * (saved.changed != 1)}"
-        self.notify(f"Saved {saved.path.name}: {changed} changed{backup}", timeout=4)
+        logged = f", {saved.logged} logged to learn from" if saved.logged else ""
+        self.notify(f"Saved {saved.path.name}: {changed} changed{logged}{backup}", timeout=4)
         self._go(None, "")
 
     def action_request_quit(self) -> None:

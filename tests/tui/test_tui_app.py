@@ -144,6 +144,8 @@ async def test_save_writes_byte_exact_file(article, tmp_path):
         screen = await ready(app, pilot)
         await pilot.press("a", "p", "a", "ctrl+s")
         assert not screen.state.dirty
+        assert "Saved article.txt: 4 segments changed, 4 logged to learn from, original kept as article.txt~" in [
+            n.message for n in app._notifications]
     assert article.read_text(encoding="utf-8") == EXPECTED_ALL
     assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
     assert len((tmp_path / "corrections.jsonl").read_text(encoding="utf-8").splitlines()) == 4

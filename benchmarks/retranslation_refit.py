@@ -10,8 +10,9 @@ logit, with two editors:
 - *the same editor*: each correction labelled as the post-editor's version says (closer or
   not); the test half's ΔTER against the model without a refit shows what the refit costs or
   gains where the editor agrees with the data the model was fitted on, at the model's
-  threshold and at one chosen on the editor's corrections for each model (lowest TER there),
-  as a fine-tune chooses the new version's;
+  threshold and at one chosen again for each model, as a fine-tune chooses the new version's
+  (here the lowest TER on the editor's corrections themselves: a fine-tune applies
+  ``threshold.choose`` to a held-out few, which is noisier; the same for every model compared);
 - *an editor who turns retranslation down*: every correction labelled not closer (the editor
   kept the MT's wording); how many test segments are still retranslated shows whether the
   editor is heard.

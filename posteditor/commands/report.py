@@ -117,8 +117,8 @@ def from_journal(document: Path) -> Effort:
 
 
 def from_log(document: Path, log: Path) -> Effort:
-    """The effort on ``document`` from the corrections log alone: the segments changed or with a
-    proposal turned down (those left as they were, with nothing turned down, are not logged)."""
+    """The effort on ``document`` from the corrections log alone: the segments logged (changed,
+    with a proposal turned down, or changed back), each as last saved."""
     if not log.is_file():
         raise InputError(f"{document}: no review journal beside it, and no corrections log at {log}")
     records, _ = corrections.read(log, warn=lambda msg: None)

@@ -79,6 +79,14 @@ class Correction:
         """Whether the record says anything: a changed segment, or proposals turned down."""
         return self.final != self.mt or bool(self.rejected())
 
+    def taught(self) -> str:
+        """What the record teaches, as one string to compare: its final text, and where that is
+        the MT, the proposals turned down too (so a segment saved again with a new rejection
+        teaches something new, and one saved twice the same does not)."""
+        if self.final != self.mt:
+            return self.final
+        return "\x1f".join([self.final, *sorted(json.dumps(r.edit.key()) for r in self.rejected())])
+
     def to_json(self) -> dict:
         tokens = tokenize(self.mt)
         return asdict(replace(self, edits=())) | {"edits": [e.to_json(tokens) for e in self.edits]}

@@ -136,10 +136,7 @@ def _retranslation_lines(meta: dict) -> list[str]:
         f"over their character F-score, the share of source words Apertium knew and the lengths"
         + (f", and their products up to degree {fitted['degree']}" if isinstance(fitted.get("degree"), int)
            and fitted["degree"] > 1 else "")
-        + f", fitted on {fitted.get('translations', '?')} translations"
-        + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
-        + f", {fitted.get('closer', '?')} closer than the MT"
-        + (f", {fitted['editor_translations']} of them the editor's corrections" if fitted.get("editor_translations") else "")
+        + _retranslation_data(fitted)
         + ("; dev below is out of sample for it" if fitted.get("fitted_on") else "; out of fold below too")
         + "). Without Apertium installed, or without a source, nothing is retranslated."
         + "".join(f" {name} ({m['segments']} segments), measured when it was fitted: at {m['threshold']} "
@@ -149,6 +146,19 @@ def _retranslation_lines(meta: dict) -> list[str]:
                   for name, m in _measured(fitted)),
         "",
     ]
+
+
+def _retranslation_data(fitted: dict) -> str:
+    """What the retranslation model was fitted on, and what an editor's corrections added."""
+    editor, shift = fitted.get("editor_translations"), fitted.get("editor_shift")
+    if not isinstance(shift, (int, float)) or not isinstance(fitted.get("translations"), int) or not isinstance(editor, int):
+        return (f", fitted on {fitted.get('translations', '?')} translations"
+                + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
+                + f", {fitted.get('closer', '?')} closer than the MT"
+                + (f", {editor} of them the editor's corrections" if editor else ""))
+    return (f", fitted on {fitted['translations'] - editor} translations"
+            + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
+            + f"; the editor's {editor} corrections add {shift:+.2f} to its log-odds (`posteditor finetune`)")
 
 
 def _measured(fitted: dict) -> list[tuple[str, dict]]:
@@ -221,7 +231,7 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
                + ("" if sc["refitted"] else " (not refitted: the base scorer's data is unusable)"))
     elif calibration.get("nothing_applied"):
         how = (f"the new model's, {t}, is inherited from it: it applies nothing at any threshold to the "
-               f"{calibration['segments']} held-out corrections set aside to choose one, so they cannot")
+               f"{calibration['segments']} held-out corrections set aside to choose one, so they cannot choose one")
     elif calibration.get("inherited"):
         how = f"the new model's, {t}, is inherited from it (only {d['heldout']} corrections held out, too few to halve)"
     else:
@@ -233,9 +243,10 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         how += (f". Retranslation of segments that stray from their source "
                 + (f"learnt from the {rt['translations']} training corrections Apertium translates ({rt['closer']} "
                    f"of them nearer the editor's version than the MT), each counting {rt['weight']:g} times: "
-                   + (f"they shift the probability given by the model fitted on its {rt['fitted_before']} translations, "
-                      "whose own weights stay as they were" if rt["fitted_before"]
-                      else "fitted on these alone (the base model had no retranslation)") if rt["refitted"] else
+                   + (f"they add {rt['shift']:+.2f} to the log-odds given by the model fitted on its "
+                      f"{rt['fitted_before']} translations, whose own weights stay as they were"
+                      if rt.get("shift") is not None else
+                      "fitted on these alone (the base model had no retranslation)") if rt["refitted"] else
                    f"was left as it was: of the {rt['translations']} training corrections Apertium translates, "
                    f"{rt['closer']} are nearer the editor's version than the MT ({rt.get('reason', 'too few to learn from')})"))
     lines = [

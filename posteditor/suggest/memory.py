@@ -172,7 +172,7 @@ class Memory(Suggester):
         self.entries: dict[Key, Entry] = {}
         self._by_first: dict[str, list[Entry]] = {}  # replacements, by their first old word
         self._by_left: dict[str, list[Entry]] = {}  # insertions, by the word before them
-        self._last: dict[tuple, tuple] = {}  # (document, segment, mt) -> the final text and rejections last learnt
+        self._last: dict[tuple, str] = {}  # (document, segment, mt) -> what it taught last (``Correction.taught``)
         self._made: dict[tuple, list] = {}  # ... and what that record added, to take back
         self.confirmed_only = False
         """Propose only confirmed fixes (``Entry.confirmed``): what batch ``correct`` applies."""
@@ -211,7 +211,7 @@ class Memory(Suggester):
         it no longer has counts as undone.
         """
         key = (record.document, record.segment, record.mt)
-        taught = (record.final, tuple(sorted(r.edit.key() for r in record.rejected())))
+        taught = record.taught()
         with self._lock:
             if self._last.get(key) == taught:
                 return  # the same segment saved twice is one correction, not two

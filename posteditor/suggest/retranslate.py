@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from posteditor.core.edits import RETRANSLATION, Edit, leading_space, tokenize, words
-from posteditor.suggest.scorer import checked_logistic
+from posteditor.suggest.scorer import Logistic, checked_logistic
 from posteditor.suggest.base import Item, Suggester
 
 CHAINS = {"ro": ("ro-es", "spa-eng")}
@@ -164,6 +164,12 @@ def _degree(params: dict) -> int:
     return degree
 
 
+def _logistic(params: dict) -> tuple[Logistic, int]:
+    """The fitted regression of ``params`` (checked) and the degree of its products."""
+    degree = _degree(params)
+    return checked_logistic(params, FEATURES, "retranslation", features_required=False, width=len(_columns(degree))), degree
+
+
 def whole_edit(text: str, replacement: str, confidence: float) -> Edit | None:
     """One edit putting ``replacement`` in place of the whole segment (its leading and trailing
     whitespace kept), or None when the two have the same words."""
@@ -208,9 +214,7 @@ class Retranslator(Suggester):
     def __init__(self, params: dict, chains: dict[str, tuple[str, ...]] | None = None,
                  run: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None):
         self.params = params
-        self.degree = _degree(params)
-        self.model = checked_logistic(params, FEATURES, "retranslation", features_required=False,
-                                      width=len(_columns(self.degree)))
+        self.model, self.degree = _logistic(params)
         self.shift = params.get("editor_shift", 0.0)
         """What an editor's corrections taught on top of the model (``refit``): added to its logit."""
         if type(self.shift) not in (int, float) or not math.isfinite(self.shift):
@@ -222,7 +226,7 @@ class Retranslator(Suggester):
         self.warned = False
 
     def probability(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.model.logits(expand(rows, self.degree)) + self.shift)))
+        return self.model.probabilities(expand(rows, self.degree), self.shift)
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         results: list[list[Edit]] = [[] for _ in items]
@@ -285,6 +289,10 @@ def labelled(mts: Sequence[str], refs: Sequence[str], sources: Sequence[str | No
 def _enough(y: np.ndarray, each: int = MIN_EACH) -> bool:
     """Whether the labels ``y`` hold at least ``each`` translations closer and ``each`` not."""
     return min(int(y.sum()), int((~y).sum())) >= each
+
+
+MODEL = ("features", "degree", "mean", "scale", "coef", "intercept")
+"""What ``_fitted`` gives: the regression itself, without the rows or notes kept beside it."""
 
 
 def _fitted(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> dict:
@@ -375,6 +383,8 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     retranslation learns from the editor's alone. None when, all told, too few of either label."""
     from posteditor.suggest.scorer import logit_shift, with_rows
 
+    if not all(keys):
+        raise ValueError("retranslation: an editor's row without its segment's key")
     params = params if isinstance(params, dict) else {}
     old = params.get("data")
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
@@ -383,16 +393,12 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y), "editor_weight": float(weight),
              **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)}}
     chains = set(params.get("chains") or []) | set(chains)
-    if _enough(all_y[own]) and not own.all():
-        if "editor_shift" in params or not params.get("editor_translations"):
-            fitted = {k: params[k] for k in ("features", "degree", "mean", "scale", "coef", "intercept") if k in params}
-        else:  # refitted before the editor's rows were kept apart, into its own weights: fitted again on its own
-            fitted = _fitted(all_x[own], all_y[own], all_w[own])
-        degree = _degree(fitted)
-        prior = checked_logistic(fitted, FEATURES, "retranslation", features_required=False,
-                                 width=len(_columns(degree))).logits(expand(all_x[~own], degree))
-        return _params(all_x, all_y, all_w, all_k, chains, fitted,
-                       editor_shift=logit_shift(all_y[~own], prior, all_w[~own], c), editor_c=c, **extra)
-    if not _enough(all_y):
-        return None
-    return _params(all_x, all_y, all_w, all_k, chains, **extra)
+    if "editor_shift" in params or ("intercept" in params and not params.get("editor_translations")):
+        fitted = {k: params[k] for k in MODEL if k in params}  # a model of its own: it stays as it is
+    elif _enough(all_y[own]):  # refitted before the editor's rows were kept apart: fitted again on its own
+        fitted = _fitted(all_x[own], all_y[own], all_w[own])
+    else:  # none (or only the editor's): learnt from the editor's alone
+        return _params(all_x, all_y, all_w, all_k, chains, **extra) if _enough(all_y) else None
+    model, degree = _logistic(fitted)
+    shift = logit_shift(all_y[~own], model.logits(expand(all_x[~own], degree)), all_w[~own], c)
+    return _params(all_x, all_y, all_w, all_k, chains, fitted, editor_shift=shift, **extra)

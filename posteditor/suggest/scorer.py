@@ -111,8 +111,9 @@ class Logistic:
     def logits(self, rows) -> np.ndarray:
         return ((np.asarray(rows, dtype=float) - self.mean) / self.scale) @ self.coef + self.intercept
 
-    def probabilities(self, rows) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(rows)))
+    def probabilities(self, rows, offset: float = 0.0) -> np.ndarray:
+        """The probability of each row, ``offset`` added to its logit first."""
+        return 1.0 / (1.0 + np.exp(-(self.logits(rows) + offset)))
 
 
 def checked_logistic(params: dict, features: Sequence[str], what: str, features_required: bool = True,

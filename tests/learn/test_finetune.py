@@ -84,6 +84,11 @@ def home(tmp_path, monkeypatch, tiny_model):
         ([record("a b", "")], [], {"no_information": 1}),
         # the same MT logged twice: the latest final text wins
         ([record("a b", "a c"), record("a b", "a d")], [("a b", "a d")], {"records": 2, "fixes": 1}),
+        # changed (or a proposal turned down), then undone and saved again: taken back
+        ([record("a b", "a c"), record("a b", "a b")], [], {"fixes": 0, "no_information": 1}),
+        ([record("a b", "a b", "rejected"), record("a b", "a b")], [], {"leave_alone": 0}),
+        # ... but only by the same segment of the same document
+        ([record("a b", "a c"), replace(record("a b", "a b"), segment=1)], [("a b", "a c")], {"fixes": 1}),
     ],
 )
 def test_collect(tmp_path, records, pairs, stats):
@@ -174,13 +179,15 @@ def test_finetune_end_to_end_through_the_cli(home, capsys):
     assert 0 < ft["data"]["replay"] <= ft["data"]["train"]  # replay_ratio 0.5
     assert ft["data"]["dev"] == 4 and "MLQE-PE dev" in ft["data"]["dev_from"]
     assert meta["base"]["name"] == "default"
-    calibration = ft["calibration"]  # the new model's own threshold, chosen on its own held-out half
+    calibration = ft["calibration"]  # the new model's own threshold, sought on its own held-out half...
     assert meta["min_confidence"] == calibration["threshold"] and calibration["segments"] == ft["data"]["calibration"] >= 2
+    # ... where the tiny model's edits, capped below 0.3 without a scorer, are applied at no threshold: the base's is kept
+    assert calibration["nothing_applied"] and calibration["threshold"] == 0.0 and calibration["table"]
     assert {"base", "new", "mt"} <= set(ft["gate"]["heldout"]) and "dev" in ft["gate"]
     assert ft["gate"]["heldout"]["segments"] == ft["data"]["heldout"] >= 2
     card = (version / "README.md").read_text()
     assert card.startswith("# Model version `ft-test`") and "## Gate" in card
-    assert f"was chosen on {calibration['segments']} held-out corrections" in card
+    assert f"the {calibration['segments']} held-out corrections set aside to choose one" in card
     assert ft["steps"] >= 1 and ft["seconds"] is not None  # this run's training, as the card says
     assert f"{ft['steps']} steps in {ft['seconds']} s." in card
     assert not (home / versions.WORK / "ft-test").exists()  # work folder cleaned up

@@ -326,8 +326,14 @@ def test_an_editor_who_turns_retranslation_down_is_heard_over_a_large_base():
         with pytest.raises(ValueError, match="retranslation"):
             rt.Retranslator(down | {"editor_shift": bad}, CHAINS)
     # Refitted before the editor's rows were kept apart (pooled into its weights): its own rows fit it again.
-    pooled = base | {"coef": [0.0] * len(base["coef"]), "editor_translations": 100}
-    assert rt.refit(pooled, edited, np.zeros(100, bool), 4.0, keys, ["ro"])["coef"][0] < -1
+    pooled = {k: v for k, v in down.items() if k != "editor_shift"} | {"coef": [0.0] * len(base["coef"])}
+    refitted = rt.refit(pooled, edited[:10], np.zeros(10, bool), 4.0, [f"m{i}" for i in range(10)], ["ro"])
+    assert refitted["coef"][0] < -1 and refitted["editor_shift"] < 0 and refitted["editor_translations"] == 110
+    # A model that kept no rows stays as it is too; an editor's row must name its segment.
+    bare = {k: v for k, v in base.items() if k != "data"}
+    assert rt.refit(bare, edited, np.zeros(100, bool), 4.0, keys, ["ro"])["coef"] == base["coef"]
+    with pytest.raises(ValueError, match="key"):
+        rt.refit(base, edited[:1], [False], 4.0, [""], ["ro"])
 
 
 def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatch):
@@ -352,6 +358,33 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     for corrupt in (True, "x", [1], {"data": [1]}, {"data": {"x": ["1 2"], "y": [1], "k": ["a"]}}):
         assert retranslation_kept(None, corrupt) is None  # unreadable: the dev fit alone, no traceback
         assert refit.refit_retranslation({"retranslation": corrupt}, rows, 4.0) is not None
+
+
+def test_a_fine_tune_on_a_fitted_retranslation_shifts_it_and_its_cards_say_so(monkeypatch):
+    from posteditor.learn import card
+    from posteditor.learn.finetune import refit
+
+    mts, refs, sources, table = _strays_and_good(rt.MIN_FOR_PRODUCTS)
+    base, _ = rt.fit_all(mts, refs, sources, "train pairs", CHAINS, fake_run(table))
+    rows, more = _corrections(40, 0)  # an editor who keeps every MT (none strays here)
+    table.update(more)
+    monkeypatch.setattr(rt, "installed", lambda modes=rt.MODES: CHAINS)
+    monkeypatch.setattr(rt, "translate", fake_run(table))
+    meta = {"retranslation": base}
+    summary = refit.refit_retranslation(meta, rows, 4.0)
+    own = 2 * rt.MIN_FOR_PRODUCTS
+    assert summary["refitted"] and summary["fitted_before"] == own and summary["shift"] == meta["retranslation"]["editor_shift"]
+    lines = " ".join(card._retranslation_lines(meta))
+    assert f"fitted on {own} translations of train pairs; the editor's 40 corrections add" in lines
+    plan = {"data": {"train": 40, "fixes": 0, "leave_alone": 40, "heldout": 0, "replay": 0, "dev_from": "dev", "logs": [],
+                     "records": 40, "corrupt": 0, "no_information": 0, "parallel": 0, "replay_from": None, "signature": "s"},
+            "base": {"name": "default", "path": "models/default"}, "started": "2026-12-03T17:00", "mt_scores": {}}
+    how = card.finetune_card("v2", plan, True, [], {},
+                             {"threshold": 0.45, "inherited": True, "segments": 0, "retranslation": summary})
+    assert f"to the log-odds given by the model fitted on its {own} translations, whose own weights stay" in how
+    # A second fine-tune counts the model's own translations, not the first editor's too.
+    again = refit.refit_retranslation(meta, [Pair(r.mt + " Again.", r.pe + " Again.", r.src) for r in rows], 4.0)
+    assert again["fitted_before"] == own
 
 
 def test_the_fitting_command_fits_on_train_measures_on_dev_and_writes_the_model(tiny_model, tmp_path, monkeypatch, capsys):

@@ -144,6 +144,35 @@ def test_a_proposal_turned_down_reaches_the_memory_and_is_logged_once(article, t
     s.close()
 
 
+def test_a_log_that_cannot_be_written_is_written_at_the_next_save(article, tmp_path, monkeypatch):
+    s = Session(str(article))
+    suggest_all(s)
+    s.state.decide(s.state.step(Cursor(1), pending=True), R)
+    log = tmp_path / "corrections.jsonl"
+
+    def fail(records, path):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as m:
+        m.setattr(corrections, "append", fail)
+        saved = s.save()
+    assert saved.logged == 0 and "was not written" in saved.warning and not log.exists()
+    assert s.save().logged == 1 and [r.segment for r in corrections.read(log)[0]] == [1]
+    s.close()
+
+
+def test_what_a_changed_segment_teaches_is_hashed_as_journals_kept_it():
+    """A segment whose text changed is fingerprinted by its final text alone, as journals written
+    before rejections were logged kept it, so opening one of those logs nothing again."""
+    from posteditor.core.corrections import Correction, Logged
+    from posteditor.core.edits import Edit
+
+    turned_down = (Logged("rejected", Edit(0, 1, (" y",), 0.9, "model"), "x", "y"),)
+    assert Correction("a b", "a c", edits=turned_down).taught() == "a c"
+    assert Correction("a b", "a b").taught() == "a b"  # nothing to learn: the MT's own hash, never logged
+    assert Correction("a b", "a b", edits=turned_down).taught() != "a b"
+
+
 def test_reopening_a_saved_file_shows_its_decisions(article):
     s = Session(str(article))
     suggest_all(s)

@@ -28,18 +28,24 @@ MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 
 
 def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[Pair], dict]:
-    """Training pairs (MT, final text, source) from corrections logs and parallel files."""
+    """Training pairs (MT, final text, source) from corrections logs and parallel files. The
+    latest record of an MT wins; one that teaches nothing (a segment changed back to its MT and
+    saved again) takes back what the same segment of the same document taught before."""
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
     pairs: dict[tuple[str, str | None], Pair] = {}
+    origin: dict[tuple[str, str | None], tuple[str, int]] = {}  # the segment each pair came from
     for log in logs:
         records, corrupt = read(log)
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
         for r in records:
+            key = (r.mt, r.source)
             if not r.mt.strip() or not r.final.strip() or not r.teaches():
                 stats["no_information"] += 1
+                if r.document and origin.get(key) == (r.document, r.segment):
+                    del pairs[key], origin[key]
                 continue
-            pairs[(r.mt, r.source)] = Pair(r.mt, r.final, r.source)
+            pairs[key], origin[key] = Pair(r.mt, r.final, r.source), (r.document, r.segment)
     if mt or pe:
         if not (mt and pe):
             raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")

@@ -53,8 +53,7 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
         if not calibration.get("inherited") and not any(row["applied"] for row in calibration["table"]):
             # Nothing the new model proposes there is applied at any threshold: no evidence either
             # way (NOTHING would only say so), so it keeps the base's and the gate judges that.
-            calibration = {"threshold": meta.get("min_confidence"), "segments": calibration["segments"],
-                           "inherited": True, "nothing_applied": True}
+            calibration |= {"threshold": meta.get("min_confidence"), "inherited": True, "nothing_applied": True}
     meta["min_confidence"] = calibration["threshold"]
     if learnt:
         calibration["retranslation"] = learnt

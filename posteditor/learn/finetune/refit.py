@@ -56,8 +56,9 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
         return None
     if not len(y):
         return None
-    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False,
-               "fitted_before": base["translations"] if base and isinstance(base.get("translations"), int) else 0}
+    own = (base["translations"] - int(base.get("editor_translations") or 0)  # its own rows, not earlier editors'
+           if base and isinstance(base.get("translations"), int) else 0)
+    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False, "fitted_before": own}
     try:
         params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src) for i in index], langs)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
@@ -67,4 +68,6 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
         meta["retranslation"] = params
     _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
          f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
-    return summary | ({"refitted": True} if params is not None else {"reason": "too few to learn from"})
+    if params is None:
+        return summary | {"reason": "too few to learn from"}
+    return summary | {"refitted": True} | ({"shift": params["editor_shift"]} if "editor_shift" in params else {})

@@ -27,7 +27,10 @@ and 2 is chosen in ``posteditor.learn.finetune.data``):
 4. **Gate**: the new model's edit scorer is refitted on the edits its base's was fitted on
    plus the editor's new ones (each counting ``scorer_weight`` times) and keeps the base
    threshold; or, without such a scorer, it gets its own confidence threshold, chosen on the
-   first held-out half (inheriting a base threshold of "apply nothing" it could never help).
+   first held-out half (inheriting a base threshold of "apply nothing" it could never help,
+   and the base's threshold when nothing it proposes there is applied at any threshold).
+   Retranslation keeps its own weights; the training corrections Apertium translates fit one
+   amount added to its logit (``retranslate.refit``).
    It becomes current only if its TER on the judging corrections is lower than the base
    model's and its TER on the base dev set is not higher by more than a small tolerance
    (0.2). Either way the finished folder is renamed into ``models/<name>`` with its card and

@@ -8,7 +8,7 @@ nothing: opening the document again replays the journal. Records::
     {"t": "suggest", "i": 3, "h": "<segment hash>", "edits": [[7, 8, [" region"], 0.91, "model"]]}
     {"t": "work", "i": 3, "h": "...", "decisions": [[7, 8, ["region"], "accepted"]],
      "added": [], "manual": null}
-    {"t": "saved", "hash": "<hash of the file written>", "logged": {"3": "<final hash>"}}
+    {"t": "saved", "hash": "<hash of the file written>", "logged": {"3": "<hash of what it taught>"}}
 
 A ``suggest`` record caches what the suggester proposed, so restoring needs no model; a
 ``work`` record is the editor's whole work on one segment (decisions keyed by edit, edits

@@ -4,12 +4,12 @@ No Textual here. Opening reads the file (``InputError`` for anything unreadable)
 journal's lock and replays it, so decisions survive a crash; every later change to the state
 is appended to the journal by a listener before the screen even redraws. Saving renders the
 document (untouched text byte-identical), writes it atomically with a backup of the
-original, appends the changed segments to the corrections log and marks the journal saved.
+original, appends to the corrections log the segments that teach something (changed, or a
+proposal turned down) and marks the journal saved.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,14 +84,6 @@ def work_from_json(r: dict) -> Work:
     added = tuple(Edit.from_json(row) for row in r.get("added", ()))
     manual = r.get("manual")
     return Work(decisions, added, None if manual is None else str(manual), bool(r.get("confirmed", False)))
-
-
-def _fingerprint(record: corrections.Correction) -> str:
-    """What a corrections record teaches, hashed: the final text, and the edits it turns down.
-    With none turned down it is the final text's hash (what journals kept before rejections
-    were logged), so a segment logged then is not logged again."""
-    rejected = sorted(json.dumps(r.edit.to_json()) for r in record.rejected())
-    return text_hash("\x1f".join([record.final, *rejected]))
 
 
 class Session:
@@ -261,16 +253,19 @@ class Session:
         self._backed_up = True
         self._disk_hash = text_hash(data)
         warning = None
-        records = []
+        records, taught = [], {}
         for i in sorted(set(state.worked_segments()) | set(self.logged)):
             record = corrections.from_segment(state.segment(i), state.final(i), str(self.path.resolve()), i)
-            if self.logged.get(i, text_hash(state.texts[i])) != (taught := _fingerprint(record)):
+            # What it teaches, hashed (the final text's hash where it changed, as journals kept before).
+            taught[i] = text_hash(record.taught())
+            if self.logged.get(i, text_hash(state.texts[i])) != taught[i]:
                 records.append(record)
-                self.logged[i] = taught
         try:
             corrections.append(records, self.log)
-        except OSError as exc:
+            self.logged.update((r.segment, taught[r.segment]) for r in records)
+        except OSError as exc:  # logged at the next save that can write it
             warning = f"saved, but the corrections log {self.log} was not written ({exc.strerror})"
+            records = []
         self.saved_hash = text_hash(text)
         state.mark_saved()
         self._append([{"t": "saved", "hash": self.saved_hash, "logged": {str(i): h for i, h in self.logged.items()}}])

@@ -148,13 +148,8 @@ class ReviewState:
 
     def changed_segments(self) -> dict[int, str]:
         """``{index: final text}`` of every segment whose text the editor changed."""
-        out = {}
-        for i, work in enumerate(self._work):
-            if work != Work():
-                final = self.final(i)
-                if final != self.texts[i]:
-                    out[i] = final
-        return out
+        finals = {i: self.final(i) for i in self.worked_segments()}
+        return {i: final for i, final in finals.items() if final != self.texts[i]}
 
     # --- navigation ----------------------------------------------------------------------
 

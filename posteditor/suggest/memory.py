@@ -27,7 +27,8 @@ unconfirmed". A hand edit teaches only the words it changed: words re-typed unch
 either end of an aligned span are trimmed off (``_changed_only``).
 
 The memory also remembers what the editor turned down: when the model proposes a change the
-editor has rejected before (the same MT words to the same words, anywhere), its confidence
+editor has rejected before (the same MT words to the same words, anywhere; a retranslation or
+another rewrite of more than ``MAX_WORDS`` words: the same rewrite of the same words), its confidence
 is multiplied by ``min(1, 2 * (accepted + 1) / (accepted + rejected + 2))``: 0.67 after one
 rejection, 0.5 after two, unchanged once acceptances match rejections (``demote``, applied
 by ``correct.Combined``). So a suggestion rejected once drops below the threshold it was
@@ -254,21 +255,24 @@ class Memory(Suggester):
                     entry.documents.append(record.document)
         for logged in record.rejected():
             edit = logged.edit
-            entry = self._entry(tuple(words(tokens[edit.start:edit.end])), edit.replacement)
+            entry = self._entry(tuple(words(tokens[edit.start:edit.end])), edit.replacement, rejected=True)
             if entry is not None:
                 entry.rejected += 1
                 made.append((entry, (None, None), "rejected"))
         return made
 
-    def _entry(self, old: tuple[str, ...], replacement: tuple[str, ...]) -> Entry | None:
+    def _entry(self, old: tuple[str, ...], replacement: tuple[str, ...], rejected: bool = False) -> Entry | None:
+        """The entry for ``old`` -> ``replacement``, made if new. A fix is a phrase of at most
+        ``MAX_WORDS``; a rejection may be longer (a retranslation turned down), since only the
+        same words proposed again match it, and an entry never accepted is never proposed."""
         new = tuple(words(replacement))
-        if old == new or len(old) > MAX_WORDS or len(new) > MAX_WORDS or not (old or new):
+        if old == new or not (old or new) or not rejected and (len(old) > MAX_WORDS or len(new) > MAX_WORDS):
             return None
         key = (old, new)
         entry = self.entries.get(key)
         if entry is None:
             entry = self.entries[key] = Entry(old, tuple(replacement))
-            if old:
+            if old and len(old) <= MAX_WORDS and len(new) <= MAX_WORDS:  # a fix it may propose one day
                 self._by_first.setdefault(old[0], []).append(entry)
         return entry
 

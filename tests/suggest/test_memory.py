@@ -185,6 +185,35 @@ def test_a_model_edit_the_editor_rejected_before_is_proposed_less_surely(fake_su
     assert after == ["In the world of Idlib, information were scarce."]
 
 
+def test_a_retranslation_turned_down_is_proposed_less_surely_for_the_same_segment():
+    """A whole-segment rewrite is no phrase fix to propose elsewhere, but an editor who turned it
+    down should not see ``correct`` apply it to the same segment again."""
+    from posteditor.core.edits import RETRANSLATION
+    from posteditor.core.metrics import apply_threshold
+    from posteditor.suggest.base import Suggester
+    from posteditor.suggest.retranslate import whole_edit
+
+    mt = "In the light of the above, the Commission concludes that the aid was compatible."
+    rough = "British analysts considered that Luftwaffe attacked with 150 aeroplanes in total."
+
+    class Retranslating(Suggester):
+        def suggest(self, items):
+            return [[whole_edit(it.text, rough, 0.61)] for it in items]
+
+    edit = whole_edit(mt, rough, 0.61)
+    assert edit.category == RETRANSLATION and edit.end - edit.start > 6
+    turned_down = Correction(mt, mt, document="a.txt", segment=2,
+                             edits=(Logged("rejected", edit, mt, rough),))
+    memory = Memory([turned_down])
+    assert len(memory) == 0 and memory.suggest([Item(mt)]) == [[]]  # nothing to propose
+    [[demoted]] = Combined([Retranslating(), memory]).suggest([Item(mt)])
+    assert demoted.confidence == pytest.approx(0.61 * 2 / 3, abs=1e-4)
+    assert apply_threshold([mt], [[demoted]], 0.45) == [mt]  # no longer applied at the threshold it passed
+    other = "The Commission concludes that the aid was compatible with the rules."
+    [[kept]] = Combined([Retranslating(), memory]).suggest([Item(other)])
+    assert kept.confidence == 0.61  # another segment: untouched
+
+
 def test_records_written_by_the_editor(fake_suggester):
     """The log as ``corrections.from_segment`` writes it: accepted, rejected and hand edits."""
     from posteditor.core.edits import Decision, Segment

@@ -20,7 +20,7 @@ from posteditor.suggest.combine import Combined
 
 
 def load_memory() -> Suggester | None:
-    """The correction memory as a suggester, or None when it holds no fix yet."""
+    """The correction memory as a suggester, or None when it holds no fix or rejection yet."""
     from posteditor.suggest.memory import load_memory as load
 
     return load()

@@ -118,7 +118,7 @@ def from_journal(document: Path) -> Effort:
 
 def from_log(document: Path, log: Path) -> Effort:
     """The effort on ``document`` from the corrections log alone: the segments logged (changed,
-    with a proposal turned down, or changed back), each as last saved."""
+    with a proposal turned down, or changed back), each as last logged."""
     if not log.is_file():
         raise InputError(f"{document}: no review journal beside it, and no corrections log at {log}")
     records, _ = corrections.read(log, warn=lambda msg: None)

@@ -108,8 +108,13 @@ def append(records: Iterable[Correction], path: str | os.PathLike) -> int:
     if not lines:
         return 0
     with FileLock(str(path) + ".lock"):
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write("".join(lines))
+        with open(path, "a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():  # a write cut short (a full disk) left part of a line: the records start on a new one
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    lines.insert(0, "\n")
+            fh.write("".join(lines).encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
     return len(lines)

@@ -87,8 +87,10 @@ def home(tmp_path, monkeypatch, tiny_model):
         # changed (or a proposal turned down), then undone and saved again: taken back
         ([record("a b", "a c"), record("a b", "a b")], [], {"fixes": 0, "no_information": 1}),
         ([record("a b", "a b", "rejected"), record("a b", "a b")], [], {"leave_alone": 0}),
-        # ... but only by the same segment of the same document
+        # ... but only by the same segment of the same document, and the other segment's stays
         ([record("a b", "a c"), replace(record("a b", "a b"), segment=1)], [("a b", "a c")], {"fixes": 1}),
+        ([record("a b", "a c"), replace(record("a b", "a d"), segment=1), replace(record("a b", "a b"), segment=1)],
+         [("a b", "a c")], {"fixes": 1}),
     ],
 )
 def test_collect(tmp_path, records, pairs, stats):

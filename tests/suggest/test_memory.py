@@ -138,6 +138,16 @@ def test_load_skips_corrupt_lines_and_tolerates_a_missing_log(tmp_path, monkeypa
     assert corrected(memory, "Apple's actions fell.") == "Apple's shares fell."
 
 
+def test_a_record_appended_after_a_write_cut_short_starts_on_a_line_of_its_own(tmp_path):
+    log = tmp_path / "corrections.jsonl"
+    corrections.append([ACTIONS], log)
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write('{"mt": "a full disk stopped this')  # no newline
+    corrections.append([fix("Big actions rose.", "Big shares rose.", "b.txt")], log)
+    records, corrupt = corrections.read(log, warn=lambda msg: None)
+    assert corrupt == 1 and [r.document for r in records] == ["acme-q3.txt", "b.txt"]
+
+
 def test_loading_a_large_log_is_quick(tmp_path):
     log = tmp_path / "corrections.jsonl"
     records = [fix(f"Report {i}: the actions of firm {i} rose sharply.", f"Report {i}: the shares of firm {i} rose sharply.",

@@ -32,20 +32,21 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
     latest record of an MT wins; one that teaches nothing (a segment changed back to its MT and
     saved again) takes back what the same segment of the same document taught before."""
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
-    pairs: dict[tuple[str, str | None], Pair] = {}
-    origin: dict[tuple[str, str | None], tuple[str, int]] = {}  # the segment each pair came from
+    # For each (MT, source), what each segment that has it taught last, in the order taught.
+    taught: dict[tuple[str, str | None], dict[tuple, Pair]] = {}
     for log in logs:
         records, corrupt = read(log)
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
-        for r in records:
-            key = (r.mt, r.source)
+        for n, r in enumerate(records):
+            key, where = (r.mt, r.source), (r.document, r.segment) if r.document else (str(log), n)
+            by_segment = taught.setdefault(key, {})
+            by_segment.pop(where, None)
             if not r.mt.strip() or not r.final.strip() or not r.teaches():
-                stats["no_information"] += 1
-                if r.document and origin.get(key) == (r.document, r.segment):
-                    del pairs[key], origin[key]
+                stats["no_information"] += 1  # and what this segment taught before is taken back
                 continue
-            pairs[key], origin[key] = Pair(r.mt, r.final, r.source), (r.document, r.segment)
+            by_segment[where] = Pair(r.mt, r.final, r.source)
+    pairs = {key: list(by_segment.values())[-1] for key, by_segment in taught.items() if by_segment}
     if mt or pe:
         if not (mt and pe):
             raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")

@@ -4,8 +4,8 @@ No Textual here. Opening reads the file (``InputError`` for anything unreadable)
 journal's lock and replays it, so decisions survive a crash; every later change to the state
 is appended to the journal by a listener before the screen even redraws. Saving renders the
 document (untouched text byte-identical), writes it atomically with a backup of the
-original, appends to the corrections log the segments that teach something (changed, or a
-proposal turned down) and marks the journal saved.
+original, appends to the corrections log the segments that teach something new (changed, a
+proposal turned down, or changed back since logged) and marks the journal saved.
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ unconfirmed". A hand edit teaches only the words it changed: words re-typed unch
 either end of an aligned span are trimmed off (``_changed_only``).
 
 The memory also remembers what the editor turned down: when the model proposes a change the
-editor has rejected before (the same MT words to the same words, anywhere; a retranslation or
-another rewrite of more than ``MAX_WORDS`` words: the same rewrite of the same words), its confidence
+editor has rejected before (the same MT words to the same words, anywhere; a longer rewrite: the
+same rewrite of the same words; a retranslation: the same translation, whatever the segment
+says now, as after the editor's own edits), its confidence
 is multiplied by ``min(1, 2 * (accepted + 1) / (accepted + rejected + 2))``: 0.67 after one
 rejection, 0.5 after two, unchanged once acceptances match rejections (``demote``, applied
 by ``correct.Combined``). So a suggestion rejected once drops below the threshold it was
@@ -55,7 +56,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from posteditor.core.corrections import Correction, read
-from posteditor.core.edits import Edit, extract_edits, leading_space, tokenize, words
+from posteditor.core.edits import RETRANSLATION, Edit, extract_edits, leading_space, tokenize, words
 from posteditor.suggest.base import Item, Suggester
 
 CATEGORY = "memory"
@@ -173,6 +174,7 @@ class Memory(Suggester):
         self.entries: dict[Key, Entry] = {}
         self._by_first: dict[str, list[Entry]] = {}  # replacements, by their first old word
         self._by_left: dict[str, list[Entry]] = {}  # insertions, by the word before them
+        self._retranslations: dict[tuple[str, ...], Entry] = {}  # retranslations turned down, by their words
         self._last: dict[tuple, str] = {}  # (document, segment, mt) -> what it taught last (``Correction.taught``)
         self._made: dict[tuple, list] = {}  # ... and what that record added, to take back
         self.confirmed_only = False
@@ -256,6 +258,8 @@ class Memory(Suggester):
         for logged in record.rejected():
             edit = logged.edit
             entry = self._entry(tuple(words(tokens[edit.start:edit.end])), edit.replacement, rejected=True)
+            if entry is not None and edit.category == RETRANSLATION:  # also when the MT it replaces was edited since
+                self._retranslations.setdefault(entry.new, entry)
             if entry is not None:
                 entry.rejected += 1
                 made.append((entry, (None, None), "rejected"))
@@ -326,6 +330,8 @@ class Memory(Suggester):
         with self._lock:
             for edit in edits:
                 entry = self._entry_at(tokens, edit)
+                if entry is None and edit.category == RETRANSLATION:
+                    entry = self._retranslations.get(tuple(words(edit.replacement)))
                 if entry is not None and entry.rejected:
                     edit = replace(edit, confidence=round(edit.confidence * min(1.0, 2 * entry.prior), 4))
                 out.append(edit)

@@ -206,9 +206,9 @@ def test_a_retranslation_turned_down_is_proposed_less_surely_for_the_same_segmen
     mt = "In the light of the above, the Commission concludes that the aid was compatible."
     rough = "British analysts considered that Luftwaffe attacked with 150 aeroplanes in total."
 
-    class Retranslating(Suggester):
+    class Retranslating(Suggester):  # Apertium's translation of each segment's source
         def suggest(self, items):
-            return [[whole_edit(it.text, rough, 0.61)] for it in items]
+            return [[whole_edit(it.text, rough if "Commission" in it.text else "Aid was sent.", 0.61)] for it in items]
 
     edit = whole_edit(mt, rough, 0.61)
     assert edit.category == RETRANSLATION and edit.end - edit.start > 6
@@ -219,9 +219,15 @@ def test_a_retranslation_turned_down_is_proposed_less_surely_for_the_same_segmen
     [[demoted]] = Combined([Retranslating(), memory]).suggest([Item(mt)])
     assert demoted.confidence == pytest.approx(0.61 * 2 / 3, abs=1e-4)
     assert apply_threshold([mt], [[demoted]], 0.45) == [mt]  # no longer applied at the threshold it passed
-    other = "The Commission concludes that the aid was compatible with the rules."
+    # The same translation proposed in place of the editor's own version of the segment: still turned down.
+    edited = "In the light of the above, the Commission concluded that the aid was compatible."
+    hand = Correction(mt, edited, document="a.txt", segment=2,
+                      edits=(Logged("rejected", edit, mt, rough), Logged("manual", None, mt, edited)))
+    [[demoted]] = Combined([Retranslating(), Memory([hand])]).suggest([Item(edited)])
+    assert demoted.confidence == pytest.approx(0.61 * 2 / 3, abs=1e-4)
+    other = "In the light of the above, the aid was compatible."
     [[kept]] = Combined([Retranslating(), memory]).suggest([Item(other)])
-    assert kept.confidence == 0.61  # another segment: untouched
+    assert kept.confidence == 0.61  # another segment, another translation: untouched
 
 
 def test_records_written_by_the_editor(fake_suggester):

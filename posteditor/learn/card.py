@@ -150,15 +150,14 @@ def _retranslation_lines(meta: dict) -> list[str]:
 
 def _retranslation_data(fitted: dict) -> str:
     """What the retranslation model was fitted on, and what an editor's corrections added."""
-    editor, shift = fitted.get("editor_translations"), fitted.get("editor_shift")
-    if not isinstance(shift, (int, float)) or not isinstance(fitted.get("translations"), int) or not isinstance(editor, int):
-        return (f", fitted on {fitted.get('translations', '?')} translations"
-                + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
-                + f", {fitted.get('closer', '?')} closer than the MT"
-                + (f", {editor} of them the editor's corrections" if editor else ""))
-    return (f", fitted on {fitted['translations'] - editor} translations"
-            + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else "")
-            + f"; the editor's {editor} corrections add {shift:+.2f} to its log-odds (`posteditor finetune`)")
+    editor, shift, total = fitted.get("editor_translations"), fitted.get("editor_shift"), fitted.get("translations")
+    shifted = isinstance(shift, (int, float)) and isinstance(total, int) and isinstance(editor, int)
+    text = (f", fitted on {total - editor if shifted else fitted.get('translations', '?')} translations"
+            + (f" of {fitted['fitted_on']}" if fitted.get("fitted_on") else ""))
+    if shifted:  # the editor's corrections are not among its translations: they shift it
+        return text + f"; the editor's {editor} corrections add {shift:+.2f} to its log-odds (`posteditor finetune`)"
+    return (text + f", {fitted.get('closer', '?')} closer than the MT"
+            + (f", {editor} of them the editor's corrections" if editor else ""))
 
 
 def _measured(fitted: dict) -> list[tuple[str, dict]]:

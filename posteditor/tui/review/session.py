@@ -253,16 +253,15 @@ class Session:
         self._backed_up = True
         self._disk_hash = text_hash(data)
         warning = None
-        records, taught = [], {}
+        records = []
         for i in sorted(set(state.worked_segments()) | set(self.logged)):
             record = corrections.from_segment(state.segment(i), state.final(i), str(self.path.resolve()), i)
             # What it teaches, hashed (the final text's hash where it changed, as journals kept before).
-            taught[i] = text_hash(record.taught())
-            if self.logged.get(i, text_hash(state.texts[i])) != taught[i]:
+            if self.logged.get(i, text_hash(state.texts[i])) != text_hash(record.taught()):
                 records.append(record)
         try:
             corrections.append(records, self.log)
-            self.logged.update((r.segment, taught[r.segment]) for r in records)
+            self.logged.update((r.segment, text_hash(r.taught())) for r in records)
         except OSError as exc:  # logged at the next save that can write it
             warning = f"saved, but the corrections log {self.log} was not written ({exc.strerror})"
             records = []

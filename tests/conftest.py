@@ -96,10 +96,12 @@ def tiny_base(tmp_path_factory) -> Path:
 
     folder = build_tiny_base(tmp_path_factory.mktemp("tiny-base") / "base")
     # Merged tiny models are cached in the tests' own folder, not the user's cache.
-    old = {k: os.environ.get(k) for k in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE")}
+    old = {k: os.environ.get(k) for k in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE", "POSTEDITOR_PRECISION")}
     USER_ENV.update(old)
     os.environ["POSTEDITOR_BASE"] = str(folder)
     os.environ["POSTEDITOR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    # fp32 whatever the CPU, so results do not depend on the machine (bf16 has its own tests).
+    os.environ["POSTEDITOR_PRECISION"] = "fp32"
     yield folder
     for key, value in old.items():
         if value is None:
@@ -109,7 +111,8 @@ def tiny_base(tmp_path_factory) -> Path:
 
 
 USER_ENV: dict[str, str | None] = {}
-"""The environment's own POSTEDITOR_BASE and POSTEDITOR_CACHE (the shipped model's tests restore them)."""
+"""The environment's own POSTEDITOR_BASE, POSTEDITOR_CACHE and POSTEDITOR_PRECISION (the
+shipped model's tests restore them)."""
 
 
 @pytest.fixture(scope="session")

@@ -150,6 +150,29 @@ def load_tokenizer(folder: Path | None = None):
     return AutoTokenizer.from_pretrained(folder or base_dir())
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def inference_dtype():
+    """The dtype the correction model runs in: bf16 where the CPU computes it natively
+    (about 3x faster than fp32 on 2 AMX cores), else fp32. ``POSTEDITOR_PRECISION`` (``fp32``
+    or ``bf16``) chooses; anything else is an error."""
+    import torch
+
+    chosen = os.environ.get("POSTEDITOR_PRECISION", "").strip().lower()
+    if chosen not in ("", "fp32", "bf16"):
+        raise InputError(f"POSTEDITOR_PRECISION={chosen}: expected fp32 or bf16")
+    if chosen == "bf16" or (not chosen and cpu_has_bf16() and torch.backends.mkldnn.is_available()):
+        return torch.bfloat16
+    return torch.float32
+
+
 def load_base(dtype=None):
     """The base ``LlamaForCausalLM`` (fp32 unless told) and its tokenizer, from the cache."""
     folder = base_dir()

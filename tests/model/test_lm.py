@@ -136,6 +136,53 @@ def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
 
 
+def test_the_precision_follows_the_cpu_unless_the_environment_chooses(monkeypatch):
+    from posteditor.core.textio import InputError
+
+    monkeypatch.delenv("POSTEDITOR_PRECISION")
+    monkeypatch.setattr(lm, "cpu_has_bf16", lambda: True)
+    assert lm.inference_dtype() is (torch.bfloat16 if torch.backends.mkldnn.is_available() else torch.float32)
+    monkeypatch.setattr(lm, "cpu_has_bf16", lambda: False)
+    assert lm.inference_dtype() is torch.float32
+    monkeypatch.setenv("POSTEDITOR_PRECISION", " BF16 ")
+    assert lm.inference_dtype() is torch.bfloat16
+    monkeypatch.setenv("POSTEDITOR_PRECISION", "fp32")
+    assert lm.inference_dtype() is torch.float32
+    monkeypatch.setenv("POSTEDITOR_PRECISION", "fp16")
+    with pytest.raises(InputError, match="POSTEDITOR_PRECISION=fp16: expected fp32 or bf16"):
+        lm.inference_dtype()
+
+
+def test_in_bf16_the_model_decodes_as_plain_greedy_decoding_and_proposes(tiny_model, monkeypatch, tmp_path):
+    """Where the CPU computes in bf16 the corrector runs in it: copy-aware decoding still gives
+    what ``generate`` gives in the same precision, and probabilities stay fp32 numbers."""
+    monkeypatch.setenv("POSTEDITOR_PRECISION", "bf16")
+    corrector = Corrector(tiny_model)
+    assert {p.dtype for p in corrector.model.parameters()} == {torch.bfloat16}
+    for text in [r.mt for r in tiny_pairs(4, seed=3)]:
+        prompt, draft = corrector._encode(Item(text))
+        mine = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40)
+        with torch.inference_mode():
+            plain = corrector.model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                                             max_new_tokens=40, do_sample=False, eos_token_id=corrector.eos,
+                                             pad_token_id=corrector.eos)[0, len(prompt):].tolist()
+        plain = plain[: plain.index(corrector.eos)] if corrector.eos in plain else plain
+        assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
+        assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in mine.probs)
+    import shutil
+
+    from posteditor.model import siblings
+
+    model = tmp_path / "model"  # with dictionary siblings to judge, as calibration sees them
+    shutil.copytree(tiny_model, model)
+    (model / siblings.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"]}))
+    judged = Corrector(model, rescore=False)  # the adapter kept switchable (peft): bf16 too
+    assert {p.dtype for p in judged.peft.parameters()} == {torch.bfloat16}
+    (edits,) = judged.suggest([Item("Aid workers entered the world of Hama.")])
+    assert any(e.evidence[2] == 1.0 for e in edits) and any(e.evidence[1] != 0.0 for e in edits)
+    assert all(0.0 <= e.confidence <= 1.0 for e in edits)
+
+
 def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
     from posteditor.model.decode import row_cache as _row_cache
 

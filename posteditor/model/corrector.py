@@ -100,7 +100,7 @@ class Corrector(Suggester):
             self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
         else:  # the same model, faster: the adapter merged into the weights (cached on disk)
             self.peft = None
-            self.model, self.tok = load_merged(self.dir, load_adapted)
+            self.model, self.tok = load_merged(self.dir, load_adapted, dtype)
         # bf16 where the CPU computes it natively (lm.inference_dtype); probabilities in fp32.
         (self.peft if self.peft is not None else self.model).to(dtype)
         self.eos = self.tok.eos_token_id

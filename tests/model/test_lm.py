@@ -122,9 +122,14 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("text", [r.mt for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
-def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
+def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text, precision, monkeypatch):
+    """In either precision the corrector runs in (bf16 where the CPU computes it), what
+    ``generate`` gives in the same precision; probabilities are fp32 numbers."""
+    monkeypatch.setenv("POSTEDITOR_PRECISION", precision)
     corrector = Corrector(tiny_model)
+    assert {p.dtype for p in corrector.model.parameters()} == {getattr(torch, {"fp32": "float32", "bf16": "bfloat16"}[precision])}
     prompt, draft = corrector._encode(Item(text))
     mine = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40)
     with torch.inference_mode():
@@ -134,6 +139,7 @@ def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     if corrector.eos in plain:
         plain = plain[: plain.index(corrector.eos)]
     assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
+    assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in mine.probs)
 
 
 def test_the_precision_follows_the_cpu_unless_the_environment_chooses(monkeypatch):
@@ -153,30 +159,18 @@ def test_the_precision_follows_the_cpu_unless_the_environment_chooses(monkeypatc
         lm.inference_dtype()
 
 
-def test_in_bf16_the_model_decodes_as_plain_greedy_decoding_and_proposes(tiny_model, monkeypatch, tmp_path):
-    """Where the CPU computes in bf16 the corrector runs in it: copy-aware decoding still gives
-    what ``generate`` gives in the same precision, and probabilities stay fp32 numbers."""
-    monkeypatch.setenv("POSTEDITOR_PRECISION", "bf16")
-    corrector = Corrector(tiny_model)
-    assert {p.dtype for p in corrector.model.parameters()} == {torch.bfloat16}
-    for text in [r.mt for r in tiny_pairs(4, seed=3)]:
-        prompt, draft = corrector._encode(Item(text))
-        mine = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40)
-        with torch.inference_mode():
-            plain = corrector.model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
-                                             max_new_tokens=40, do_sample=False, eos_token_id=corrector.eos,
-                                             pad_token_id=corrector.eos)[0, len(prompt):].tolist()
-        plain = plain[: plain.index(corrector.eos)] if corrector.eos in plain else plain
-        assert mine.ids == plain[: len(mine.ids)] and (len(mine.ids) == len(plain) or len(mine.ids) >= 40)
-        assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in mine.probs)
+def test_in_bf16_the_judged_model_proposes_and_judges_siblings(tiny_model, monkeypatch, tmp_path):
+    """The adapter kept switchable (peft), for a judge, runs in bf16 too, the base LM's
+    judgement included."""
     import shutil
 
     from posteditor.model import siblings
 
+    monkeypatch.setenv("POSTEDITOR_PRECISION", "bf16")
     model = tmp_path / "model"  # with dictionary siblings to judge, as calibration sees them
     shutil.copytree(tiny_model, model)
     (model / siblings.SIBLINGS).write_text(json.dumps({"world": ["region", "earth"]}))
-    judged = Corrector(model, rescore=False)  # the adapter kept switchable (peft): bf16 too
+    judged = Corrector(model, rescore=False)
     assert {p.dtype for p in judged.peft.parameters()} == {torch.bfloat16}
     (edits,) = judged.suggest([Item("Aid workers entered the world of Hama.")])
     assert any(e.evidence[2] == 1.0 for e in edits) and any(e.evidence[1] != 0.0 for e in edits)

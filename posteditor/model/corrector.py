@@ -96,7 +96,7 @@ class Corrector(Suggester):
         self.ceiling = UNSCORED_CAP if rescore and self.scorer is None else 1.0
         self.siblings = load_siblings(self.dir / SIBLINGS) if self.judged else {}
         if self.judged:  # the judge reads the base LM too: the adapter stays switchable (peft)
-            self.peft, self.tok = load_adapted(self.dir)
+            self.peft, self.tok = load_adapted(self.dir, dtype)
             self.model = self.peft.base_model.model  # the Llama with the adapter in its layers
         else:  # the same model, faster: the adapter merged into the weights (cached on disk)
             self.peft = None
@@ -169,8 +169,8 @@ class Corrector(Suggester):
                 jobs.append(Job(prompt, draft, draft[:first], p_copy[:first], max_new, len(draft) // 2 + 4,
                                 row, len(prompt) + first - 1))
             doubted = sorted((j for j in range(len(draft)) if p_copy[j] < self.info.doubt), key=lambda j: p_copy[j])
-            tries = [(j, token, prob) for j in doubted for token, prob in alts[j]
-                     if token != draft[j] and prob >= self.info.min_alternative]
+            tries = [(j, token, prob) for j in doubted for token, prob in alts[j]  # (an end of text is no word)
+                     if token not in (draft[j], self.eos) and prob >= self.info.min_alternative]
             for j, token, prob in tries[: self.info.max_alternatives]:
                 jobs.append(Job(prompt, draft, draft[:j] + [token], p_copy[:j] + [prob], max_new, MAX_WRITTEN,
                                 row, len(prompt) + j))
@@ -362,14 +362,14 @@ def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int
     return prefix, prefix + width
 
 
-def load_adapted(model_dir: Path):
-    """The base model with the folder's adapter (peft, switchable off to score with the base
-    alone), and the tokenizer."""
+def load_adapted(model_dir: Path, dtype=None):
+    """The base model (in ``dtype``, fp32 unless told) with the folder's adapter (peft,
+    switchable off to score with the base alone), and the tokenizer."""
     from peft import PeftModel
 
     import warnings
 
-    model, tok = lm.load_base()
+    model, tok = lm.load_base(dtype)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # transformers' notes to library authors

@@ -214,7 +214,7 @@ def token_log_probs(model, ids: list[list[int]], pad: int, batch: int = 16) -> l
         for r, seq in enumerate(chunk):
             tokens[r, : len(seq)] = torch.tensor(seq)
             mask[r, : len(seq)] = 1
-        logp = torch.log_softmax(model(input_ids=tokens, attention_mask=mask).logits.float(), -1)
+        logp = torch.log_softmax(model(input_ids=tokens, attention_mask=mask).logits, -1, dtype=torch.float32)
         for r, seq in enumerate(chunk):
             out.append(logp[r, torch.arange(len(seq) - 1), torch.tensor(seq[1:])])
     return out

@@ -157,14 +157,10 @@ def _batched_pass(model, jobs: list[Job], feeds: list[list[int]], cache, pad: in
         positions[r] = job.cached + torch.arange(width)
         mask[r, 0, :, : job.cached] = True
         mask[r, 0, :, past:] = causal
-    prefix = DynamicCache()
+    rows = torch.tensor([job.row for job in jobs])
+    prefix = DynamicCache()  # each job's row of the batched pass (beyond its own prefix: masked)
     for index, layer in enumerate(cache.layers):
-        keys = layer.keys.new_zeros((len(jobs), layer.keys.shape[1], past, layer.keys.shape[3]))
-        values = torch.zeros_like(keys)
-        for r, job in enumerate(jobs):
-            keys[r, :, : job.cached] = layer.keys[job.row, :, : job.cached]
-            values[r, :, : job.cached] = layer.values[job.row, :, : job.cached]
-        prefix.update(keys, values, index)
+        prefix.update(layer.keys[:, :, :past].index_select(0, rows), layer.values[:, :, :past].index_select(0, rows), index)
     with torch.inference_mode():
         return model.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=prefix,
                            use_cache=True).last_hidden_state

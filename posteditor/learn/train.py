@@ -165,7 +165,7 @@ def processes():
 def _mixed_precision() -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if torch.backends.mkldnn.is_available() and lm.cpu_has_bf16() else "no"
+    return "bf16" if lm.cpu_has_bf16() else "no"
 
 
 def save_checkpoint(folder: Path, model, optimizer, step: int, position: int, config: TrainConfig, log: dict) -> None:

@@ -80,7 +80,7 @@ class Corrector(Suggester):
         self.meta = self.info = raw  # the record, and its typed fields (threshold, input limit)
         if threads or os.environ.get("OMP_NUM_THREADS", "").split(",")[0].isdigit():
             torch.set_num_threads(threads or int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
-        dtype = lm.inference_dtype()
+        dtype = lm.inference_dtype()  # bf16 where the CPU computes it natively; probabilities stay fp32
         self.scorer, self.rescore = None, rescore
         if rescore and raw.get("edit_scorer"):
             try:
@@ -101,8 +101,8 @@ class Corrector(Suggester):
         else:  # the same model, faster: the adapter merged into the weights (cached on disk)
             self.peft = None
             self.model, self.tok = load_merged(self.dir, load_adapted, dtype)
-        # bf16 where the CPU computes it natively (lm.inference_dtype); probabilities in fp32.
-        (self.peft if self.peft is not None else self.model).to(dtype)
+        if self.peft is not None:  # peft keeps the adapter's own weights in fp32 whatever the base's
+            self.peft.to(dtype)
         self.eos = self.tok.eos_token_id
         self.batch_size = batch_size
         # The rule-based translations the model was trained to read beside the source, from

@@ -54,16 +54,10 @@ def greedy_copy(model, prompt: list[int], draft: list[int], eos: int, max_new: i
             # Predictions for the token after fed[-1], then after each guessed token: (len(guess)+1, vocab)
             logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True,
                            logits_to_keep=len(guess) + 1).logits[0]
-            p = torch.softmax(logits.float(), -1)
-            best = p.argmax(-1).tolist()
-            accepted = 0
-            while accepted < len(guess) and best[accepted] == guess[accepted]:
-                accepted += 1
-            new = guess[:accepted] + [best[accepted]]
+            accepted, new, new_probs = _accept(torch.softmax(logits.float(), -1), guess)
             written += 1
             if max_written is not None and written > max_written + 1:  # the final end of text is free
                 return None
-            new_probs = [float(p[k, t]) for k, t in enumerate(new)]
             cached = len(fed) + accepted
             cache.crop(cached - cache.get_seq_length())  # a negative count: the tokens to drop
             fed = fed + new
@@ -110,36 +104,43 @@ def greedy_copy_many(model, jobs: list[Job], cache, eos: int) -> list[Decoded | 
         if k not in active:
             out[k] = Decoded(*tokens[k], finished=False)
     written = 0
-    while active:
-        written += 1
-        guesses = {k: _guess(tokens[k][0], jobs[k].draft)[: jobs[k].max_new - len(tokens[k][0])] for k in active}
-        feeds = {k: (jobs[k].prompt + tokens[k][0])[jobs[k].cached :] + guesses[k] for k in active}
-        hidden = _batched_pass(model, [jobs[k] for k in active], [feeds[k] for k in active], cache, eos)
-        still = []
-        for r, k in enumerate(active):
-            job, guess, feed = jobs[k], guesses[k], feeds[k]
-            # Predictions for the token after the last fed one, then after each guessed token.
-            with torch.inference_mode():
-                p = torch.softmax(model.lm_head(hidden[r, len(feed) - len(guess) - 1 : len(feed)]).float(), -1)
-            best = p.argmax(-1).tolist()
-            accepted = 0
-            while accepted < len(guess) and best[accepted] == guess[accepted]:
-                accepted += 1
-            new = guess[:accepted] + [best[accepted]]
-            new_probs = [float(p[i, t]) for i, t in enumerate(new)]
-            if job.max_written is not None and written > job.max_written + 1:  # as greedy_copy: gives up
-                continue
-            ids, probs = tokens[k]
-            if eos in new:
-                cut = new.index(eos)
-                out[k] = Decoded(ids + new[:cut], probs + new_probs[: cut + 1])
-            elif len(ids) + len(new) >= job.max_new:
-                out[k] = Decoded(ids + new, probs + new_probs, finished=False)
-            else:
-                tokens[k] = (ids + new, probs + new_probs)
-                still.append(k)
-        active = still
+    with torch.inference_mode():
+        while active:
+            written += 1
+            guesses = {k: _guess(tokens[k][0], jobs[k].draft)[: jobs[k].max_new - len(tokens[k][0])] for k in active}
+            feeds = {k: (jobs[k].prompt + tokens[k][0])[jobs[k].cached :] + guesses[k] for k in active}
+            hidden = _batched_pass(model, [jobs[k] for k in active], [feeds[k] for k in active], cache, eos)
+            still = []
+            for r, k in enumerate(active):
+                job, guess, feed = jobs[k], guesses[k], feeds[k]
+                # Predictions for the token after the last fed one, then after each guessed token.
+                logits = model.lm_head(hidden[r, len(feed) - len(guess) - 1 : len(feed)])
+                _, new, new_probs = _accept(torch.softmax(logits.float(), -1), guess)
+                if job.max_written is not None and written > job.max_written + 1:  # as greedy_copy: gives up
+                    continue
+                ids, probs = tokens[k]
+                if eos in new:
+                    cut = new.index(eos)
+                    out[k] = Decoded(ids + new[:cut], probs + new_probs[: cut + 1])
+                elif len(ids) + len(new) >= job.max_new:
+                    out[k] = Decoded(ids + new, probs + new_probs, finished=False)
+                else:
+                    tokens[k] = (ids + new, probs + new_probs)
+                    still.append(k)
+            active = still
     return out
+
+
+def _accept(p: torch.Tensor, guess: list[int]) -> tuple[int, list[int], list[float]]:
+    """Given the probabilities after the last fed token and after each guessed token
+    ((len(guess)+1, vocab)): how many guessed tokens the argmax agrees with, those tokens plus
+    the argmax after them, and each one's probability."""
+    best = p.argmax(-1).tolist()
+    accepted = 0
+    while accepted < len(guess) and best[accepted] == guess[accepted]:
+        accepted += 1
+    new = guess[:accepted] + [best[accepted]]
+    return accepted, new, [float(p[i, t]) for i, t in enumerate(new)]
 
 
 def _batched_pass(model, jobs: list[Job], feeds: list[list[int]], cache, pad: int):

@@ -151,12 +151,15 @@ def load_tokenizer(folder: Path | None = None):
 
 
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX)."""
+    """Whether this CPU computes in bf16 natively (AVX-512 BF16 or AMX) and torch's CPU kernels
+    (oneDNN) can use it."""
+    import torch
+
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
 
 
 def inference_dtype():
@@ -168,7 +171,7 @@ def inference_dtype():
     chosen = os.environ.get("POSTEDITOR_PRECISION", "").strip().lower()
     if chosen not in ("", "fp32", "bf16"):
         raise InputError(f"POSTEDITOR_PRECISION={chosen}: expected fp32 or bf16")
-    if chosen == "bf16" or (not chosen and cpu_has_bf16() and torch.backends.mkldnn.is_available()):
+    if chosen == "bf16" or (not chosen and cpu_has_bf16()):
         return torch.bfloat16
     return torch.float32
 

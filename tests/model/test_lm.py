@@ -142,7 +142,7 @@ def test_the_precision_follows_the_cpu_unless_the_environment_chooses(monkeypatc
 
     monkeypatch.delenv("POSTEDITOR_PRECISION")
     monkeypatch.setattr(lm, "cpu_has_bf16", lambda: True)
-    assert lm.inference_dtype() is (torch.bfloat16 if torch.backends.mkldnn.is_available() else torch.float32)
+    assert lm.inference_dtype() is torch.bfloat16
     monkeypatch.setattr(lm, "cpu_has_bf16", lambda: False)
     assert lm.inference_dtype() is torch.float32
     monkeypatch.setenv("POSTEDITOR_PRECISION", " BF16 ")

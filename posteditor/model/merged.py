@@ -59,10 +59,8 @@ def load_merged(model_dir: Path, load_adapted, dtype=None):
 
 def _cached(folder: Path, model_dir: Path, load_adapted, dtype=None):
     """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
-    made = _format(folder)
-    if made != lm.CACHE_FORMAT:  # not made yet, or laid out by another posteditor (then removed first)
-        if made is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+    if _format(folder) != lm.CACHE_FORMAT:  # not made yet, left half-made (whole ones are renamed
+        shutil.rmtree(folder, ignore_errors=True)  # into place with their mark), or laid out otherwise
         _build(folder, model_dir, load_adapted)
     try:
         model = lm.load_weights(folder, dtype)

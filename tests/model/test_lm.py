@@ -117,6 +117,10 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     done.write_text(json.dumps({"adapter": "x", "format": lm.CACHE_FORMAT + 1}))  # laid out otherwise: made again
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
     assert made == [merged.merged_dir(tiny_model)] and json.loads(done.read_text())["format"] == lm.CACHE_FORMAT
+    done.unlink()  # half-made (a crash, an older posteditor that wrote in place): cleared, then made
+    made.clear()
+    assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
+    assert made == [merged.merged_dir(tiny_model)] and done.is_file()
     monkeypatch.setattr(merged, "_build", lambda *a: (_ for _ in ()).throw(PermissionError("read-only")))
     shutil.rmtree(merged.merged_dir(tiny_model))  # a cache that cannot be written: merged in memory
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]

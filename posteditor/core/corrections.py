@@ -80,11 +80,10 @@ class Correction:
         return self.final != self.mt or bool(self.rejected())
 
     def taught(self) -> str:
-        """What the record teaches, as one string to compare: its final text, and where that is
-        the MT, the proposals turned down too (so a segment saved again with a new rejection
-        teaches something new, and one saved twice the same does not)."""
-        if self.final != self.mt:
-            return self.final
+        """What the record teaches, as one string to compare: its final text and the proposals
+        turned down (so a segment saved again with a new rejection teaches something new, and
+        one saved twice the same does not). With none turned down, the final text alone: what
+        journals kept before rejections were logged."""
         return "\x1f".join([self.final, *sorted(json.dumps(r.edit.key()) for r in self.rejected())])
 
     def to_json(self) -> dict:

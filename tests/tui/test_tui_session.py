@@ -144,6 +144,24 @@ def test_a_proposal_turned_down_reaches_the_memory_and_is_logged_once(article, t
     s.close()
 
 
+def test_a_rejection_added_to_a_changed_segment_is_logged_at_the_next_save(article, tmp_path):
+    from posteditor.suggest.memory import Memory
+
+    s = Session(str(article))
+    suggest_all(s, TableSuggester({"world": ("region", 0.9), "war": ("conflict", 0.9)}))
+    c = s.state.step(Cursor(0), pending=True)
+    s.state.decide(c, A)  # segment 0: "war" -> "conflict"; its "world" is left for later
+    assert s.save().logged == 1
+    s.state.decide(s.state.step(c, pending=True), R)  # the same segment: "world" stays
+    assert s.save().logged == 1 and s.save().logged == 0
+    log = tmp_path / "corrections.jsonl"
+    records, _ = corrections.read(log)
+    assert [r.segment for r in records] == [0, 0] and records[1].final == records[0].final
+    assert [e.decision for e in records[1].edits] == ["accepted", "rejected"]
+    assert Memory.load(log).entries[(("world",), ("region",))].rejected == 1
+    s.close()
+
+
 def test_a_log_that_cannot_be_written_is_written_at_the_next_save(article, tmp_path, monkeypatch):
     s = Session(str(article))
     suggest_all(s)
@@ -162,13 +180,15 @@ def test_a_log_that_cannot_be_written_is_written_at_the_next_save(article, tmp_p
 
 
 def test_what_a_changed_segment_teaches_is_hashed_as_journals_kept_it():
-    """A segment whose text changed is fingerprinted by its final text alone, as journals written
-    before rejections were logged kept it, so opening one of those logs nothing again."""
+    """A segment whose text changed, with no proposal turned down, is fingerprinted by its final
+    text alone, as journals written before rejections were logged kept it, so opening one of
+    those logs nothing again; a rejection changes the fingerprint, changed text or not."""
     from posteditor.core.corrections import Correction, Logged
     from posteditor.core.edits import Edit
 
     turned_down = (Logged("rejected", Edit(0, 1, (" y",), 0.9, "model"), "x", "y"),)
-    assert Correction("a b", "a c", edits=turned_down).taught() == "a c"
+    assert Correction("a b", "a c").taught() == "a c"
+    assert Correction("a b", "a c", edits=turned_down).taught() not in ("a c", "a b")
     assert Correction("a b", "a b").taught() == "a b"  # nothing to learn: the MT's own hash, never logged
     assert Correction("a b", "a b", edits=turned_down).taught() != "a b"
 

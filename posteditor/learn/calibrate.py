@@ -23,6 +23,7 @@ from posteditor.core.meta import ModelMeta
 from posteditor.core import paths
 from posteditor.core.edits import Edit
 from posteditor.core.records import Pair, read_pairs
+from posteditor.model import lm
 
 
 def sweep(rows: list[Pair], proposals: list[list[Edit]]) -> list[dict]:
@@ -154,6 +155,8 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
         "dev": {
             "data": paths.in_project(dev_path),
             "segments": len(rows),
+            # confidences in bf16 differ from fp32's by up to about 0.02: what the threshold was chosen on
+            "precision": lm.precision_name(lm.inference_dtype()),
             "at_threshold": next((r for r in chosen["table"] if r["threshold"] == chosen["threshold"]), None),
             "sweep_with_source": results[True]["table"],
             "sweep_without_source": results[False]["table"],

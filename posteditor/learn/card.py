@@ -43,7 +43,8 @@ def render_card(meta: dict, name: str) -> str:
         *([f"- Continued from the adapter of `{cfg['init']}` (see the notes for its own training)."] if cfg.get("init") else []),
         "",
         "## Dev metrics",
-        f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive), edits applied at "
+        f"MLQE-PE dev ({dev.get('segments')} segments, detokenized, TER case-sensitive"
+        f"{', the model in ' + dev['precision'] if dev.get('precision') else ''}), edits applied at "
         f"confidence >= **{meta.get('min_confidence')}** (chosen on this dev set so that no language gets "
         f"worse and precision >= 0.6); source sentence {'used' if meta.get('use_source') else 'not used'}.",
         "",

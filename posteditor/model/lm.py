@@ -176,6 +176,13 @@ def inference_dtype():
     return torch.float32
 
 
+def precision_name(dtype) -> str:
+    """``POSTEDITOR_PRECISION``'s name for ``dtype`` (``bf16`` or ``fp32``)."""
+    import torch
+
+    return "bf16" if dtype is torch.bfloat16 else "fp32"
+
+
 def load_base(dtype=None):
     """The base ``LlamaForCausalLM`` (fp32 unless told) and its tokenizer, from the cache."""
     folder = base_dir()

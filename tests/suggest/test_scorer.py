@@ -234,7 +234,8 @@ def test_calibrate_command(tiny_model, tmp_path, capsys):
     assert main(["calibrate", "--model", str(model), "--dev", str(dev)]) == 0
     meta = json.loads((model / "posteditor.json").read_text())
     assert meta["dev"]["segments"] == 30 and "min_confidence" in meta
-    assert "Confidence is" in (model / "README.md").read_text()
+    assert meta["dev"]["precision"] == "fp32"  # (the tests pin it) what the threshold was chosen in
+    assert "Confidence is" in (model / "README.md").read_text() and "the model in fp32)" in (model / "README.md").read_text()
     assert main(["calibrate", "--model", str(tmp_path / "nowhere"), "--dev", str(dev)]) == 2
     assert main(["calibrate", "--model", str(model), "--dev", str(tmp_path / "missing.jsonl")]) == 2
     err = capsys.readouterr().err

@@ -380,17 +380,22 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     editor's corrections fit one amount added to its logit (``scorer.logit_shift``, ``c``): a
     few, or many that agree with it, change little, and an editor who keeps turning
     retranslations down is heard however many rows the model was fitted on. A base without
-    retranslation learns from the editor's alone. None when, all told, too few of either label."""
-    from posteditor.suggest.scorer import logit_shift, with_rows
+    retranslation learns from the editor's alone. A segment taught again (corrected otherwise
+    since) replaces its earlier rows. None when, all told, too few of either label."""
+    from posteditor.suggest.scorer import logit_shift, with_rows, without_segments
 
     if not all(keys):
         raise ValueError("retranslation: an editor's row without its segment's key")
     params = params if isinstance(params, dict) else {}
     old = params.get("data")
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
+    dropped = 0
+    if kept:
+        old, dropped = without_segments(old, {k.partition("=")[0] for k in keys}, len(FEATURES))
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
     own = np.array([not k for k in all_k], dtype=bool)  # the model's own rows; the editors' are named
-    extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y), "editor_weight": float(weight),
+    extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y) - dropped,
+             "editor_weight": float(weight),
              **{k: params[k] for k in ("fitted_on",) if isinstance(params.get(k), str)}}
     chains = set(params.get("chains") or []) | set(chains)
     if "editor_shift" in params or ("intercept" in params and not params.get("editor_translations")):

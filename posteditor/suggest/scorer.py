@@ -270,16 +270,27 @@ def keeps_data(params: dict | None) -> bool:
     return bool((params.get("data") or {}).get("y")) and tuple(params.get("features", ())) == FEATURES
 
 
-def segment_key(mt: str, source: str | None) -> str:
-    """A short name for a corrected segment (its MT and source), kept with its edits' rows."""
-    return hashlib.sha1(f"{mt}\x1f{source or ''}".encode()).hexdigest()[:12]
+def segment_key(mt: str, source: str | None, final: str | None = None) -> str:
+    """A short name for a corrected segment (its MT and source), kept with its edits' rows;
+    with ``final`` (the editor's version), ``=`` and a short hash of it follow, so a later
+    refit can tell a segment the editor has since corrected otherwise."""
+    key = hashlib.sha1(f"{mt}\x1f{source or ''}".encode()).hexdigest()[:12]
+    return key if final is None else f"{key}={hashlib.sha1(final.encode()).hexdigest()[:8]}"
 
 
-def learnt_from(params: dict | None) -> set[str]:
+def learnt_from(params: dict | None) -> dict[str, str]:
     """The segments (``segment_key``) whose editor's rows ``params`` (the edit scorer's, or
-    retranslation's) have been refitted on."""
+    retranslation's) have been refitted on, each with the hash of the final text it was
+    taught ("" where the rows do not say)."""
     keys = ((params or {}).get("data") or {}).get("k") or []
-    return {k for k in keys if k}
+    return {k.partition("=")[0]: k.partition("=")[2] for k in keys if k}
+
+
+def without_segments(data: dict, segments: set[str], width: int) -> tuple[dict, int]:
+    """``data`` (kept rows) less the editor's rows of ``segments``, and how many were dropped."""
+    x, y, w, keys = unpack_rows(data, width)
+    keep = [i for i, k in enumerate(keys) if k.partition("=")[0] not in segments]
+    return pack_rows(x[keep], y[keep], w[keep], [keys[i] for i in keep]), len(keys) - len(keep)
 
 
 def editor_rows(params: dict | None, width: int = len(FEATURES)) -> tuple[np.ndarray, np.ndarray, list[str]]:

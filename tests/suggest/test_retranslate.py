@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import subprocess
 
@@ -349,6 +351,19 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     # The same corrections again (a later fine-tune on the same log): nothing new to learn.
     assert refit.refit_retranslation(meta, rows, 4.0) is None
     assert meta["retranslation"]["translations"] == 40
+    # The editor has since kept the MT of five strays after all: those five are taught again, in
+    # place of what they taught before.
+    kept_mt = [Pair(r.mt, r.mt, r.src) for r in rows[:5]] + rows[5:]
+    before = json.loads(json.dumps(meta))
+    summary = refit.refit_retranslation(meta, kept_mt, 4.0)
+    assert summary["translations"] == 5 and summary["closer"] == 0
+    again = meta["retranslation"]
+    assert (again["translations"], again["closer"], again["editor_translations"]) == (40, 10, 40)
+    assert len({k.partition("=")[0] for k in again["data"]["k"]}) == 40
+    assert refit.refit_retranslation(meta, kept_mt, 4.0) is None  # and once only
+    # Rows kept by an older posteditor do not say what they were taught: never taught again.
+    before["retranslation"]["data"]["k"] = [k.partition("=")[0] for k in before["retranslation"]["data"]["k"]]
+    assert refit.refit_retranslation(before, kept_mt, 4.0) is None
     # Recalibrating the version keeps what it learnt from the editor.
     from posteditor.learn.calibrate import retranslation_kept
 

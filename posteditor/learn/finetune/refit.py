@@ -38,14 +38,20 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
     """Teach retranslation (``meta``, updated in place) from the training corrections given with
     a source Apertium translates: each says whether Apertium's translation is nearer the
     editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
-    out. A summary for the card, or None when there was nothing to learn from."""
+    out, unless the editor has since corrected them otherwise: then what they teach now replaces
+    what they taught. A summary for the card, or None when there was nothing to learn from."""
     from posteditor.suggest import retranslate
     from posteditor.suggest.scorer import learnt_from, segment_key
 
     chains, base = retranslate.installed(), meta.get("retranslation")
     base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
-    seen = learnt_from(base)
-    todo = [r for r in rows if r.src and segment_key(r.mt, r.src) not in seen]
+    seen = learnt_from(base)  # segment -> the hash of the final text it taught ("": not kept)
+
+    def new(r: Pair) -> bool:
+        segment, _, final = segment_key(r.mt, r.src, r.pe).partition("=")
+        return segment not in seen or seen[segment] not in ("", final)
+
+    todo = [r for r in rows if r.src and new(r)]
     if not chains or not todo:
         return None
     try:
@@ -60,7 +66,8 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
            if base and isinstance(base.get("translations"), int) else 0)
     summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False, "fitted_before": own}
     try:
-        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src) for i in index], langs)
+        params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src, todo[i].pe) for i in index],
+                                   langs)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
         _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
         return summary | {"reason": "the base model's retranslation data is unusable"}

@@ -6,6 +6,7 @@ and the base model's edits in the training corrections labelled by what the edit
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 
 from posteditor.core.records import Pair
@@ -48,7 +49,7 @@ def own_threshold(model_dir: Path, rows: list[Pair]) -> dict | None:
     return {"threshold": threshold, "segments": len(rows), "table": table}
 
 
-def editor_edits(model_dir: Path, rows: list[Pair], learnt: set[str]) -> dict:
+def editor_edits(model_dir: Path, rows: list[Pair], learnt: Container[str]) -> dict:
     """Every edit ``model_dir`` proposes in the corrections ``rows``, as the edit scorer sees it,
     whether the editor made it, and its segment: the labels a refit of the scorer learns from.
 

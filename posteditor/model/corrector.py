@@ -288,8 +288,8 @@ class Corrector(Suggester):
     def _verify(self, encoded: list[tuple[list[int], list[int]]]):
         """One batched pass over prompt + MT: for each MT token, the model's probability of
         copying it and its top alternatives (token, probability), best first; each row's
-        probabilities (MT position, vocabulary); and the pass's key/value cache (rows
-        right-padded, so each row's prefix is its own)."""
+        probabilities (MT position, vocabulary), where dictionary siblings are tried, else None;
+        and the pass's key/value cache (rows right-padded, so each row's prefix is its own)."""
         from transformers import DynamicCache
 
         width = max(len(p) + len(d) for p, d in encoded)
@@ -307,7 +307,7 @@ class Corrector(Suggester):
                 # Only the positions that predict MT tokens go through the output layer.
                 logits = self.model.lm_head(hidden[row, len(prompt) - 1 : len(prompt) + len(draft) - 1])
                 p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
-                rows.append(p)
+                rows.append(p if self.siblings else None)  # (only siblings read them: 8 MB a row of 40 tokens)
                 copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
                 top = torch.topk(p, 3, -1)
                 alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))

@@ -101,6 +101,16 @@ def test_collect(tmp_path, records, pairs, stats):
     assert {k: got[k] for k in stats} == stats
 
 
+def test_collect_from_several_logs_lets_the_latest_record_win_whatever_their_order(tmp_path):
+    later, earlier = tmp_path / "laptop.jsonl", tmp_path / "desktop.jsonl"
+    corrections.append([replace(record("a b", "a d"), time="2026-12-04T10:00:00+00:00")], later)
+    corrections.append([replace(record("a b", "a c"), time="2026-12-03T10:00:00+00:00"),
+                        replace(record("x y", "x z"), time="2026-12-05T10:00:00+00:00")], earlier)
+    for logs in ([later, earlier], [earlier, later]):
+        rows, stats = collect(logs)
+        assert sorted((r.mt, r.pe) for r in rows) == [("a b", "a d"), ("x y", "x z")] and stats["records"] == 3
+
+
 def test_collect_parallel_files_and_their_errors(tmp_path):
     mt, pe, src = tmp_path / "mt.txt", tmp_path / "pe.txt", tmp_path / "src.txt"
     mt.write_text("a b\n\nc d\n")

@@ -9,6 +9,7 @@ replay and MLQE-PE dev for the base dev set.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import random
@@ -29,23 +30,27 @@ MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 
 def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[Pair], dict]:
     """Training pairs (MT, final text, source) from corrections logs and parallel files. The
-    latest record of an MT wins; one that teaches nothing (a segment changed back to its MT and
-    saved again) takes back what the same segment of the same document taught before."""
+    latest record of an MT wins (by the time it was logged, across logs); one that teaches
+    nothing (a segment changed back to its MT and saved again) takes back what the same segment
+    of the same document taught before."""
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
     # For each (MT, source), what each segment that has it taught last, in the order taught.
     taught: dict[tuple[str, str | None], dict[tuple, Pair]] = {}
+    logged = []
     for log in logs:
         records, corrupt = read(log)
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
-        for n, r in enumerate(records):
-            key, where = (r.mt, r.source), (r.document, r.segment) if r.document else (str(log), n)
-            by_segment = taught.setdefault(key, {})
-            by_segment.pop(where, None)
-            if not r.mt.strip() or not r.final.strip() or not r.teaches():
-                stats["no_information"] += 1  # and what this segment taught before is taken back
-                continue
-            by_segment[where] = Pair(r.mt, r.final, r.source)
+        logged.append([(r.time, r, (r.document, r.segment) if r.document else (str(log), n)) for n, r in enumerate(records)])
+    # Each log is in the order it was written; several are interleaved by time.
+    for _, r, where in heapq.merge(*logged, key=lambda entry: entry[0]):
+        key = (r.mt, r.source)
+        by_segment = taught.setdefault(key, {})
+        by_segment.pop(where, None)
+        if not r.mt.strip() or not r.final.strip() or not r.teaches():
+            stats["no_information"] += 1  # and what this segment taught before is taken back
+            continue
+        by_segment[where] = Pair(r.mt, r.final, r.source)
     pairs = {key: list(by_segment.values())[-1] for key, by_segment in taught.items() if by_segment}
     if mt or pe:
         if not (mt and pe):

@@ -183,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: corpora/corrections.jsonl)")
 
     p = sub.add_parser("finetune", help="teach the model from the editor's corrections")
-    p.add_argument("--corrections", nargs="*", metavar="PATH", help="corrections logs (default: corpora/corrections.jsonl); where several hold the same segment, the latest record wins")
+    p.add_argument("--corrections", nargs="*", metavar="PATH",
+                   help="corrections logs (default: corpora/corrections.jsonl); of a segment several hold, the latest record wins")
     p.add_argument("--mt", metavar="F", help="plain parallel files: MT ...")
     p.add_argument("--pe", metavar="F", help="... and its post-edit, line by line")
     p.add_argument("--src", metavar="F", help="... and, optionally, the source sentences")

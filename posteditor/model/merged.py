@@ -59,8 +59,12 @@ def load_merged(model_dir: Path, load_adapted, dtype=None):
 
 def _cached(folder: Path, model_dir: Path, load_adapted, dtype=None):
     """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
-    if _format(folder) != lm.CACHE_FORMAT:  # not made yet, left half-made (whole ones are renamed
-        shutil.rmtree(folder, ignore_errors=True)  # into place with their mark), or laid out otherwise
+    made = _format(folder)
+    if made != lm.CACHE_FORMAT:  # not made yet, laid out by another posteditor, or left half-made
+        # Whole ones are renamed into place with their mark, so a folder without one (asked again:
+        # another process may have just put its whole one there) is nobody's work in progress.
+        if made is not None or (folder.is_dir() and _format(folder) is None):
+            shutil.rmtree(folder, ignore_errors=True)
         _build(folder, model_dir, load_adapted)
     try:
         model = lm.load_weights(folder, dtype)

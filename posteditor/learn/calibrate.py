@@ -156,7 +156,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
             "data": paths.in_project(dev_path),
             "segments": len(rows),
             # confidences in bf16 differ from fp32's by up to about 0.02: what the threshold was chosen on
-            "precision": lm.precision_name(lm.inference_dtype()),
+            "precision": lm.precision_name(corrector.model.dtype),
             "at_threshold": next((r for r in chosen["table"] if r["threshold"] == chosen["threshold"]), None),
             "sweep_with_source": results[True]["table"],
             "sweep_without_source": results[False]["table"],

@@ -223,7 +223,7 @@ class Corrector(Suggester):
         return starts
 
     def _sibling_candidates(self, item: Item, starts: list[int], p_copy: list[float],
-                            probs: torch.Tensor) -> list[Edit]:
+                            probs: torch.Tensor | None) -> list[Edit]:
         """Dictionary siblings of the MT words the model is least sure of, each put in the
         word's place. The model's probability of the sibling's first token there is the edit's
         raw confidence."""

@@ -18,6 +18,8 @@ import os
 import shutil
 from pathlib import Path
 
+from filelock import FileLock
+
 from posteditor.model import lm
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -58,20 +60,20 @@ def load_merged(model_dir: Path, load_adapted, dtype=None):
 
 
 def _cached(folder: Path, model_dir: Path, load_adapted, dtype=None):
-    """The merged model from ``folder``, made there first if it is not (or no longer) whole."""
-    made = _format(folder)
-    if made != lm.CACHE_FORMAT:  # not made yet, laid out by another posteditor, or left half-made
-        # Whole ones are renamed into place with their mark, so a folder without one (asked again:
-        # another process may have just put its whole one there) is nobody's work in progress.
-        if made is not None or (folder.is_dir() and _format(folder) is None):
+    """The merged model from ``folder``, made there first if it is not (or no longer) whole.
+    Processes that find it missing take turns (a lock beside it): the first makes it, the
+    others load it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):  # (a name with a dot: never taken for a model)
+        if _format(folder) != lm.CACHE_FORMAT:  # not made yet, laid out otherwise, or left half-made
             shutil.rmtree(folder, ignore_errors=True)
-        _build(folder, model_dir, load_adapted)
-    try:
-        model = lm.load_weights(folder, dtype)
-    except Exception:  # damaged since (a disk error, a hand): made again
-        shutil.rmtree(folder, ignore_errors=True)
-        _build(folder, model_dir, load_adapted)
-        model = lm.load_weights(folder, dtype)
+            _build(folder, model_dir, load_adapted)
+        try:
+            model = lm.load_weights(folder, dtype)
+        except Exception:  # damaged since (a disk error, a hand): made again
+            shutil.rmtree(folder, ignore_errors=True)
+            _build(folder, model_dir, load_adapted)
+            model = lm.load_weights(folder, dtype)
     with contextlib.suppress(OSError):
         os.utime(folder)  # most recently used: the last to be pruned
     return model

@@ -126,6 +126,22 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     assert [Corrector(tiny_model).correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
 
 
+def test_processes_that_find_the_merged_model_missing_make_it_once(tiny_model, monkeypatch):
+    import shutil
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from posteditor.model import merged
+    from posteditor.model.corrector import load_adapted
+
+    shutil.rmtree(merged.merged_dir(tiny_model), ignore_errors=True)
+    made, build = [], merged._build
+    monkeypatch.setattr(merged, "_build", lambda *a: made.append(a[0]) or time.sleep(0.3) or build(*a))
+    with ThreadPoolExecutor(3) as pool:
+        loaded = list(pool.map(lambda _: merged.load_merged(tiny_model, load_adapted)[0], range(3)))
+    assert made == [merged.merged_dir(tiny_model)] and len(loaded) == 3
+
+
 @pytest.mark.parametrize("text", [r.mt for r in tiny_pairs(6, seed=3)] + ["Aid workers say say the border."])
 def test_copy_aware_decoding_gives_plain_greedy_decoding(tiny_model, text):
     corrector = Corrector(tiny_model)

@@ -30,7 +30,7 @@ MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 
 def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[Pair], dict]:
     """Training pairs (MT, final text, source) from corrections logs and parallel files. The
-    latest record of an MT wins (by the time it was logged, across logs); one that teaches
+    latest record of an MT wins (across logs, by the time it was logged); one that teaches
     nothing (a segment changed back to its MT and saved again) takes back what the same segment
     of the same document taught before."""
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
@@ -42,7 +42,8 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         stats["records"] += len(records)
         stats["corrupt"] += corrupt
         logged.append([(r.time, r, (r.document, r.segment) if r.document else (str(log), n)) for n, r in enumerate(records)])
-    # Each log is in the order it was written; several are interleaved by time.
+    # Each log keeps the order it was written in; several are interleaved by the time of each
+    # record (UTC, to the second, as ``Correction`` writes it; a tie goes to the log named first).
     for _, r, where in heapq.merge(*logged, key=lambda entry: entry[0]):
         key = (r.mt, r.source)
         by_segment = taught.setdefault(key, {})

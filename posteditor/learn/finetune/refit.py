@@ -39,7 +39,9 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
     a source Apertium translates: each says whether Apertium's translation is nearer the
     editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
     out, unless the editor has since corrected them otherwise: then what they teach now replaces
-    what they taught. A summary for the card, or None when there was nothing to learn from."""
+    what they taught. (One changed back to its MT with nothing turned down is no training
+    correction, so what it taught stays.) A summary for the card, or None when there was
+    nothing to learn from."""
     from posteditor.suggest import retranslate
     from posteditor.suggest.scorer import learnt_from, segment_key
 

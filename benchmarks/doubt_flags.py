@@ -5,8 +5,10 @@ the model's probability of copying it (the least sure of its tokens, from the on
 over prompt + MT that the corrector makes anyway), and whether the post-editor changed that
 word (it is outside the longest matching blocks of MT and post-edit words, case folded). A
 word flagged when that probability is below a bar is "right" when the post-editor changed it.
-Two flags that need no model, for comparison: rare words (3 or more tokenizer pieces) and
-capitalised words.
+For comparison: the base LM's probability of each word after the words before it (plain
+English, no prompt: surprisal, the classic monolingual flag), taken for as many of the least
+probable words as the model flags at each bar; and two flags that need no model, rare words (3
+or more tokenizer pieces) and capitalised words.
 
     .venv/bin/python benchmarks/doubt_flags.py [--model DIR] [--langs ro-en et-en] [--limit 300]
         [--bars 0.05 0.1 0.2 0.3 0.5] [--show 30]
@@ -23,25 +25,31 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.core.edits import tokenize, words  # noqa: E402
 from posteditor.core.records import Pair  # noqa: E402
 from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
+from posteditor.model import lm  # noqa: E402
 from posteditor.model.corrector import Corrector  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
 
 
-def doubted_words(corrector: Corrector, pairs: list[tuple[str, Pair]], batch: int = 8) -> list[dict]:
-    """One row per MT word of each (language, pair): its doubt (probability of copying it) and
-    whether the post-editor changed it."""
+def doubted_words(corrector: Corrector, base, pairs: list[tuple[str, Pair]], batch: int = 8) -> list[dict]:
+    """One row per MT word of each (language, pair): its doubt (probability of copying it), its
+    probability under the ``base`` LM as plain English, and whether the post-editor changed it."""
     rows = []
     for k in range(0, len(pairs), batch):
         chunk = pairs[k : k + batch]
         encoded = [corrector._encode(Item(p.mt)) for _, p in chunk]
         copy_probs = corrector._verify(encoded)[0]
-        for (lang, pair), (_, draft), p_copy in zip(chunk, encoded, copy_probs):
+        with torch.inference_mode():  # the same tokens (the draft, its end of text dropped) after an end of text
+            plain = lm.token_log_probs(base, [[corrector.eos] + d[:-1] for _, d in encoded], corrector.eos)
+        for (lang, pair), (_, draft), p_copy, logp in zip(chunk, encoded, copy_probs, plain):
+            p_plain = logp.exp().tolist()
             tokens = tokenize(pair.mt)
             starts = corrector._token_starts(pair.mt, draft)
             mt, pe = [t.strip() for t in tokens], words(tokenize(pair.pe))
@@ -51,6 +59,7 @@ def doubted_words(corrector: Corrector, pairs: list[tuple[str, Pair]], batch: in
                 if any(ch.isalnum() for ch in word):
                     first, after = starts[i], max(starts[i] + 1, starts[i + 1])
                     rows.append({"lang": lang, "word": word, "copy": min(p_copy[first:after]),
+                                 "plain": min(p_plain[first:after]) if first < len(p_plain) else 1.0,
                                  "changed": i not in kept, "pieces": corrector.piece_count(word)})
     return rows
 
@@ -71,17 +80,21 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     corrector = Corrector(args.model)
+    base = lm.load_base(lm.inference_dtype())[0].eval()
     pairs = [(lang, p) for lang in args.langs for p in mlqe_pairs(Path(args.data), "dev", [lang])[: args.limit]]
-    rows = doubted_words(corrector, pairs)
+    rows = doubted_words(corrector, base, pairs)
     print(f"{args.model}: {len(pairs)} MLQE-PE dev segments ({', '.join(args.langs)}), no source; "
           f"{len(rows)} MT words, {sum(r['changed'] for r in rows) / len(rows):.2f} of them changed by the post-editor; "
           f"{time.perf_counter() - started:.0f} s")
     for lang in [*args.langs, "all"]:
         mine = [r for r in rows if lang in ("all", r["lang"])]
         print(f"\n{lang}: {len(mine)} words, {sum(r['changed'] for r in mine) / len(mine):.2f} changed")
+        by_plain = sorted(mine, key=lambda r: r["plain"])
         for bar in args.bars:
-            print(f"  copy probability < {bar:<5}: {share([r for r in mine if r['copy'] < bar])}"
-                  f"   (lower-case words only: {share([r for r in mine if r['copy'] < bar and not r['word'][:1].isupper()])})")
+            flagged = [r for r in mine if r["copy"] < bar]
+            print(f"  copy probability < {bar:<5}: {share(flagged)}"
+                  f"   (lower-case words only: {share([r for r in flagged if not r['word'][:1].isupper()])};"
+                  f" base LM, as many: {share(by_plain[: len(flagged)])})")
         print(f"  no model, 3+ pieces      : {share([r for r in mine if r['pieces'] >= 3])}")
         print(f"  no model, capitalised    : {share([r for r in mine if r['word'][:1].isupper()])}")
     flagged = [r for r in rows if r["copy"] < sorted(args.bars)[min(2, len(args.bars) - 1)]]

@@ -123,7 +123,19 @@ class ModelMeta(Mapping):
 
     def write(self, model_dir: str | os.PathLike) -> None:
         """Replace the model's ``posteditor.json`` with this record, atomically."""
-        atomic_write(Path(model_dir) / META_FILE, json.dumps(dict(self.data), indent=2) + "\n")
+        atomic_write(Path(model_dir) / META_FILE, _readable_json(dict(self.data)) + "\n")
+
+
+def _readable_json(value: Any, depth: int = 0) -> str:
+    """JSON indented by two spaces a level, except that a list of plain values (the thousands
+    of training rows a scorer keeps) stays on one line: a third smaller than ``indent=2``."""
+    pad = "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        inner = ",\n".join(f"{pad}{json.dumps(str(k))}: {_readable_json(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + inner + "\n" + "  " * depth + "}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
+        return "[\n" + ",\n".join(pad + _readable_json(v, depth + 1) for v in value) + "\n" + "  " * depth + "]"
+    return json.dumps(value)
 
 
 def model_meta(model_dir: str | os.PathLike | None = None) -> ModelMeta:

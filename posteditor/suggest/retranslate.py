@@ -382,7 +382,7 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     retranslations down is heard however many rows the model was fitted on. A base without
     retranslation learns from the editor's alone. A segment taught again (corrected otherwise
     since) replaces its earlier rows. None when, all told, too few of either label."""
-    from posteditor.suggest.scorer import logit_shift, with_rows, without_segments
+    from posteditor.suggest.scorer import logit_shift, split_key, with_rows, without_segments
 
     if not all(keys):
         raise ValueError("retranslation: an editor's row without its segment's key")
@@ -391,7 +391,7 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
     dropped = 0
     if kept:
-        old, dropped = without_segments(old, {k.partition("=")[0] for k in keys}, len(FEATURES))
+        old, dropped = without_segments(old, {split_key(k)[0] for k in keys}, len(FEATURES))
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
     own = np.array([not k for k in all_k], dtype=bool)  # the model's own rows; the editors' are named
     extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y) - dropped,

@@ -278,18 +278,24 @@ def segment_key(mt: str, source: str | None, final: str | None = None) -> str:
     return key if final is None else f"{key}={hashlib.sha1(final.encode()).hexdigest()[:8]}"
 
 
+def split_key(key: str) -> tuple[str, str]:
+    """A ``segment_key``'s segment and the hash of the final text it names ("" where none)."""
+    segment, _, final = key.partition("=")
+    return segment, final
+
+
 def learnt_from(params: dict | None) -> dict[str, str]:
     """The segments (``segment_key``) whose editor's rows ``params`` (the edit scorer's, or
     retranslation's) have been refitted on, each with the hash of the final text it was
     taught ("" where the rows do not say)."""
     keys = ((params or {}).get("data") or {}).get("k") or []
-    return {k.partition("=")[0]: k.partition("=")[2] for k in keys if k}
+    return dict(split_key(k) for k in keys if k)
 
 
 def without_segments(data: dict, segments: set[str], width: int) -> tuple[dict, int]:
     """``data`` (kept rows) less the editor's rows of ``segments``, and how many were dropped."""
     x, y, w, keys = unpack_rows(data, width)
-    keep = [i for i, k in enumerate(keys) if k.partition("=")[0] not in segments]
+    keep = [i for i, k in enumerate(keys) if split_key(k)[0] not in segments]
     return pack_rows(x[keep], y[keep], w[keep], [keys[i] for i in keep]), len(keys) - len(keep)
 
 

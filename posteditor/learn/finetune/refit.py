@@ -43,14 +43,14 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
     correction, so what it taught stays.) A summary for the card, or None when there was
     nothing to learn from."""
     from posteditor.suggest import retranslate
-    from posteditor.suggest.scorer import learnt_from, segment_key
+    from posteditor.suggest.scorer import learnt_from, segment_key, split_key
 
     chains, base = retranslate.installed(), meta.get("retranslation")
     base = base if isinstance(base, dict) and isinstance(base.get("data", {}), dict) else None
     seen = learnt_from(base)  # segment -> the hash of the final text it taught ("": not kept)
 
     def new(r: Pair) -> bool:
-        segment, _, final = segment_key(r.mt, r.src, r.pe).partition("=")
+        segment, final = split_key(segment_key(r.mt, r.src, r.pe))
         return segment not in seen or seen[segment] not in ("", final)
 
     todo = [r for r in rows if r.src and new(r)]

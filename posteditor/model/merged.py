@@ -51,10 +51,10 @@ def load_merged(model_dir: Path, load_adapted, dtype=None):
     the first time (the cache keeps fp32 weights)."""
     try:
         model = _cached(merged_dir(model_dir), model_dir, load_adapted, dtype)
-    except OSError:  # a cache that cannot be written (a read-only home): merged here, each time
+    except OSError:  # a cache that cannot be written (a read-only home): merged here (fp32), each time
         model = load_adapted(model_dir)[0].merge_and_unload()
-    if dtype is not None:
-        model.to(dtype)
+        if dtype is not None:
+            model.to(dtype)
     model.eval()
     return model, lm.load_tokenizer()
 

@@ -121,6 +121,19 @@ def tiny_model(tmp_path_factory, tiny_base) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
 
 
+@pytest.fixture(scope="session")
+def flagging_model(tmp_path_factory, tiny_model) -> Path:
+    """The tiny model with a bar for words to check (0.5: a tiny model doubts much)."""
+    import shutil
+
+    from posteditor.core.meta import ModelMeta
+
+    folder = tmp_path_factory.mktemp("flagging-model") / "model"
+    shutil.copytree(tiny_model, folder)
+    ModelMeta.read(folder).updated(words_to_check={"below": 0.5}).write(folder)
+    return folder
+
+
 class FakeSuggester(Suggester):
     """A predictable suggester: replaces words by table, with a fixed confidence each.
 

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Sequence
 
-from posteditor.core.edits import Edit, tokenize
+from posteditor.core.edits import Doubt, Edit, tokenize
 from posteditor.suggest.base import Item, Suggester
 
 ARTICLE = (
@@ -30,12 +30,15 @@ class TableSuggester(Suggester):
     """Replaces words by table (``{"world": ("region", 0.9)}``) wherever they occur.
 
     ``delay`` seconds per call makes it slow; ``gate`` (an Event) makes it wait until set;
-    ``info.min_confidence`` is the threshold it reports, like the real model.
+    ``info.min_confidence`` is the threshold it reports, like the real model; ``doubted`` words
+    are its words to check (``{"scarce": 0.05}``), as a model's doubts.
     """
 
     def __init__(self, table=None, delay: float = 0.0, gate: threading.Event | None = None,
-                 min_confidence: float = 0.5, category: str = "model"):
+                 min_confidence: float = 0.5, category: str = "model", doubted: dict[str, float] | None = None):
         self.table = TABLE if table is None else table
+        self.doubted = doubted or {}
+        self.flags_words = bool(self.doubted)
         self.delay = delay
         self.gate = gate
         self.info = Info(min_confidence)
@@ -58,6 +61,10 @@ class TableSuggester(Suggester):
                     edits.append(Edit(k, k + 1, (space + new,) if new else (), confidence, self.category))
             out.append(edits)
         return out
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        return [[Doubt(k, self.doubted[tok.strip()]) for k, tok in enumerate(tokenize(item.text))
+                 if tok.strip() in self.doubted] for item in items]
 
 
 async def settled(pilot, timeout: float = 60) -> None:

@@ -117,6 +117,29 @@ class Edit:
         return {**self.record(tokens), "decision": decision, "edit": self.to_json()}
 
 
+@dataclass(frozen=True)
+class Doubt:
+    """A word to check: MT token ``index``, which the model would keep as it is only with
+    probability ``keep`` (the least sure of its pieces). It names no better word: where the
+    model cannot say what is right, it still says where to look."""
+
+    index: int
+    keep: float
+
+    def to_json(self) -> list:
+        """The doubt as a JSON list (the review journal and the editor's model process)."""
+        return [self.index, self.keep]
+
+    @classmethod
+    def from_json(cls, row: list) -> Doubt:
+        index, keep = row
+        return cls(int(index), float(keep))
+
+    def record(self, tokens: tuple[str, ...]) -> dict:
+        """The doubt for people and logs, in words (``correct --report``)."""
+        return {"index": self.index, "word": tokens[self.index].strip(), "keep": round(self.keep, 4)}
+
+
 def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit]:
     """The edits that turn ``mt`` into ``corrected``: ``apply_edits(mt, result) == corrected``.
 

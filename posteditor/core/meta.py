@@ -69,6 +69,13 @@ class ModelMeta(Mapping):
         return self.data.get("doubt", 0.6)
 
     @property
+    def check_below(self) -> float | None:
+        """Words the model would keep with less than this probability are shown as words to
+        check (``posteditor.learn.doubts`` chose it on dev); None: not fitted, none shown."""
+        below = (self.data.get("words_to_check") or {}).get("below")
+        return None if below is None else float(below)
+
+    @property
     def min_alternative(self) -> float:
         """Alternatives less probable than this are not tried."""
         return self.data.get("min_alternative", 0.05)
@@ -159,12 +166,16 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
 
     The editor's journal keeps it, so suggestions cached from another model (say before a
     fine-tune became current, or before its edit scorer was refitted, which changes every
-    confidence) are asked for again rather than shown as the current model's.
+    confidence, or its bar for words to check) are asked for again rather than shown as the
+    current model's.
     """
     folder = Path(model_dir) if model_dir else default_model()
     try:
         weights = (folder / WEIGHTS).stat()
     except OSError:
         return None
-    scorer = json.dumps(ModelMeta.read(folder).get("edit_scorer"), sort_keys=True)
+    meta = ModelMeta.read(folder)
+    scorer = json.dumps(meta.get("edit_scorer"), sort_keys=True)
+    if meta.check_below is not None:  # (a model without words to check keeps the signature it had)
+        scorer += f":{meta.check_below}"
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

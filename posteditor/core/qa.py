@@ -21,6 +21,7 @@ CHECKS = {
     "doubled": "the same word twice in a row",
     "consistency": "the same source sentence translated differently in the document",
     "glossary": "a glossary term not used, or a forbidden variant used",
+    "doubt": "a word the model doubts, with nothing better to propose (words to check)",
 }
 
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,:/-]\d+)*(?:[\u00a0\u202f ]\d{3}(?!\d))*", re.UNICODE)

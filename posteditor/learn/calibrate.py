@@ -9,7 +9,8 @@ them, so the threshold is chosen for what will be applied: without a scorer (or 
 edits cost more than they bring, which is then dropped) the model's edits are swept capped below
 ``UNSCORED_CAP``, as the corrector applies them. The threshold kept is the one with the largest mean
 TER gain such that **no** dev language gets worse and applied-edit precision stays >= 0.6:
-over-correcting good MT is the failure to avoid.
+over-correcting good MT is the failure to avoid. The bar for words to check is fitted on the
+same segments (``posteditor.learn.doubts``).
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
                                "sentences_per_second": round(len(rows) / seconds, 1)}
         print(f"source={use_source}: {fitted_on}; threshold {threshold}, mean TER gain {gain:.3f} "
               f"(on the model's own confidence: {own_threshold}), {len(rows) / seconds:.1f} segments/s", file=sys.stderr)
+    from posteditor.learn import doubts
+
+    to_check = doubts.fit(corrector, rows)  # words to check: the bar, on the same dev segments
+    print(doubts.summary(to_check), file=sys.stderr)
     use_source = results[True]["gain"] >= results[False]["gain"]
     chosen = results[use_source]
     meta = ModelMeta.read(model_dir).to_dict()
@@ -149,6 +154,7 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     if retranslation := (old if fitted is not None and fitted == old else retranslation_kept(fitted, old)):
         meta["retranslation"] = retranslation
     meta.update({
+        "words_to_check": to_check | {"dev": paths.in_project(dev_path)},
         "min_confidence": chosen["threshold"],
         "use_source": use_source,
         "word_edits_applied": bool(chosen["scorer"]),

@@ -30,7 +30,7 @@ from posteditor.model.merged import load_merged
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
-from posteditor.core.edits import Edit, apply_edits, extract_edits, join_moves, respace, tokenize
+from posteditor.core.edits import Doubt, Edit, apply_edits, extract_edits, join_moves, respace, tokenize
 from posteditor.suggest.scorer import EditScorer
 from posteditor.suggest import wordcheck
 from posteditor.suggest.base import UNSCORED_CAP, Item, Suggester
@@ -50,6 +50,9 @@ SIBLINGS_PER_WORD = 2
 """... and the siblings the model finds likeliest there ..."""
 SIBLING_FLOOR = 0.001
 """... if it gives their first token at least this probability."""
+
+REMEMBERED = 4096
+"""``doubts`` answers from the verify passes of the last this many segments ``suggest`` read."""
 
 
 def capped(edits: Sequence[Edit]) -> list[Edit]:
@@ -108,6 +111,8 @@ class Corrector(Suggester):
         # The rule-based translations the model was trained to read beside the source, from
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
+        self.flags_words = raw.check_below is not None  # words to check, once a bar was fitted on dev
+        self._kept: dict[Item, list[Doubt]] = {}  # each segment's word doubts, from suggest's verify pass
 
     def reach(self, sourced: bool) -> float:
         """Without sources (or Apertium's translations, for a scorer fitted on edits made with
@@ -140,6 +145,37 @@ class Corrector(Suggester):
             for i, edits in zip(chunk, self._suggest_batch([items[i] for i in chunk], [hints[i] for i in chunk])):
                 results[i] = edits
         return results
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        """The words to check in each item: those the model would keep with less probability
+        than the bar fitted on dev (``posteditor.learn.doubts``)."""
+        bar = self.info.check_below
+        if bar is None:
+            return [[] for _ in items]
+        return [[d for d in found if d.keep < bar] for found in self.word_doubts(items)]
+
+    def word_doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        """Every word of each item (punctuation aside) with the model's probability of keeping
+        it: the least sure of its tokens in the verify pass, the one ``suggest`` made on the
+        item or, for one it did not read, one made now. Items too long for the model have none."""
+        todo = [i for i, it in enumerate(items) if it not in self._kept and it.text.strip() and self.fits(it.text)]
+        hints = self.hints([items[i].source for i in todo])
+        for k in range(0, len(todo), self.batch_size):
+            chunk = todo[k : k + self.batch_size]
+            encoded = [self._encode(items[i], hint) for i, hint in zip(chunk, hints[k : k + self.batch_size])]
+            for i, (_, draft), p_copy in zip(chunk, encoded, self._verify(encoded)[0]):
+                self._keep(items[i], draft, p_copy)
+        return [list(self._kept.get(it, ())) for it in items]
+
+    def _keep(self, item: Item, draft: list[int], p_copy: list[float], starts: list[int] | None = None) -> None:
+        """Remember the item's word doubts (``word_doubts``), forgetting the oldest beyond ``REMEMBERED``."""
+        starts = starts or self._token_starts(item.text, draft)
+        doubts = [Doubt(k, round(min(p_copy[starts[k] : max(starts[k] + 1, starts[k + 1])]), 4))
+                  for k, token in enumerate(tokenize(item.text)) if any(ch.isalnum() for ch in token)]
+        self._kept.pop(item, None)
+        self._kept[item] = doubts
+        while len(self._kept) > REMEMBERED:
+            del self._kept[next(iter(self._kept))]
 
     def correct(self, text: str, source: str | None = None) -> str:
         """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
@@ -179,6 +215,7 @@ class Corrector(Suggester):
         for row, (item, (prompt, draft), p_copy) in enumerate(zip(items, encoded, copy_probs)):
             decoded = [d for job, d in zip(jobs, results) if job.row == row]
             starts = self._token_starts(item.text, draft)
+            self._keep(item, draft, p_copy, starts)
             # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
             found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
             found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]

@@ -5,8 +5,10 @@ come from the trained model, the correction memory or a fake in a test. The cont
 abstract method, ``suggest``, and two things with defaults a suggester overrides when they
 apply to it: ``fits`` (whether it can read a segment whole), ``info`` (the model's record,
 ``posteditor.json``, with its threshold, when a model is behind it) and ``ceiling`` (its most
-confident edit's possible confidence; ``reach`` says it with or without sources). ``remembers`` is a capability flag: a correction memory
-also ``demote``s the edits of others the editor rejected.
+confident edit's possible confidence; ``reach`` says it with or without sources). Two are
+capability flags: a correction memory (``remembers``) also ``demote``s the edits of others the
+editor rejected, and a model that ``flags_words`` also names, through ``doubts``, the words it
+doubts without proposing anything better (words to check).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from posteditor.core.edits import Edit
+from posteditor.core.edits import Doubt, Edit
 
 if TYPE_CHECKING:
     from posteditor.core.meta import ModelMeta
@@ -44,6 +46,8 @@ class Suggester(ABC):
     """The model's record (threshold, input limit) when a model is behind the suggester."""
     remembers: bool = False
     """Whether this is a correction memory: ``demote`` then lowers others' rejected edits."""
+    flags_words: bool = False
+    """Whether ``doubts`` names words to check (a model whose bar was fitted on dev)."""
     terms: Sequence = ()
     """Glossary terms the suggester enforces (QA checks them on the result)."""
     ceiling: float = 1.0
@@ -61,6 +65,11 @@ class Suggester(ABC):
     def fits(self, text: str) -> bool:
         """Whether ``text`` is short enough to read and rewrite whole (see ``fits`` below)."""
         return True
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        """The words to check in each item, in text order (none unless ``flags_words``). Asked
+        after ``suggest`` on the same items, a model answers from what that call measured."""
+        return [[] for _ in items]
 
     def demote(self, text: str, edits: Sequence[Edit]) -> list[Edit]:
         """Other suggesters' ``edits`` for ``text``, with what the editor rejected made less sure."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterator, Sequence
 
 from posteditor.core.document import Document
-from posteditor.core.edits import RETRANSLATION, Decision, Edit, Segment, tokenize
+from posteditor.core.edits import RETRANSLATION, Decision, Doubt, Edit, Segment, tokenize
 from posteditor.core.meta import resolve_threshold
 from posteditor.suggest.base import Item, Suggester, fits
 
@@ -48,6 +48,8 @@ class Combined(Suggester):
         # The model's metadata (threshold, input limits) stays visible through the wrapper.
         self.info = next((s.info for s in self.suggesters if s.info is not None), None)
         self.memory = next((s for s in self.suggesters if s.remembers), None)
+        self.flagger = next((s for s in self.suggesters if s.flags_words), None)
+        self.flags_words = self.flagger is not None
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         if not self.suggesters:
@@ -59,6 +61,10 @@ class Combined(Suggester):
                      for s, edits in zip(self.suggesters, per_item)]
             merged.append(merge(*lists))
         return merged
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        """The model's words to check."""
+        return self.flagger.doubts(items) if self.flagger else [[] for _ in items]
 
     def fits(self, text: str) -> bool:
         return all(fits(s, text) for s in [*self.suggesters, *self.left_out])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from posteditor.core.edits import Edit, apply_edits, leading_space, tokenize
+from posteditor.core.edits import Doubt, Edit, apply_edits, leading_space, tokenize
 from posteditor.core.terms import Term, contains, count, pattern, relevant
 from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.suggest.combine import merge
@@ -73,6 +73,7 @@ class Glossed(Suggester):
     def __init__(self, inner: Suggester, terms: Sequence[Term]):
         self.inner, self.terms = inner, list(terms)
         self.info = inner.info  # the model's threshold stays visible
+        self.flags_words = inner.flags_words
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
         out = []
@@ -85,6 +86,9 @@ class Glossed(Suggester):
             kept = [e for e in kept if not any(e.overlaps(g) for g in own)]
             out.append(merge(own, kept))
         return out
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        return self.inner.doubts(items)
 
     def fits(self, text: str) -> bool:
         return fits(self.inner, text)

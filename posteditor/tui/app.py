@@ -155,6 +155,7 @@ def main(args) -> int:
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
                       model_id=model_signature(args.model), model_threshold=_threshold_of(args.model))
     session.notes = Notes(terms, skip)
+    session.state.flag_words = "doubt" not in skip
     try:
         check_terminal()
     except InputError:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from posteditor.core.edits import Edit
+from posteditor.core.edits import Doubt, Edit
 from posteditor.suggest.base import Item, Suggester, fits
 
 SuggesterFactory = Callable[[], Suggester]
@@ -79,7 +79,8 @@ class Callbacks:
 
     ready: Callable[[], None]  # the suggester is loaded
     failed: Callable[[str], None]  # it could not be loaded, or it broke
-    results: Callable[[list[tuple[int, list[Edit]]]], None]
+    results: Callable[[list[tuple[int, list[Edit]]], dict[int, list[Doubt]]], None]
+    """Each segment's edits, and its words to check (for those that have any)."""
 
 
 def suggest_all(factory: SuggesterFactory, items: Sequence[Item], todo: set[int],
@@ -106,5 +107,7 @@ def suggest_all(factory: SuggesterFactory, items: Sequence[Item], todo: set[int]
             out.failed(f"the model failed: {exc}")
             return
         found = dict(zip(readable, results))
-        out.results([(i, list(found.get(i, ()))) for i in batch])
+        # Measured by the same call (a model keeps them from its verify pass): asked at once.
+        doubted = zip(readable, suggester.doubts([items[i] for i in readable])) if readable else ()
+        out.results([(i, list(found.get(i, ()))) for i in batch], {i: found for i, found in doubted if found})
         size = min(size * 2, LARGEST_BATCH)

@@ -1,9 +1,9 @@
 """How a segment looks in the list: styled runs of text, wrapped to a width.
 
 A run is ``(text, role, edit)``: the role names a style (``removed`` words are struck
-through, ``inserted`` ones highlighted, and so on; the widget maps roles to its component
-classes) and ``edit`` is the index of the edit the run belongs to, so the focused edit can be
-marked. Wrapping is done here, not by Rich, so a row's height is known without rendering it
+through, ``inserted`` ones highlighted, words to check underlined, and so on; the widget maps
+roles to its component classes) and ``edit`` is the index of the edit the run belongs to, so
+the focused edit can be marked. Wrapping is done here, not by Rich, so a row's height is known without rendering it
 and the list can stay virtual for documents of thousands of segments.
 """
 
@@ -34,9 +34,10 @@ def runs(state: ReviewState, i: int) -> list[Run]:
         shown = [(None, e, None) for e in extract_edits(seg.text, work.manual)]
     else:
         shown = [(k, seg.edits[k], seg.decisions[k]) for k in state.visible(i)]
+    doubted = {d.index for d in state.to_check(i)}
     pos = 0
     for k, edit, decision in shown:
-        out.append(("".join(tokens[pos : edit.start]), "text", None))
+        out += _plain(tokens, pos, edit.start, doubted)
         removed, inserted = "".join(tokens[edit.start : edit.end]), "".join(edit.replacement)
         if decision is None:
             out += [(removed, "manual-removed", None), (inserted, "manual-inserted", None)]
@@ -49,8 +50,22 @@ def runs(state: ReviewState, i: int) -> list[Run]:
         else:
             out.append((removed, "rejected", k) if removed.strip() else (inserted, "rejected-inserted", k))
         pos = edit.end
-    out.append(("".join(tokens[pos:]), "text", None))
+    out += _plain(tokens, pos, len(tokens), doubted)
     return [r for r in out if r[0]]
+
+
+def _plain(tokens: tuple[str, ...], start: int, end: int, doubted: set[int]) -> list[Run]:
+    """Tokens ``[start, end)`` outside any edit: plain text, with the words to check marked."""
+    out: list[Run] = []
+    text = ""
+    for k in range(start, end):
+        if k in doubted:
+            word = tokens[k].lstrip()
+            out += [(text + tokens[k][: len(tokens[k]) - len(word)], "text", None), (word, "doubt", None)]
+            text = ""
+        else:
+            text += tokens[k]
+    return out + [(text, "text", None)]
 
 
 def markup_prefix(state: ReviewState, i: int) -> str:
@@ -113,7 +128,8 @@ def segment_lines(state: ReviewState, i: int, width: int) -> list[Line]:
 
 
 def mark(state: ReviewState, i: int) -> tuple[str, str]:
-    """The gutter sign of a segment and its role: waiting, pending, done or hand-edited."""
+    """The gutter sign of a segment and its role: waiting, pending, words to check, done or
+    hand-edited."""
     if state.work(i).manual is not None:
         return "✎", "mark-manual"
     if not state.analysed(i):
@@ -122,6 +138,8 @@ def mark(state: ReviewState, i: int) -> tuple[str, str]:
     decisions = [seg.decisions[k] for k in state.visible(i)]
     if Decision.PENDING in decisions:
         return "●", "mark-pending"
+    if state.to_check(i):
+        return "?", "mark-check"
     if decisions or state.work(i).confirmed:
         return "✓", "mark-done"
     return " ", "text"

@@ -81,6 +81,12 @@ class DetailPanel(Static):
         lines = [head, Text.assemble(("MT      ", label), before), Text.assemble(("After   ", label), after)]
         if seg.source:
             lines.append(Text.assemble(("Source  ", label), (seg.source, self._s("muted"))))
+        if doubted := state.to_check(i):
+            keys = f"{self.app.key_names('hand_edit')[0]} edits, {self.app.key_names('confirm')[-1]} confirms"
+            lines.append(Text.assemble(("Check   ", label),
+                                       (" · ".join(seg.tokens[d.index].strip() for d in doubted), self._s("pending")),
+                                       (f"  the model doubts {'these words' if len(doubted) > 1 else 'this word'}"
+                                        f" and knows nothing better ({keys})", self._s("muted"))))
         if notes is not None:
             for name, found in (("Terms   ", notes.terms_for(state, i)), ("QA      ", notes.issues_for(state, i))):
                 if found:
@@ -156,14 +162,16 @@ class StatusBar(Static):
         return self.get_component_rich_style(f"status-bar--{name}", partial=True)
 
     def show(self, name: str, dirty: bool, counts: Counts, progress: Progress, threshold: float,
-             show_low: bool, message: str = "", hidden: int = 0) -> None:
-        """``hidden``: suggestions below ``threshold`` kept out of sight (the toast that says so fades)."""
+             show_low: bool, message: str = "", hidden: int = 0, to_check: int = 0) -> None:
+        """``hidden``: suggestions below ``threshold`` kept out of sight (the toast that says so
+        fades); ``to_check``: words to check shown."""
         left = Text(message, self._s("message")) if message else Text(name)
         if dirty and not message:
             left.append(" ● modified", self._s("dirty"))
         right = Text.assemble(
             f"{counts.pending} pending · {counts.accepted} accepted · {counts.rejected} rejected",
             f" · {counts.manual} by hand" if counts.manual else "",
+            f" · {to_check} to check" if to_check else "",
             ("  │  ", self._s("muted")),
         )
         if progress.status == "failed":

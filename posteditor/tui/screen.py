@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from posteditor.core.edits import Decision, Edit
+from posteditor.core.edits import Decision, Doubt, Edit
 from posteditor.suggest.base import Item
 from posteditor.core.textio import InputError
 from posteditor.tui import confirm
@@ -28,11 +28,12 @@ class ReviewScreen(Screen):
     BINDINGS = KEYS
 
     class Suggested(Message):
-        """The suggester's edits for some segments: ``[(index, edits), ...]``."""
+        """The suggester's edits for some segments, ``[(index, edits), ...]``, and their words
+        to check, ``{index: doubts}``."""
 
-        def __init__(self, results: list[tuple[int, list[Edit]]]) -> None:
+        def __init__(self, results: list[tuple[int, list[Edit]]], doubts: dict[int, list[Doubt]]) -> None:
             super().__init__()
-            self.results = results
+            self.results, self.doubts = results, doubts
 
     class ModelReady(Message):
         """The suggester is loaded (its threshold the session read from the model's record)."""
@@ -95,7 +96,7 @@ class ReviewScreen(Screen):
         out = Callbacks(
             ready=lambda: post(self.ModelReady()),
             failed=lambda error: post(self.ModelFailed(error)),
-            results=lambda results: post(self.Suggested(results)),
+            results=lambda results, doubts: post(self.Suggested(results, doubts)),
         )
         suggest_all(factory, items, todo, lambda: self.cursor.seg, lambda: worker.is_cancelled, out)
 
@@ -110,7 +111,7 @@ class ReviewScreen(Screen):
         self._show()
 
     def on_review_screen_suggested(self, message: Suggested) -> None:
-        changed = self.state.set_suggestions(message.results)
+        changed = self.state.set_suggestions(message.results, message.doubts)
         analysed = self.state.analysed_count
         status = "done" if analysed == len(self.state) else "running"
         if status == "done" and self.progress.status != "done":
@@ -144,6 +145,7 @@ class ReviewScreen(Screen):
         self.query_one(StatusBar).show(
             self.session.path.name, self.state.dirty, self.state.total, self.progress,
             self.state.min_confidence, self.state.show_low, self.message, self.state.hidden_count(),
+            self.state.check_count(),
         )
 
     def _go(self, cursor: Cursor | None, note: str = "", auto: bool = False) -> None:

@@ -24,7 +24,7 @@ from posteditor.tui.review.state import Cursor, ReviewState
 ROLES = (
     "text", "markup", "removed", "inserted", "low-removed", "low-inserted", "accepted",
     "accepted-removed", "rejected", "rejected-inserted", "manual-removed", "manual-inserted",
-    "mark-waiting", "mark-pending", "mark-done", "mark-manual", "number", "cursor", "focus",
+    "doubt", "mark-waiting", "mark-pending", "mark-check", "mark-done", "mark-manual", "number", "cursor", "focus",
 )
 
 
@@ -50,8 +50,10 @@ class SegmentList(ScrollView, can_focus=True, inherit_bindings=False):
         & > .segment-list--rejected-inserted { color: $text-muted; text-style: strike; }
         & > .segment-list--manual-removed { color: $text-warning; text-style: strike; }
         & > .segment-list--manual-inserted { color: $text-warning; text-style: bold; }
+        & > .segment-list--doubt { color: $text-warning; text-style: underline; }
         & > .segment-list--mark-waiting { color: $text-muted; }
         & > .segment-list--mark-pending { color: $text-warning; }
+        & > .segment-list--mark-check { color: $text-warning; }
         & > .segment-list--mark-done { color: $text-success; }
         & > .segment-list--mark-manual { color: $text-accent; }
         & > .segment-list--cursor { background: $boost; }

@@ -14,8 +14,9 @@ are the child's side (``python -m posteditor.tui.worker [--model DIR] [--no-memo
 The protocol is one JSON object per line. Once the model is loaded, the child sends
 ``{"ready": true}``, or ``{"failed": message}`` if it could not load it (the editor reads the
 model's threshold from its ``posteditor.json`` itself: nothing about the model comes back). It then answers
-each ``{"items": [[text, source], ...]}`` with ``{"edits": [[edit, ...], ...]}`` (each edit
-as ``[start, end, replacement, confidence, category]``) or with ``{"error": message}``. The
+each ``{"items": [[text, source], ...]}`` with ``{"edits": [[edit, ...], ...], "doubts":
+[[doubt, ...], ...]}`` (each edit as ``[start, end, replacement, confidence, category]``, each
+word to check as ``[token index, probability of keeping it]``) or with ``{"error": message}``. The
 editor decides which segments to send next, so the cursor-nearest-first order works as it
 does in process. The child exits as soon as its stdin closes, so it dies with the editor
 however the editor ends (kill -9 included) and leaves no orphan.
@@ -35,7 +36,7 @@ import threading
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
-from posteditor.core.edits import Edit
+from posteditor.core.edits import Doubt, Edit
 from posteditor.suggest.base import Item, Suggester, fits
 from posteditor.core.textio import InputError
 from posteditor.tui.background import NICE
@@ -80,8 +81,9 @@ class ModelProcess:
             raise InputError(reply["failed"])
         return RemoteSuggester(self)
 
-    def ask(self, items: Sequence[Item]) -> list[list[Edit]]:
-        """The child's edits for ``items`` (a ``RuntimeError`` if the model failed on them)."""
+    def ask(self, items: Sequence[Item]) -> tuple[list[list[Edit]], list[list[Doubt]]]:
+        """The child's edits and words to check for ``items`` (a ``RuntimeError`` if the model
+        failed on them)."""
         request = json.dumps({"items": [[it.text, it.source] for it in items]})
         with self.lock:
             try:
@@ -92,7 +94,9 @@ class ModelProcess:
             reply = self._read()
         if "error" in reply:
             raise RuntimeError(reply["error"])
-        return [[Edit.from_json(row) for row in edits] for edits in reply["edits"]]
+        doubts = reply.get("doubts") or [[] for _ in items]
+        return ([[Edit.from_json(row) for row in edits] for edits in reply["edits"]],
+                [[Doubt.from_json(row) for row in found] for found in doubts])
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -118,13 +122,22 @@ class ModelProcess:
 
 
 class RemoteSuggester(Suggester):
-    """The suggester in the child process, as a ``Suggester``."""
+    """The suggester in the child process, as a ``Suggester``. Its words to check come back
+    with the edits, and ``doubts`` answers from them (none for items it was never asked about)."""
+
+    flags_words = True
 
     def __init__(self, process: ModelProcess):
         self.process = process
+        self.last: dict[Item, list[Doubt]] = {}
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        return self.process.ask(items)
+        edits, doubts = self.process.ask(items)
+        self.last = dict(zip(items, doubts))
+        return edits
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        return [self.last.get(it, []) for it in items]
 
     def fits(self, text: str) -> bool:
         """Always: the child checks with the model's own tokenizer and skips what does not fit."""
@@ -162,11 +175,14 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         try:  # a bad batch is reported, and the child goes on serving the next
             items = [Item(text, source) for text, source in json.loads(line)["items"]]
             readable = [k for k, item in enumerate(items) if fits(suggester, item.text)]
-            found = dict(zip(readable, suggester.suggest([items[k] for k in readable]))) if readable else {}
+            asked = [items[k] for k in readable]
+            found = dict(zip(readable, suggester.suggest(asked))) if readable else {}
+            doubted = dict(zip(readable, suggester.doubts(asked))) if readable else {}
         except Exception as exc:
             say(error=str(exc) or type(exc).__name__)
             continue
-        say(edits=[[e.to_json() for e in found.get(k, ())] for k in range(len(items))])
+        say(edits=[[e.to_json() for e in found.get(k, ())] for k in range(len(items))],
+            doubts=[[d.to_json() for d in doubted.get(k, ())] for k in range(len(items))])
 
 
 def yield_to_editor() -> None:

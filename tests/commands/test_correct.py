@@ -152,6 +152,31 @@ def test_report_lists_every_proposed_edit(fake, tmp_path):
     assert all(r["file"] == str(f) and r["category"] == "model" for r in rows)
 
 
+class Doubting(FakeSuggester):
+    """The fake suggester, doubting "lack" and "world" (under its own edit)."""
+
+    flags_words = True
+
+    def doubts(self, items):
+        from posteditor.core.edits import Doubt, tokenize
+
+        return [[Doubt(k, 0.05) for k, t in enumerate(tokenize(it.text)) if t.strip() in ("lack", "world")]
+                for it in items]
+
+
+def test_report_lists_the_words_to_check_outside_applied_edits(monkeypatch, tmp_path):
+    doubting = Doubting({"world": ("region", 0.9)})
+    monkeypatch.setattr(correct_mod, "load_suggester", lambda *a, **k: doubting)
+    f = write(tmp_path / "a.txt", ARTICLE)
+    report = tmp_path / "edits.jsonl"
+    assert run(f, "--report", report, "-o", tmp_path / "out.txt") == 0
+    rows = [json.loads(line) for line in report.read_text().splitlines() if "doubt" in line]
+    assert [(r["segment"], r["line"], r["check"], r["word"], r["keep"]) for r in rows] == [(1, 1, "doubt", "lack", 0.05)]
+    assert rows[0]["message"].startswith('the model doubts "lack"')
+    assert run(f, "--report", report, "--no-check", "doubt", "-o", tmp_path / "out.txt") == 0
+    assert "doubt" not in report.read_text()
+
+
 def test_source_sentences_reach_the_suggester(fake, tmp_path):
     f = write(tmp_path / "a.txt", "The world.\n\nNo informations.\n")
     src = write(tmp_path / "src.txt", "El mundo.\n\nSin informaciones.\n")

@@ -380,3 +380,24 @@ def test_a_model_trained_on_hints_says_so_and_reads_them(tmp_path, tiny_model):
     prompt, _ = loaded._encode(items[0], hints[0])
     assert f"Rule-based: {hints[0]}\n" in loaded.tok.decode(prompt)
     assert len(loaded.suggest(items)) == 2  # the batch path computes and reads them too
+
+
+def test_words_to_check_are_the_doubts_of_the_verify_pass(flagging_model, tiny_model):
+    from posteditor.core.edits import tokenize
+    from posteditor.model.corrector import Corrector
+
+    items = [Item("The family fled the world of Idlib."), Item("Aid workers reached a informations the camp.", "src"),
+             Item("word " * 300 + "end.")]
+    corrector = Corrector(flagging_model)
+    corrector.suggest(items)
+    kept = corrector.word_doubts(items)  # from what suggest measured
+    fresh = Corrector(flagging_model).word_doubts(items)  # measured now, batched otherwise
+    assert [[d.index for d in found] for found in kept] == [[d.index for d in found] for found in fresh]
+    assert all(abs(a.keep - b.keep) < 1e-3 for x, y in zip(kept, fresh) for a, b in zip(x, y))
+    for item, found in zip(items[:2], kept):  # every word, punctuation aside
+        assert [d.index for d in found] == [k for k, t in enumerate(tokenize(item.text)) if t.strip(".")]
+        assert all(0.0 <= d.keep <= 1.0 for d in found)
+    assert kept[2] == []  # too long for the model
+    assert corrector.flags_words and corrector.doubts(items) == [[d for d in found if d.keep < 0.5] for found in kept]
+    plain = Corrector(tiny_model)  # no bar fitted: nothing to check
+    assert not plain.flags_words and plain.doubts(items) == [[], [], []]

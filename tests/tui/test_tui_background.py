@@ -14,10 +14,14 @@ from tui_fakes import TableSuggester
 
 class Recorder:
     def __init__(self):
-        self.ready, self.failed, self.results = [], [], []
+        self.ready, self.failed, self.results, self.doubts = [], [], [], {}
 
     def callbacks(self) -> Callbacks:
-        return Callbacks(lambda: self.ready.append(None), self.failed.append, self.results.append)
+        def results(batch, doubts):
+            self.results.append(batch)
+            self.doubts.update(doubts)
+
+        return Callbacks(lambda: self.ready.append(None), self.failed.append, results)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +52,13 @@ def test_batches_follow_the_cursor_and_grow():
     assert [i for i, _ in rec.results[0]] == [20]
     assert [i for i, _ in rec.results[1]] == [21, 22]
     assert all(edits[0].inserted == "region" for batch in rec.results for _, edits in batch)
+
+
+def test_words_to_check_come_with_the_edits():
+    items = [Item("The informations are scarce."), Item("Nothing to see."), Item("word " * 300 + "scarce.")]
+    suggester, rec = TableSuggester(doubted={"scarce": 0.05}), Recorder()
+    suggest_all(lambda: suggester, items, {0, 1, 2}, lambda: 0, lambda: False, rec.callbacks())
+    assert {i: [(d.index, d.keep) for d in found] for i, found in rec.doubts.items()} == {0: [(3, 0.05)]}
 
 
 def test_too_long_segments_are_never_sent():

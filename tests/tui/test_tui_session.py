@@ -22,8 +22,8 @@ A, R = Decision.ACCEPTED, Decision.REJECTED
 
 def suggest_all(session: Session, suggester=None) -> None:
     suggester = suggester or TableSuggester()
-    texts = session.state.texts
-    session.state.set_suggestions(list(enumerate(suggester.suggest([Item(t) for t in texts]))))
+    items = [Item(t) for t in session.state.texts]
+    session.state.set_suggestions(list(enumerate(suggester.suggest(items))), dict(enumerate(suggester.doubts(items))))
 
 
 def crash(session: Session) -> None:
@@ -88,6 +88,19 @@ def test_crash_restores_every_decision_without_a_model(article):
     assert [s2.state.final(i) for i in range(len(s2.state))] == finals
     assert s2.state.total.rejected == 1 and s2.state.dirty
     assert article.read_text(encoding="utf-8") == ARTICLE  # nothing saved behind the user's back
+    s2.close()
+
+
+def test_words_to_check_come_back_from_the_journal(article):
+    s = Session(str(article))
+    suggest_all(s, TableSuggester(doubted={"scarce": 0.05, "Officials": 0.2}))
+    before = [s.state.to_check(i) for i in range(len(s.state))]
+    assert sum(map(len, before)) == 2
+    crash(s)
+    s2 = Session(str(article))
+    assert [s2.state.to_check(i) for i in range(len(s2.state))] == before
+    records = [json.loads(line) for line in journal_path(article).read_text(encoding="utf-8").splitlines()]
+    assert [r["doubts"] for r in records if r.get("doubts")] == [[[3, 0.05]], [[0, 0.2]]]
     s2.close()
 
 

@@ -258,3 +258,51 @@ def test_a_retranslation_is_not_propagated():
     state.decide(c, A)
     assert state.repetitions(c) == [] and state.propagate(c) == set()
     assert state.final(1) == "Unrelated words here."
+
+
+def test_words_to_check_show_outside_visible_edits_until_the_segment_is_done():
+    suggester = TableSuggester(doubted={"scarce": 0.05, "world": 0.02, "Aid": 0.1})
+    state = ReviewState(parse(ARTICLE, "txt"))
+    items = [Item(t) for t in state.texts]
+    state.set_suggestions(list(enumerate(suggester.suggest(items))), dict(enumerate(suggester.doubts(items))))
+    words = lambda i: [state.segment(i).tokens[d.index].strip() for d in state.to_check(i)]  # noqa: E731
+    assert words(0) == []  # "world" is under its own edit: the edit says it
+    assert words(1) == ["Aid"]
+    assert words(3) == ["scarce"]
+    assert state.check_count() == 2
+    state.decide(state.enter(1), R)  # the edit of "world" turned down: still under it, still not a word to check
+    assert words(1) == ["Aid"]
+    state.confirm(state.enter(1))
+    assert words(1) == [] and state.check_count() == 1
+    state.hand_edit(state.enter(3), "The informations are few.")
+    assert words(3) == [] and state.check_count() == 0
+    state.undo()
+    assert words(3) == ["scarce"]
+    state.flag_words = False  # --no-check doubt
+    assert state.check_count() == 0
+
+
+def test_doubts_beyond_the_segment_or_in_locked_markup_are_dropped():
+    from posteditor.core.edits import Doubt
+
+    state = ReviewState(parse("Visit <b>the world</b> now.\n", "md"))
+    tokens = state.segment(0).tokens
+    inside = next(k for k, t in enumerate(tokens) if t.strip() == "b")
+    world = next(k for k, t in enumerate(tokens) if t.strip() == "world")
+    state.set_suggestions([(0, [])], {0: [Doubt(inside, 0.01), Doubt(world, 0.1), Doubt(99, 0.1)]})
+    assert [d.index for d in state.to_check(0)] == [world]
+
+
+def test_words_to_check_are_marked_in_the_list():
+    from posteditor.tui.layout import mark, runs
+
+    suggester = TableSuggester(doubted={"border": 0.05, "scarce": 0.1})
+    state = ReviewState(parse(ARTICLE, "txt"))
+    items = [Item(t) for t in state.texts]
+    state.set_suggestions(list(enumerate(suggester.suggest(items))), dict(enumerate(suggester.doubts(items))))
+    assert runs(state, 2) == [("Many peoples fled to the ", "text", None), ("border", "doubt", None), (".", "text", None)]
+    assert mark(state, 2) == ("?", "mark-check")  # nothing pending, a word to check
+    assert mark(state, 3)[1] == "mark-pending"  # a pending edit goes first
+    assert ("scarce", "doubt", None) in runs(state, 3)
+    state.confirm(state.enter(2))
+    assert mark(state, 2) == ("✓", "mark-done") and ("border", "doubt", None) not in runs(state, 2)

@@ -37,10 +37,15 @@ def test_serve_answers_each_request_with_edits(monkeypatch):
     suggester = TableSuggester(min_confidence=0.7)
     replies = talk(monkeypatch, suggester, [["The world.", None], [long, None]], [["No fix here.", "src"]])
     assert replies[0] == {"ready": True}  # nothing about the model: the editor reads its record itself
-    assert replies[1] == {"edits": [[[1, 2, [" region"], 0.9, "model"]], []]}
-    assert replies[2] == {"edits": [[]]}
+    assert replies[1] == {"edits": [[[1, 2, [" region"], 0.9, "model"]], []], "doubts": [[], []]}
+    assert replies[2] == {"edits": [[]], "doubts": [[]]}
     assert [[item.text for item in call] for call in suggester.calls] == [["The world."], ["No fix here."]]
     assert suggester.calls[1][0].source == "src"
+
+
+def test_serve_sends_the_words_to_check_with_the_edits(monkeypatch):
+    replies = talk(monkeypatch, TableSuggester(doubted={"scarce": 0.05}), [["Aid is scarce.", None], ["Fine.", None]])
+    assert replies[1]["doubts"] == [[[2, 0.05]], []]
 
 
 def test_serve_reports_a_failed_load_and_a_failed_batch(monkeypatch):
@@ -87,23 +92,24 @@ def test_a_child_that_dies_is_reported_with_its_last_words():
         process.close()
 
 
-def test_the_child_suggests_what_the_model_suggests(tiny_model):
+def test_the_child_suggests_what_the_model_suggests(flagging_model):
     from posteditor.model.corrector import Corrector
 
     items = [Item("The family fled the world of Idlib."), Item("word " * 300 + "end."),
              Item("Aid workers reached a informations the camp.", "source text")]
-    process = ModelProcess(str(tiny_model), use_memory=False)
+    process = ModelProcess(str(flagging_model), use_memory=False)
     process.start()
     try:
         remote = process()
         assert remote.info is None  # the editor reads the threshold from the model's record, not the child
-        got = remote.suggest(items)
+        got, doubts = remote.suggest(items), remote.doubts(items)
         assert remote.suggest([]) == []
     finally:
         process.close()
-    local = Corrector(tiny_model)
-    assert got[1] == []  # too long for the model: never sent to it
+    local = Corrector(flagging_model)
+    assert got[1] == [] and doubts[1] == []  # too long for the model: never sent to it
     assert got[0::2] == local.suggest(items[0::2])
+    assert doubts[0::2] == local.doubts(items[0::2]) and any(doubts)
     assert all(isinstance(e, Edit) for edits in got for e in edits)
     assert process.proc.poll() is not None
 
@@ -152,7 +158,7 @@ def test_a_malformed_request_is_reported_and_the_next_one_served(monkeypatch):
     serve(None, True, ["not json\n", json.dumps({"items": [["The world.", None]]}) + "\n"], replies)
     answers = [json.loads(line) for line in replies.getvalue().splitlines()]
     assert "error" in answers[1]
-    assert answers[2] == {"edits": [[[1, 2, [" region"], 0.9, "model"]]]}
+    assert answers[2]["edits"] == [[[1, 2, [" region"], 0.9, "model"]]]
 
 
 def test_the_child_ignores_modules_in_the_current_folder(tiny_model, tmp_path, monkeypatch):

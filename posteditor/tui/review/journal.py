@@ -5,12 +5,14 @@ The editor appends one JSON object per line to a file next to the document
 nothing: opening the document again replays the journal. Records::
 
     {"t": "open", "v": 1, "base": "<document text>", "base_hash": "...", "min_confidence": 0.6}
-    {"t": "suggest", "i": 3, "h": "<segment hash>", "edits": [[7, 8, [" region"], 0.91, "model"]]}
+    {"t": "suggest", "i": 3, "h": "<segment hash>", "edits": [[7, 8, [" region"], 0.91, "model"]],
+     "doubts": [[12, 0.04]]}
     {"t": "work", "i": 3, "h": "...", "decisions": [[7, 8, ["region"], "accepted"]],
      "added": [], "manual": null}
     {"t": "saved", "hash": "<hash of the file written>", "logged": {"3": "<hash of what it taught>"}}
 
-A ``suggest`` record caches what the suggester proposed, so restoring needs no model; a
+A ``suggest`` record caches what the suggester proposed (edits, and words to check: token
+index and the model's probability of keeping the word), so restoring needs no model; a
 ``work`` record is the editor's whole work on one segment (decisions keyed by edit, edits
 propagated from elsewhere, a hand edit), the last one per segment wins. Each is keyed by the
 segment's index and the hash of its text, so a record never lands on a segment it was not

@@ -17,7 +17,7 @@ from pathlib import Path
 from posteditor.core import corrections
 from posteditor.core import paths
 from posteditor.core.reader import guess_format, parse
-from posteditor.core.edits import Edit
+from posteditor.core.edits import Doubt, Edit
 from posteditor.tui.review.journal import (
     Journal,
     journal_path,
@@ -149,7 +149,7 @@ class Session:
     def _replay(self, records: list[dict], bad: int, trust_saves: bool) -> Restored:
         state = self.state
         hashes = [text_hash(t) for t in state.texts]
-        suggestions, works, saved, dropped = {}, {}, {}, 0
+        suggestions, doubts, works, saved, dropped = {}, {}, {}, {}, 0
         journal_model = None
         self.logged: dict[int, str] = {}
         for r in records[1:]:
@@ -166,6 +166,7 @@ class Session:
                         dropped += 1
                     elif kind == "suggest":
                         suggestions[i] = [Edit.from_json(e) for e in r["edits"]]
+                        doubts[i] = [Doubt.from_json(d) for d in r.get("doubts", ())]
                     else:
                         works[i] = work_from_json(r)
             except (KeyError, TypeError, ValueError):
@@ -179,7 +180,7 @@ class Session:
             stale = [i for i in suggestions if works.get(i, Work()) == Work()]
             for i in stale:
                 del suggestions[i]
-        state.set_suggestions(sorted(suggestions.items()), notify=False)
+        state.set_suggestions(sorted(suggestions.items()), doubts, notify=False)
         for i, work in works.items():
             state.restore(i, work)
         state.mark_saved(saved)
@@ -187,8 +188,9 @@ class Session:
         return Restored(touched, len(suggestions), dropped, bad, len(state.unsaved), len(stale))
 
     def _suggest_record(self, i: int) -> dict:
-        edits = self.state.suggested(i) or ()
-        return {"t": "suggest", "i": i, "h": text_hash(self.state.texts[i]), "edits": [e.to_json() for e in edits]}
+        edits, doubts = self.state.suggested(i) or (), self.state.doubts(i)
+        return {"t": "suggest", "i": i, "h": text_hash(self.state.texts[i]), "edits": [e.to_json() for e in edits],
+                **({"doubts": [d.to_json() for d in doubts]} if doubts else {})}
 
     def _work_record(self, i: int) -> dict:
         return work_to_json(i, text_hash(self.state.texts[i]), self.state.work(i))

@@ -3,7 +3,8 @@
 No Textual here: the editor's screen calls these methods and redraws what they say changed,
 and the tests drive them directly. Two kinds of data are kept per segment:
 
-* what the suggester proposed (``set_suggestions``), written once and never undone;
+* what the suggester proposed (``set_suggestions``), written once and never undone: edits,
+  and words to check (words the model doubts, with nothing better to propose);
 * the editor's ``Work``: a decision per edit (keyed by what the edit does, so it survives
   the suggestions arriving later), edits propagated from elsewhere, and a hand edit.
 
@@ -15,10 +16,10 @@ is how the journal writes it to disk the moment it is made.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from posteditor.core.document import Document
-from posteditor.core.edits import RETRANSLATION, Decision, Edit, Segment, extract_edits, tokenize
+from posteditor.core.edits import RETRANSLATION, Decision, Doubt, Edit, Segment, extract_edits, tokenize
 from posteditor.tui.review.propagate import repetitions
 from posteditor.tui.review.work import Counts, Cursor, EditKey, Work
 
@@ -43,9 +44,11 @@ class ReviewState:
         self.sources = list(sources) if sources else [None] * len(self.texts)
         self.min_confidence = min_confidence
         self.show_low = False
+        self.flag_words = True  # show the model's words to check (``--no-check doubt``: not)
         self.listeners: list[Listener] = []
         n = len(self.texts)
         self._suggested: list[tuple[Edit, ...] | None] = [None] * n
+        self._doubts: list[tuple[Doubt, ...]] = [()] * n
         self._analysed = 0
         self._work = [Work()] * n
         self._cache: dict[int, Segment] = {}
@@ -74,6 +77,24 @@ class ReviewState:
 
     def work(self, i: int) -> Work:
         return self._work[i]
+
+    def doubts(self, i: int) -> tuple[Doubt, ...]:
+        """The words to check the suggester named in segment ``i`` (shown or not)."""
+        return self._doubts[i]
+
+    def to_check(self, i: int) -> list[Doubt]:
+        """The words to check segment ``i`` shows: those the model doubts outside its visible
+        edits, until the editor confirms the segment or edits it by hand."""
+        work = self._work[i]
+        if not self.flag_words or not self._doubts[i] or work.manual is not None or work.confirmed:
+            return []
+        seg = self.segment(i)
+        shown = [seg.edits[k] for k in self.visible(i)]
+        return [d for d in self._doubts[i] if not any(e.start <= d.index < max(e.end, e.start + 1) for e in shown)]
+
+    def check_count(self) -> int:
+        """Words to check shown in the whole document."""
+        return sum(len(self.to_check(i)) for i, found in enumerate(self._doubts) if found)
 
     def segment(self, i: int) -> Segment:
         """Segment ``i`` with its edits (suggested and propagated) and their decisions."""
@@ -195,11 +216,17 @@ class ReviewState:
 
     # --- suggestions (not undoable) -------------------------------------------------------
 
-    def set_suggestions(self, results: Sequence[tuple[int, Sequence[Edit]]], notify: bool = True) -> set[int]:
-        """Store what the suggester proposed; unusable edits are dropped, not shown."""
+    def set_suggestions(self, results: Sequence[tuple[int, Sequence[Edit]]],
+                        doubts: Mapping[int, Sequence[Doubt]] | None = None, notify: bool = True) -> set[int]:
+        """Store what the suggester proposed (edits, and words to check for the segments in
+        ``doubts``); unusable edits and doubts are dropped, not shown."""
         changed = set()
         for i, edits in results:
             tokens = tokenize(self.texts[i])
+            found = (doubts or {}).get(i, ())
+            self._doubts[i] = tuple(sorted({d.index: d for d in found if 0 <= d.index < len(tokens)
+                                            and self.doc.allows(i, Edit(d.index, d.index + 1, ()))}.values(),
+                                           key=lambda d: d.index))
             kept: list[Edit] = []
             for e in sorted(edits, key=lambda e: -e.confidence):
                 if e.end > len(tokens) or tokens[e.start : e.end] == tuple(e.replacement):

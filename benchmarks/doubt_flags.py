@@ -1,9 +1,9 @@
 """Does the model know which MT words are wrong, even where it cannot say what is right?
 
 Word-level quality estimation without the source: for every word of MLQE-PE dev MT segments,
-the model's probability of copying it (the least sure of its tokens, from the one verify pass
-over prompt + MT that the corrector makes anyway), and whether the post-editor changed that
-word (it is outside the longest matching blocks of MT and post-edit words, case folded). A
+the model's probability of copying it (``Corrector.word_doubts``: the least sure of its tokens,
+from the one verify pass over prompt + MT that the corrector makes anyway), and whether the
+post-editor changed that word (``posteditor.learn.doubts.changed_words``). A
 word flagged when that probability is below a bar is "right" when the post-editor changed it.
 For comparison: the base LM's probability of each word after the words before it (plain
 English, no prompt: surprisal, the classic monolingual flag), taken for as many of the least
@@ -19,7 +19,6 @@ No source is given to the model. Punctuation-only tokens are not counted.
 from __future__ import annotations
 
 import argparse
-import difflib
 import random
 import sys
 import time
@@ -30,9 +29,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
-from posteditor.core.edits import tokenize, words  # noqa: E402
+from posteditor.core.edits import tokenize  # noqa: E402
 from posteditor.core.records import Pair  # noqa: E402
 from posteditor.learn.corpus.mlqe import mlqe_pairs  # noqa: E402
+from posteditor.learn.doubts import changed_words  # noqa: E402
 from posteditor.model import lm  # noqa: E402
 from posteditor.model.corrector import Corrector  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
@@ -44,23 +44,22 @@ def doubted_words(corrector: Corrector, base, pairs: list[tuple[str, Pair]], bat
     rows = []
     for k in range(0, len(pairs), batch):
         chunk = pairs[k : k + batch]
-        encoded = [corrector._encode(Item(p.mt)) for _, p in chunk]
-        copy_probs = corrector._verify(encoded)[0]
-        with torch.inference_mode():  # the same tokens (the draft, its end of text dropped) after an end of text
-            plain = lm.token_log_probs(base, [[corrector.eos] + d[:-1] for _, d in encoded], corrector.eos)
-        for (lang, pair), (_, draft), p_copy, logp in zip(chunk, encoded, copy_probs, plain):
+        doubts = corrector.word_doubts([Item(p.mt) for _, p in chunk])
+        # The base LM reads the same tokens (the MT as the model's draft, its end of text
+        # dropped) after an end of text: the corrector's encoding, for this comparison only.
+        drafts = [corrector._encode(Item(p.mt))[1] for _, p in chunk]
+        with torch.inference_mode():
+            plain = lm.token_log_probs(base, [[corrector.eos] + d[:-1] for d in drafts], corrector.eos)
+        for (lang, pair), found, draft, logp in zip(chunk, doubts, drafts, plain):
             p_plain = logp.exp().tolist()
-            tokens = tokenize(pair.mt)
             starts = corrector._token_starts(pair.mt, draft)
-            mt, pe = [t.strip() for t in tokens], words(tokenize(pair.pe))
-            match = difflib.SequenceMatcher(a=[w.lower() for w in mt], b=[w.lower() for w in pe], autojunk=False)
-            kept = {a + n for a, _, size in match.get_matching_blocks() for n in range(size)}
-            for i, word in enumerate(mt):
-                if any(ch.isalnum() for ch in word):
-                    first, after = starts[i], max(starts[i] + 1, starts[i + 1])
-                    rows.append({"lang": lang, "word": word, "copy": min(p_copy[first:after]),
-                                 "plain": min(p_plain[first:after]) if first < len(p_plain) else 1.0,
-                                 "changed": i not in kept, "pieces": corrector.piece_count(word)})
+            changed = changed_words(pair.mt, pair.pe)
+            for d in found:
+                word = tokenize(pair.mt)[d.index].strip()
+                first, after = starts[d.index], max(starts[d.index] + 1, starts[d.index + 1])
+                rows.append({"lang": lang, "word": word, "copy": d.keep,
+                             "plain": min(p_plain[first:after]) if first < len(p_plain) else 1.0,
+                             "changed": d.index in changed, "pieces": corrector.piece_count(word)})
     return rows
 
 

@@ -4,7 +4,7 @@
 engine does; only the suggesting moves. Each Ray worker builds the very suggester the local
 engine builds (``make_suggester``: the model, its checks against the source, the memory, the glossary)
 once, and answers batches of segments: whether each fits the model and, if it does, its
-edits. ``suggest_with_ray`` gathers every answer before it returns, in an ``Answered``
+edits and words to check. ``suggest_with_ray`` gathers every answer before it returns, in an ``Answered``
 suggester that the local loop then asks as it would ask the model, so what is written (and
 when: only once every answer is back) is exactly what the local engine writes.
 
@@ -23,7 +23,7 @@ import warnings
 from typing import Callable, Sequence
 
 from posteditor.core import paths
-from posteditor.core.edits import Edit
+from posteditor.core.edits import Doubt, Edit
 from posteditor.core.meta import ModelMeta
 from posteditor.core.textio import InputError
 from posteditor.suggest.base import Item, Suggester, fits
@@ -38,18 +38,24 @@ RETRIES = 3
 class Answered(Suggester):
     """A suggester whose answers were computed elsewhere: ``suggest`` and ``fits`` look them up.
 
-    ``answers`` maps each item to its edits, or None when its text does not fit the model;
-    ``info`` carries the workers' suggester's threshold (None when it has no model record).
+    ``answers`` maps each item to its edits and words to check, or None when its text does not
+    fit the model; ``info`` carries the workers' suggester's threshold (None when it has no
+    model record).
     """
 
-    def __init__(self, answers: dict[Item, list[Edit] | None], info, terms: Sequence = ()):
+    flags_words = True
+
+    def __init__(self, answers: dict[Item, tuple[list[Edit], list[Doubt]] | None], info, terms: Sequence = ()):
         self.answers = answers
-        self.fitting = {item.text: edits is not None for item, edits in answers.items()}
+        self.fitting = {item.text: found is not None for item, found in answers.items()}
         self.info = info
         self.terms = list(terms)  # the glossary, for the QA checks of the report
 
     def suggest(self, items: Sequence[Item]) -> list[list[Edit]]:
-        return [self.answers.get(item) or [] for item in items]
+        return [(self.answers.get(item) or ([], []))[0] for item in items]
+
+    def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
+        return [(self.answers.get(item) or ([], []))[1] for item in items]
 
     def fits(self, text: str) -> bool:
         return self.fitting.get(text, True)
@@ -67,7 +73,8 @@ class Worker:
         # A column of missing sources comes back as NaN (Arrow's null through NumPy): no source.
         items = [Item(str(t), s if isinstance(s, str) else None) for t, s in zip(batch["text"], batch["source"])]
         ok = [fits(self.suggester, item.text) for item in items]
-        found = iter(self.suggester.suggest([it for it, f in zip(items, ok) if f]))
+        asked = [it for it, f in zip(items, ok) if f]
+        found = iter(zip(self.suggester.suggest(asked), self.suggester.doubts(asked)))
         answers = [pickle.dumps(next(found) if f else None) for f in ok]
         # Only the threshold of the model's record is read on the driver: not the whole record
         # (its edit scorer's data can be hundreds of KB) with every segment.
@@ -110,7 +117,7 @@ def suggest_with_ray(
             ds = ds.map_batches(Worker, fn_constructor_args=(make_suggester,), batch_size=batch,
                                 compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))),
                                 num_cpus=max(1, total // workers), max_restarts=RETRIES, max_task_retries=RETRIES)
-        answers: list[list[Edit] | None] = [None] * len(unique)
+        answers: list[tuple[list[Edit], list[Doubt]] | None] = [None] * len(unique)
         threshold = math.nan
         try:
             for row in ds.iter_rows():

@@ -54,6 +54,7 @@ def render_card(meta: dict, name: str) -> str:
         *_scorer_lines(meta),
         *_retranslation_lines(meta),
         *_word_check_lines(meta),
+        *_doubt_lines(meta),
         "| pair | MT TER | corrected TER | delta TER | delta chrF | delta BLEU |",
         "|---|---|---|---|---|---|",
     ]
@@ -188,6 +189,30 @@ def _word_check_lines(meta: dict) -> list[str]:
         f"names and the candidates per sentence, fitted on {fitted.get('candidates', '?')} candidates of "
         f"{fitted.get('fitted_on', '?')}, {fitted.get('right', '?')} right; `python -m posteditor.learn.wordcheck`)."
         + (" " + "; ".join(measured) + "." if measured else ""),
+        "",
+    ]
+
+
+def _doubt_lines(meta: dict) -> list[str]:
+    """Words to check (``posteditor.learn.doubts``): the bar, and how often post-editors changed
+    the words it flags on dev."""
+    fitted = meta.get("words_to_check")
+    if not isinstance(fitted, dict) or fitted.get("below") is None:
+        return []
+    try:
+        below = fitted["below"]
+        cells = []
+        for name in ("without_source", "with_source"):
+            t = fitted[name]["all"]
+            at = next(b for b in t["bars"] if b["below"] == below)
+            cells.append(f"{name.replace('_', ' ')}, {at['flagged']} of {t['words']} words flagged, "
+                         f"{at['changed']:.2f} of them changed by the post-editor (of all words {t['changed']:.2f})")
+    except (KeyError, StopIteration, TypeError, ValueError):  # a hand-edited record: the figures are left out
+        cells = []
+    return [
+        f"**Words to check**: MT words the model would keep with probability below **{below}** are marked in the "
+        f"editor and listed by `correct --report`, with nothing proposed (`python -m posteditor.learn.doubts`, on "
+        f"{fitted.get('segments', '?')} dev segments)" + (": " + "; ".join(cells) + "." if cells else "."),
         "",
     ]
 

@@ -38,3 +38,10 @@ def next_unconfirmed(state: ReviewState, i: int) -> int | None:
     """The first unconfirmed segment after ``i``, wrapping round to the top."""
     n = len(state)
     return next((j % n for j in range(i + 1, i + n) if status(state, j % n) == UNCONFIRMED), None)
+
+
+def next_to_check(state: ReviewState, i: int) -> int | None:
+    """The first segment after ``i`` with a word to check shown, wrapping round to the top
+    (``i`` itself last)."""
+    n = len(state)
+    return next((j % n for j in range(i + 1, i + n + 1) if state.to_check(j % n)), None)

@@ -201,6 +201,9 @@ class ReviewScreen(Screen):
         self._to_segment(confirm.next_with_pending(self.state, self.cursor.seg, forward=False),
                          "No segment with a pending edit above")
 
+    def action_next_check(self) -> None:
+        self._to_segment(confirm.next_to_check(self.state, self.cursor.seg), "No word to check")
+
     def _to_segment(self, i: int | None, none: str) -> None:
         self._go(None if i is None else self.state.enter(i), none if i is None else "")
 

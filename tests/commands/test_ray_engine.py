@@ -88,19 +88,21 @@ def both_engines(files, tmp_path, capsys, common) -> dict:
 
 
 @pytest.mark.parametrize("suggester", ["tiny model", "table"])
-def test_ray_output_and_report_are_byte_identical_to_local(suggester, local_ray, tiny_model, tmp_path, capsys,
+def test_ray_output_and_report_are_byte_identical_to_local(suggester, local_ray, flagging_model, tmp_path, capsys,
                                                            monkeypatch):
     if suggester == "table":  # the workers unpickle it from this module, as they would the real one
         monkeypatch.setattr(correct_mod, "build_suggester", short_suggester)
     files = inputs(tmp_path / "in")
     terms = tmp_path / "terms.tsv"
     terms.write_text("armata\tarmy\tarmies\n", encoding="utf-8")
-    common = ["--model", tiny_model, "--no-memory", "--glossary", terms, "--format", "auto"]
+    common = ["--model", flagging_model, "--no-memory", "--glossary", terms, "--format", "auto"]
     results = both_engines(files, tmp_path, capsys, common)
     local, ray = results["local"], results["ray"]
     assert local[0] == 1 and "too long for the model" in local[1]  # the long segment was left alone
     if suggester == "table":
         assert local[4].count(b"\n") > 10 and b'"applied": true' in local[4] and b'"applied": false' in local[4]
+    else:  # the model's words to check come back from the workers too
+        assert b'"check": "doubt"' in local[4]
     rows = {k: [json.loads(line) for line in v[4].splitlines()] for k, v in results.items()}
     assert rows["ray"] == rows["local"]  # the clearer failure first
     assert ray == local

@@ -46,6 +46,23 @@ async def test_first_edit_is_focused_and_shown(article):
         assert "world → region" in str(screen.query_one("#detail").render())
 
 
+async def test_words_to_check_are_listed_for_the_focused_segment(article):
+    app = make_app(article, TableSuggester(doubted={"border": 0.05, "scarce": 0.1}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(app, pilot)
+        assert "2 to check" in screen.query_one("#status").plain
+        await pilot.press("home", "down", "down")
+        detail = str(screen.query_one("#detail").render())
+        assert "Check   border  the model doubts this word and knows nothing better (e edits, y confirms)" in detail
+        await pilot.press("w")  # the next segment with a word to check, wrapping round
+        assert screen.cursor.seg == 3
+        await pilot.press("w")
+        assert screen.cursor.seg == 2
+        await pilot.press("y")  # confirmed as it reads: nothing left to check there
+        assert "1 to check" in screen.query_one("#status").plain
+        assert screen.cursor.seg == 3 and "Check   scarce  " in str(screen.query_one("#detail").render())
+
+
 async def test_accept_reject_and_navigation(article):
     app = make_app(article)
     async with app.run_test(size=(100, 30)) as pilot:

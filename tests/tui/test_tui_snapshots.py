@@ -32,7 +32,7 @@ def app_for(tmp_path, monkeypatch):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         sessions.append(Session(str(path)))
-        return ReviewApp(sessions[-1], factory(TableSuggester()))
+        return ReviewApp(sessions[-1], factory(TableSuggester(doubted={"border": 0.05})))
 
     yield make
     for s in sessions:

@@ -75,7 +75,7 @@ def _add_glossary(p: argparse.ArgumentParser) -> None:
 def _add_checks(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-check", action="append", metavar="ID",
                    help="switch a QA check off (repeat, or ID,ID): numbers, names, brackets, quotes, doubled, "
-                        "consistency, glossary")
+                        "consistency, glossary, doubt (the model's words to check)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_confidence(p)
     p.add_argument("--diff", action="store_true", help="print the applied edits as a word diff instead of the text")
     p.add_argument("--report", metavar="EDITS.jsonl", help="write every proposed edit, applied or not, "
-                   "and every QA issue of the corrected text, as JSON lines")
+                   "every QA issue of the corrected text and the words the model doubts, as JSON lines")
     p.add_argument("--tmx", metavar="OUT.tmx", help="also write each segment's source and corrected text "
                    "as a TMX translation memory (segments with a source only)")
     _add_glossary(p)

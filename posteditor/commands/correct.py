@@ -77,27 +77,6 @@ def report_rows(name: str, document: Document, segments: Sequence[Segment]) -> l
     return rows
 
 
-def doubt_rows(name: str, document: Document, segments: Sequence[Segment], suggester: Suggester,
-               long: Sequence[int]) -> list[dict]:
-    """One record per word to check (``Suggester.doubts``) outside the segment's applied edits,
-    as QA findings are written: ``{"file", "segment", "line", "check": "doubt", "message",
-    "word", "keep"}``."""
-    if not suggester.flags_words:
-        return []
-    todo = [i for i in range(len(segments)) if i not in set(long)]
-    rows = []
-    for i, found in zip(todo, suggester.doubts([Item(segments[i].text, segments[i].source) for i in todo])):
-        seg = segments[i]
-        for d in found:
-            if any(e.start <= d.index < max(e.end, e.start + 1) for e in seg.accepted()):
-                continue
-            word = d.record(seg.tokens)
-            rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
-                         "message": f"the model doubts \"{word['word']}\" (it would keep it with probability "
-                                    f"{word['keep']:.2f}): check it", "word": word["word"], "keep": word["keep"]})
-    return rows
-
-
 # --- the command --------------------------------------------------------------------------
 
 
@@ -315,8 +294,10 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
                     skip = qa.parse_checks(args.no_check)
                     tally.rows += qa.report_rows(job.file.path, job.document, segments,
                                                  suggester.terms, skip)
-                    if "doubt" not in skip:
-                        tally.rows += doubt_rows(job.file.path, job.document, segments, suggester, long)
+                    if "doubt" not in skip and suggester.flags_words:  # the model's words to check
+                        todo = sorted(set(range(len(segments))) - set(long))
+                        doubts = suggester.doubts([Item(segments[i].text, segments[i].source) for i in todo])
+                        tally.rows += qa.doubt_rows(job.file.path, job.document, segments, dict(zip(todo, doubts)))
             except OSError as exc:
                 tally.failed += 1
                 tally.messages.append(f"{job.path}: cannot write output ({exc.strerror or exc})")

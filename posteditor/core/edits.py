@@ -12,6 +12,7 @@ import enum
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
@@ -138,6 +139,29 @@ class Doubt:
     def record(self, tokens: tuple[str, ...]) -> dict:
         """The doubt for people and logs, in words (``correct --report``)."""
         return {"index": self.index, "word": tokens[self.index].strip(), "keep": round(self.keep, 4)}
+
+
+def unedited(doubts: Sequence[Doubt], edits: Sequence[Edit]) -> list[Doubt]:
+    """The words to check that no edit of ``edits`` takes in hand (an insertion takes none)."""
+    return [d for d in doubts if not any(e.start <= d.index < e.end for e in edits)]
+
+
+def best_non_overlapping(edits: Sequence[Edit]) -> list[Edit]:
+    """The most confident edits that do not overlap, one per span, in text order."""
+    kept: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: -e.confidence):
+        if all(not edit.overlaps(k) and edit.key() != k.key() for k in kept):
+            kept.append(edit)
+    return sorted(kept, key=lambda e: (e.start, e.end))
+
+
+def char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:
+    """Where ``tokens[start:start+size]`` lies once the text is single-spaced."""
+    prefix = len(" ".join("".join(tokens[:start]).split()))
+    width = len(" ".join("".join(tokens[start : start + size]).split()))
+    if prefix and width:
+        prefix += 1  # the space between the prefix and the replacement
+    return prefix, prefix + width
 
 
 def extract_edits(mt: str, corrected: str, confidence: float = 1.0) -> list[Edit]:

@@ -72,8 +72,9 @@ class ModelMeta(Mapping):
     def check_below(self) -> float | None:
         """Words the model would keep with less than this probability are shown as words to
         check (``posteditor.learn.doubts`` chose it on dev); None: not fitted, none shown."""
-        below = (self.data.get("words_to_check") or {}).get("below")
-        return None if below is None else float(below)
+        fitted = self.data.get("words_to_check")
+        below = fitted.get("below") if isinstance(fitted, dict) else None
+        return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)
 
     @property
     def min_alternative(self) -> float:

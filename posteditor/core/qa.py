@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
+
+from posteditor.core.edits import Edit, unedited
 
 CHECKS = {
     "numbers": "a number (or date) in the source missing from the target, or one the source lacks",
@@ -233,3 +235,19 @@ def report_rows(name: str, document, segments: Sequence, terms: Sequence = (),
     issues = check_document(finals, [s.source for s in segments], [s.text for s in segments], terms, skip)
     return [{"file": name, "segment": i.segment, "line": document.line_of(i.segment), "check": i.check,
              "message": i.message} for i in issues]
+
+
+def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Sequence]) -> list[dict]:
+    """``correct --report`` records of the words to check (``Suggester.doubts``, by segment) that
+    no applied edit took in hand, outside locked markup: ``{"file", "segment", "line", "check":
+    "doubt", "message", "word", "keep"}``."""
+    rows = []
+    for i, found in sorted(doubts.items()):
+        seg = segments[i]
+        for d in unedited(found, seg.accepted()):
+            if d.index < len(seg.tokens) and document.allows(i, Edit(d.index, d.index + 1, ())):
+                word = d.record(seg.tokens)
+                rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
+                             "message": f'the model doubts "{word["word"]}" (it would keep it with probability '
+                                        f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"]})
+    return rows

@@ -70,10 +70,10 @@ def calibrate(model_dir: str | Path, dev_path: str | Path, limit: int | None = N
     from posteditor.suggest import scorer
     from posteditor.suggest.combine import merge
     from posteditor.suggest.combine import suggest_all
-    from posteditor.model.corrector import Corrector, capped
+    from posteditor.model.corrector import Corrector
     from posteditor.learn.threshold import choose
     from posteditor.pipeline import load_retranslator, load_word_check
-    from posteditor.suggest.base import Item
+    from posteditor.suggest.base import Item, capped
 
     model_dir = Path(model_dir)
     rows = read_pairs(dev_path)[:limit]

@@ -30,10 +30,11 @@ from posteditor.model.merged import load_merged
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
-from posteditor.core.edits import Doubt, Edit, apply_edits, extract_edits, join_moves, respace, tokenize
+from posteditor.core.edits import (Doubt, Edit, apply_edits, best_non_overlapping, char_span, extract_edits,
+                                   join_moves, respace, tokenize)
 from posteditor.suggest.scorer import EditScorer
 from posteditor.suggest import wordcheck
-from posteditor.suggest.base import UNSCORED_CAP, Item, Suggester
+from posteditor.suggest.base import UNSCORED_CAP, Item, Suggester, capped
 from posteditor.core.textio import InputError
 
 
@@ -53,12 +54,6 @@ SIBLING_FLOOR = 0.001
 
 REMEMBERED = 4096
 """``doubts`` answers from the verify passes of the last this many segments ``suggest`` read."""
-
-
-def capped(edits: Sequence[Edit]) -> list[Edit]:
-    """``edits`` scaled below ``UNSCORED_CAP`` (strictly: no threshold applies them): no edit
-    scorer judges them."""
-    return [replace(e, confidence=min(round(e.confidence * UNSCORED_CAP, 4), UNSCORED_CAP - 0.0001)) for e in edits]
 
 
 class ModelError(InputError):
@@ -158,17 +153,18 @@ class Corrector(Suggester):
         """Every word of each item (punctuation aside) with the model's probability of keeping
         it: the least sure of its tokens in the verify pass, the one ``suggest`` made on the
         item or, for one it did not read, one made now. Items too long for the model have none."""
-        todo = [i for i, it in enumerate(items) if it not in self._kept and it.text.strip() and self.fits(it.text)]
+        found = {it: self._kept[it] for it in items if it in self._kept}  # (not evicted by what this call adds)
+        todo = [i for i, it in enumerate(items) if it not in found and it.text.strip() and self.fits(it.text)]
         hints = self.hints([items[i].source for i in todo])
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             encoded = [self._encode(items[i], hint) for i, hint in zip(chunk, hints[k : k + self.batch_size])]
             for i, (_, draft), p_copy in zip(chunk, encoded, self._verify(encoded)[0]):
-                self._keep(items[i], draft, p_copy)
-        return [list(self._kept.get(it, ())) for it in items]
+                found[items[i]] = self._keep(items[i], draft, p_copy)
+        return [list(found.get(it, ())) for it in items]
 
-    def _keep(self, item: Item, draft: list[int], p_copy: list[float], starts: list[int] | None = None) -> None:
-        """Remember the item's word doubts (``word_doubts``), forgetting the oldest beyond ``REMEMBERED``."""
+    def _keep(self, item: Item, draft: list[int], p_copy: list[float], starts: list[int] | None = None) -> list[Doubt]:
+        """The item's word doubts (``word_doubts``), remembered (the oldest forgotten beyond ``REMEMBERED``)."""
         starts = starts or self._token_starts(item.text, draft)
         doubts = [Doubt(k, round(min(p_copy[starts[k] : max(starts[k] + 1, starts[k + 1])]), 4))
                   for k, token in enumerate(tokenize(item.text)) if any(ch.isalnum() for ch in token)]
@@ -176,6 +172,7 @@ class Corrector(Suggester):
         self._kept[item] = doubts
         while len(self._kept) > REMEMBERED:
             del self._kept[next(iter(self._kept))]
+        return doubts
 
     def correct(self, text: str, source: str | None = None) -> str:
         """The model's greedy correction of one segment (as plain ``generate`` gives it)."""
@@ -239,7 +236,7 @@ class Corrector(Suggester):
                 edits = self.scorer.rescore(tokens, edits, source, hint)
             elif self.rescore:  # uncalibrated (or unlike the edits the scorer was fitted on): never applied
                 edits = capped(edits)
-            out.append(_best_non_overlapping(edits))
+            out.append(best_non_overlapping(edits))
         return out
 
     def _token_starts(self, text: str, draft: list[int]) -> list[int]:
@@ -371,7 +368,7 @@ class Corrector(Suggester):
         corrected = respace(item.text, text.strip())
         edits, out_tokens, shift = [], tokenize(corrected), 0
         for edit in extract_edits(item.text, corrected):
-            lo, hi = _char_span(out_tokens, edit.start + shift, len(edit.replacement))
+            lo, hi = char_span(out_tokens, edit.start + shift, len(edit.replacement))
             shift += len(edit.replacement) - (edit.end - edit.start)
             touched = [k for k, (s, e) in enumerate(spans) if s < max(hi, lo + 1) and e > lo]
             if not touched:
@@ -379,24 +376,6 @@ class Corrector(Suggester):
             steps = decoded.probs[touched[0] : touched[-1] + 2]
             edits.append(Edit(edit.start, edit.end, edit.replacement, round(min(steps), 4), "model"))
         return join_moves(tokens, edits)
-
-
-def _best_non_overlapping(edits: list[Edit]) -> list[Edit]:
-    """The most confident edits that do not overlap, one per span, in text order."""
-    kept: list[Edit] = []
-    for edit in sorted(edits, key=lambda e: -e.confidence):
-        if all(not edit.overlaps(k) and edit.key() != k.key() for k in kept):
-            kept.append(edit)
-    return sorted(kept, key=lambda e: (e.start, e.end))
-
-
-def _char_span(tokens: tuple[str, ...], start: int, size: int) -> tuple[int, int]:
-    """Where ``tokens[start:start+size]`` lies once the text is single-spaced."""
-    prefix = len(" ".join("".join(tokens[:start]).split()))
-    width = len(" ".join("".join(tokens[start : start + size]).split()))
-    if prefix and width:
-        prefix += 1  # the space between the prefix and the replacement
-    return prefix, prefix + width
 
 
 def load_adapted(model_dir: Path, dtype=None):

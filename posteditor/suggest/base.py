@@ -14,7 +14,7 @@ doubts without proposing anything better (words to check).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
 from posteditor.core.edits import Doubt, Edit
@@ -29,6 +29,12 @@ UNSCORED_CAP = 0.3
 """Without an edit scorer fitted on dev (too few right edits to learn from), the model's own
 probabilities say nothing calibrated: its edits are scaled below this, so they are shown as
 low-confidence suggestions (``c`` in the editor) and never applied at a threshold above it."""
+
+
+def capped(edits: Sequence[Edit]) -> list[Edit]:
+    """``edits`` scaled below ``UNSCORED_CAP`` (strictly: no threshold applies them): no edit
+    scorer judges them."""
+    return [replace(e, confidence=min(round(e.confidence * UNSCORED_CAP, 4), UNSCORED_CAP - 0.0001)) for e in edits]
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,15 @@ class Glossed(Suggester):
         return out
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        return self.inner.doubts(items)
+        """The inner suggester's words to check, except those of the glossary's terms: its words are right."""
+        out = []
+        for item, found in zip(items, self.inner.doubts(items)):
+            tokens, terms = tokenize(item.text), set()
+            for term in self.terms:
+                for m in pattern(term.target).finditer(item.text) if term.target.strip() else ():
+                    terms.update(range(*_token_span(tokens, m.start(), m.end())))
+            out.append([d for d in found if d.index not in terms])
+        return out
 
     def fits(self, text: str) -> bool:
         return fits(self.inner, text)

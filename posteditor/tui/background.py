@@ -107,7 +107,9 @@ def suggest_all(factory: SuggesterFactory, items: Sequence[Item], todo: set[int]
             out.failed(f"the model failed: {exc}")
             return
         found = dict(zip(readable, results))
-        # Measured by the same call (a model keeps them from its verify pass): asked at once.
-        doubted = zip(readable, suggester.doubts([items[i] for i in readable])) if readable else ()
-        out.results([(i, list(found.get(i, ()))) for i in batch], {i: found for i, found in doubted if found})
+        try:  # measured by the same call (a model keeps them from its verify pass): asked at once
+            doubted = dict(zip(readable, suggester.doubts([items[i] for i in readable]))) if readable else {}
+        except Exception:  # optional: the edits are shown without them
+            doubted = {}
+        out.results([(i, list(found.get(i, ()))) for i in batch], {i: d for i, d in doubted.items() if d})
         size = min(size * 2, LARGEST_BATCH)

@@ -40,8 +40,8 @@ def next_unconfirmed(state: ReviewState, i: int) -> int | None:
     return next((j % n for j in range(i + 1, i + n) if status(state, j % n) == UNCONFIRMED), None)
 
 
-def next_to_check(state: ReviewState, i: int) -> int | None:
-    """The first segment after ``i`` with a word to check shown, wrapping round to the top
+def next_to_check(state: ReviewState, i: int, forward: bool = True) -> int | None:
+    """The nearest segment after (or before) ``i`` with a word to check shown, wrapping round
     (``i`` itself last)."""
-    n = len(state)
-    return next((j % n for j in range(i + 1, i + n + 1) if state.to_check(j % n)), None)
+    n, step = len(state), 1 if forward else -1
+    return next((j % n for j in range(i + step, i + step * (n + 1), step) if state.to_check(j % n)), None)

@@ -31,8 +31,10 @@ BINDINGS = [
             tooltip="Next segment with a pending suggestion", show=False, id="next_pending_segment"),
     Binding("left_square_bracket", "prev_pending_segment", "Previous pending segment",
             tooltip="Previous segment with a pending suggestion", show=False, id="prev_pending_segment"),
-    Binding("w", "next_check", "Next word to check", tooltip="Next segment with a word the model doubts "
-            "(wraps round)", show=False, id="next_check"),
+    Binding("w", "next_check", "Next word to check", tooltip="Next segment with a word to check (one the "
+            "model doubts; wraps round)", show=False, id="next_check"),
+    Binding("W", "prev_check", "Previous word to check", tooltip="Previous segment with a word to check",
+            show=False, id="prev_check"),
     Binding("e,enter", "hand_edit", "Edit", tooltip="Rewrite the segment by hand", id="hand_edit"),
     Binding("u,ctrl+z", "undo", "Undo", tooltip="Undo (many levels)", id="undo"),
     Binding("U,ctrl+y", "redo", "Redo", show=False, id="redo"),

@@ -59,9 +59,8 @@ def _plain(tokens: tuple[str, ...], start: int, end: int, doubted: set[int]) -> 
     out: list[Run] = []
     text = ""
     for k in range(start, end):
-        if k in doubted:
-            word = tokens[k].lstrip()
-            out += [(text + tokens[k][: len(tokens[k]) - len(word)], "text", None), (word, "doubt", None)]
+        if k in doubted:  # (the space before it: the plain style, as ``wrap`` gives a run's first gap)
+            out += [(text, "text", None), (tokens[k], "doubt", None)]
             text = ""
         else:
             text += tokens[k]

@@ -85,8 +85,8 @@ class DetailPanel(Static):
             keys = f"{self.app.key_names('hand_edit')[0]} edits, {self.app.key_names('confirm')[-1]} confirms"
             lines.append(Text.assemble(("Check   ", label),
                                        (" · ".join(seg.tokens[d.index].strip() for d in doubted), self._s("pending")),
-                                       (f"  the model doubts {'these words' if len(doubted) > 1 else 'this word'}"
-                                        f" and knows nothing better ({keys})", self._s("muted"))))
+                                       (f"  the model doubts {'these words' if len(doubted) > 1 else 'this word'},"
+                                        f" with nothing sure to propose ({keys})", self._s("muted"))))
         if notes is not None:
             for name, found in (("Terms   ", notes.terms_for(state, i)), ("QA      ", notes.issues_for(state, i))):
                 if found:

@@ -204,6 +204,9 @@ class ReviewScreen(Screen):
     def action_next_check(self) -> None:
         self._to_segment(confirm.next_to_check(self.state, self.cursor.seg), "No word to check")
 
+    def action_prev_check(self) -> None:
+        self._to_segment(confirm.next_to_check(self.state, self.cursor.seg, forward=False), "No word to check")
+
     def _to_segment(self, i: int | None, none: str) -> None:
         self._go(None if i is None else self.state.enter(i), none if i is None else "")
 

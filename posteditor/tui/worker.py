@@ -177,10 +177,13 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
             readable = [k for k, item in enumerate(items) if fits(suggester, item.text)]
             asked = [items[k] for k in readable]
             found = dict(zip(readable, suggester.suggest(asked))) if readable else {}
-            doubted = dict(zip(readable, suggester.doubts(asked))) if readable else {}
         except Exception as exc:
             say(error=str(exc) or type(exc).__name__)
             continue
+        try:
+            doubted = dict(zip(readable, suggester.doubts(asked))) if readable else {}
+        except Exception:  # optional: the edits go without them
+            doubted = {}
         say(edits=[[e.to_json() for e in found.get(k, ())] for k in range(len(items))],
             doubts=[[d.to_json() for d in doubted.get(k, ())] for k in range(len(items))])
 

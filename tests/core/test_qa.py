@@ -59,4 +59,13 @@ def test_checks_can_be_switched_off():
     assert check_document(["a", "b"], ["x", "x"], skip=frozenset({"consistency"})) == []
     with pytest.raises(InputError, match="unknown check"):
         parse_checks(["spelling"])
-    assert set(CHECKS) == {"numbers", "names", "brackets", "quotes", "doubled", "consistency", "glossary"}
+    assert set(CHECKS) == {"numbers", "names", "brackets", "quotes", "doubled", "consistency", "glossary", "doubt"}
+
+
+def test_the_help_names_every_check(capsys):
+    from posteditor import cli
+
+    for command in ("correct", "review"):
+        assert cli.main([command, "--help"]) == 0
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert all(check in help_text for check in CHECKS), command

@@ -53,3 +53,13 @@ def test_fitting_writes_the_bar_into_the_model_record(flagging_model, tmp_path):
     assert record["segments"] == 2 and record["without_source"]["ro-en"]["words"] == 14
     assert record["below"] is None and ModelMeta.read(model).check_below is None  # 2 segments say little
     assert doubts.main(["--model", str(tmp_path / "nowhere"), "--dev", str(dev)]) == 2
+    for bad in ("", "not json\n", '{"mt": "no post-edit"}\n'):
+        dev.write_text(bad, encoding="utf-8")
+        assert doubts.main(["--model", str(model), "--dev", str(dev)]) == 2
+    assert doubts.choose([{}]) is None
+
+
+def test_a_hand_edited_bar_is_no_bar():
+    for record in ({"words_to_check": 0.15}, {"words_to_check": {"below": "x"}}, {"words_to_check": {"below": 7}}, {}):
+        assert ModelMeta(record).check_below is None
+    assert ModelMeta({"words_to_check": {"below": 0.15}}).check_below == 0.15

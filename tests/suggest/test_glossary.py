@@ -44,6 +44,22 @@ def test_forbidden_variant_fixed_with_category_glossary():
     assert apply_edits(item.text, edits) == "The European Commission helped the refugees."
 
 
+def test_a_glossary_term_is_never_a_word_to_check():
+    from posteditor.core.edits import Doubt, tokenize
+
+    class Doubting(FakeSuggester):
+        flags_words = True
+
+        def doubts(self, items):
+            return [[Doubt(k, 0.05) for k, t in enumerate(tokenize(it.text)) if t.strip().isalpha()] for it in items]
+
+    glossed = Glossed(Doubting(), TERMS)
+    assert glossed.flags_words
+    item = Item("The European Commission helped the fugitives.")
+    [found] = glossed.doubts([item])
+    assert [tokenize(item.text)[d.index].strip() for d in found] == ["The", "helped", "the", "fugitives"]
+
+
 def test_forbidden_variant_left_when_the_source_lacks_the_term():
     glossed = Glossed(FakeSuggester(), TERMS)
     [edits] = glossed.suggest([Item("The fugitives hid.", "Fugarii s-au ascuns.")])

@@ -327,7 +327,7 @@ def test_calibration_drops_a_scorer_whose_edits_cost_more_than_they_bring(tiny_m
     assert meta["use_source"] and meta["min_confidence"] <= 0.9
     assert meta["dev"]["at_threshold"]["applied"] == 20 and meta["dev"]["at_threshold"]["precision"] == 1.0
     assert meta["dev"]["scorer_dropped"] and "was dropped" in render_card(meta, "model")
-    from posteditor.model.corrector import capped
+    from posteditor.suggest.base import capped
     assert [e.confidence for e in capped([Edit(0, 1, ("x",), 0.9999), Edit(0, 1, ("x",), 1.0)])] == [0.2999, 0.2999]
 
 

@@ -53,10 +53,14 @@ async def test_words_to_check_are_listed_for_the_focused_segment(article):
         assert "2 to check" in screen.query_one("#status").plain
         await pilot.press("home", "down", "down")
         detail = str(screen.query_one("#detail").render())
-        assert "Check   border  the model doubts this word and knows nothing better (e edits, y confirms)" in detail
+        assert "Check   border  the model doubts this word, with nothing sure to propose (e edits, y confirms)" in detail
         await pilot.press("w")  # the next segment with a word to check, wrapping round
         assert screen.cursor.seg == 3
         await pilot.press("w")
+        assert screen.cursor.seg == 2
+        await pilot.press("W")  # back, wrapping round
+        assert screen.cursor.seg == 3
+        await pilot.press("W")
         assert screen.cursor.seg == 2
         await pilot.press("y")  # confirmed as it reads: nothing left to check there
         assert "1 to check" in screen.query_one("#status").plain

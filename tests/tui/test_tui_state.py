@@ -270,10 +270,12 @@ def test_words_to_check_show_outside_visible_edits_until_the_segment_is_done():
     assert words(1) == ["Aid"]
     assert words(3) == ["scarce"]
     assert state.check_count() == 2
-    state.decide(state.enter(1), R)  # the edit of "world" turned down: still under it, still not a word to check
-    assert words(1) == ["Aid"]
+    state.decide(state.enter(1), R)  # the edit of "world" turned down: the model still doubts the word
+    assert words(1) == ["Aid", "world"]
     state.confirm(state.enter(1))
     assert words(1) == [] and state.check_count() == 1
+    state.set_threshold(show_low=True)  # "peoples" (0.3) shown: not under it, nothing changes
+    assert state.check_count() == 1
     state.hand_edit(state.enter(3), "The informations are few.")
     assert words(3) == [] and state.check_count() == 0
     state.undo()
@@ -294,15 +296,17 @@ def test_doubts_beyond_the_segment_or_in_locked_markup_are_dropped():
 
 
 def test_words_to_check_are_marked_in_the_list():
-    from posteditor.tui.layout import mark, runs
+    from posteditor.tui.layout import mark, runs, wrap
 
     suggester = TableSuggester(doubted={"border": 0.05, "scarce": 0.1})
     state = ReviewState(parse(ARTICLE, "txt"))
     items = [Item(t) for t in state.texts]
     state.set_suggestions(list(enumerate(suggester.suggest(items))), dict(enumerate(suggester.doubts(items))))
-    assert runs(state, 2) == [("Many peoples fled to the ", "text", None), ("border", "doubt", None), (".", "text", None)]
+    assert runs(state, 2) == [("Many peoples fled to the", "text", None), (" border", "doubt", None), (".", "text", None)]
+    assert [text for line in wrap(runs(state, 2), 80) for text, _, _ in line] == ["Many", " ", "peoples", " ", "fled", " ",
+                                                                                   "to", " ", "the", " ", "border", "."]
     assert mark(state, 2) == ("?", "mark-check")  # nothing pending, a word to check
     assert mark(state, 3)[1] == "mark-pending"  # a pending edit goes first
-    assert ("scarce", "doubt", None) in runs(state, 3)
+    assert (" scarce", "doubt", None) in runs(state, 3)
     state.confirm(state.enter(2))
-    assert mark(state, 2) == ("✓", "mark-done") and ("border", "doubt", None) not in runs(state, 2)
+    assert mark(state, 2) == ("✓", "mark-done") and (" border", "doubt", None) not in runs(state, 2)

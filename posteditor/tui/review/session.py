@@ -164,9 +164,9 @@ class Session:
                     i = int(r["i"])
                     if not (0 <= i < len(hashes) and r["h"] == hashes[i]):
                         dropped += 1
-                    elif kind == "suggest":
-                        suggestions[i] = [Edit.from_json(e) for e in r["edits"]]
-                        doubts[i] = [Doubt.from_json(d) for d in r.get("doubts", ())]
+                    elif kind == "suggest":  # (both read before either is kept)
+                        suggestions[i], doubts[i] = ([Edit.from_json(e) for e in r["edits"]],
+                                                     [Doubt.from_json(d) for d in r.get("doubts", ())])
                     else:
                         works[i] = work_from_json(r)
             except (KeyError, TypeError, ValueError):

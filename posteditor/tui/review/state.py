@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 from posteditor.core.document import Document
-from posteditor.core.edits import RETRANSLATION, Decision, Doubt, Edit, Segment, extract_edits, tokenize
+from posteditor.core.edits import RETRANSLATION, Decision, Doubt, Edit, Segment, extract_edits, tokenize, unedited
 from posteditor.tui.review.propagate import repetitions
 from posteditor.tui.review.work import Counts, Cursor, EditKey, Work
 
@@ -84,13 +84,13 @@ class ReviewState:
 
     def to_check(self, i: int) -> list[Doubt]:
         """The words to check segment ``i`` shows: those the model doubts outside its visible
-        edits, until the editor confirms the segment or edits it by hand."""
+        edits (a rejected one leaves the word doubted), until the editor confirms the segment
+        or edits it by hand."""
         work = self._work[i]
         if not self.flag_words or not self._doubts[i] or work.manual is not None or work.confirmed:
             return []
         seg = self.segment(i)
-        shown = [seg.edits[k] for k in self.visible(i)]
-        return [d for d in self._doubts[i] if not any(e.start <= d.index < max(e.end, e.start + 1) for e in shown)]
+        return unedited(self._doubts[i], [seg.edits[k] for k in self.visible(i) if seg.decisions[k] is not REJECTED])
 
     def check_count(self) -> int:
         """Words to check shown in the whole document."""

@@ -24,6 +24,12 @@ class Pair:
     hint: str | None = None
     """A rule-based (Apertium) English translation of ``src``, where a chain reads its language."""
 
+    @property
+    def language(self) -> str:
+        """The language pair of ``origin`` ("mlqe:ro-en" -> "ro-en"; "dev" without one): how dev
+        figures are broken down."""
+        return (self.origin or "dev").split(":")[-1]
+
     def to_json(self) -> dict:
         """The row as the files hold it: ``src`` always (null without one), ``origin``, ``prev`` and
         ``hint`` only when set, so a correction stays ``{"mt", "pe", "src"}`` as fine-tuning has always

@@ -38,7 +38,7 @@ def sweep(rows: list[Pair], proposals: list[list[Edit]]) -> list[dict]:
 
     by_lang: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        by_lang[("dev" if row.origin is None else row.origin).split(":")[-1]].append(i)
+        by_lang[row.language].append(i)
     mts = [r.mt for r in rows]
     refs = [r.pe for r in rows]
     metrics = {

@@ -50,17 +50,13 @@ def changed_words(mt: str, pe: str) -> set[int]:
     return {i for i, w in enumerate(mt_words) if w and i not in kept}
 
 
-def language(pair: Pair) -> str:
-    return (pair.origin or "dev").split(":")[-1]
-
-
 def table(rows: list[Pair], doubts: list[list], bars=BARS) -> dict:
     """For each language (and all), the words and the share changed; then, for each bar, the
     words it flags and the share of them changed."""
     counts = defaultdict(lambda: [0, 0])  # (language, bar or None) -> [words, changed]
     for pair, found in zip(rows, doubts):
         changed = changed_words(pair.mt, pair.pe)
-        for lang in (language(pair), "all"):
+        for lang in (pair.language, "all"):
             for d in found:
                 hit = d.index in changed
                 for bar in (None, *bars):
@@ -109,7 +105,7 @@ def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:
     taken: dict[str, int] = defaultdict(int)
     out = []
     for pair in read_pairs(dev):
-        lang = language(pair)
+        lang = pair.language
         if limit is None or taken[lang] < limit:
             taken[lang] += 1
             out.append(pair)

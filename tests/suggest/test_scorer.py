@@ -196,6 +196,9 @@ def test_calibration_fits_a_scorer_when_the_dev_edits_allow(tiny_model, tmp_path
     assert at["precision"] == 1.0 and all(lang["delta_ter"] < 0 for lang in at["langs"].values())
     assert meta["dev"]["own_confidence"]["threshold"] == 1.01  # on the model's random confidence, nothing
     assert "needs_source" not in meta["edit_scorer"]  # dev without sources: it judges edits made without
+    # The bar for words to check, fitted on the same segments (the tiny model's doubts say nothing).
+    assert meta["words_to_check"]["segments"] == 60 and meta["words_to_check"]["dev"].endswith("dev.jsonl")
+    assert set(meta["words_to_check"]["without_source"]) == {"all", "et-en", "ro-en"}
 
 
 

@@ -370,7 +370,7 @@ regularisation of what they add to its logit. Chosen with ``benchmarks/retransla
 
 
 def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains: Iterable[str],
-          c: float = EDITOR_C) -> dict | None:
+          c: float = EDITOR_C, forget: Iterable[str] = ()) -> dict | None:
     """The retranslation model taught the editor's corrections (``x``, ``y``: one per corrected
     segment Apertium translates, closer when nearer the editor's version than the MT), each
     counting ``weight`` times, with those of earlier refits that ``params`` keep; ``keys`` name
@@ -381,7 +381,8 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     few, or many that agree with it, change little, and an editor who keeps turning
     retranslations down is heard however many rows the model was fitted on. A base without
     retranslation learns from the editor's alone. A segment taught again (corrected otherwise
-    since) replaces its earlier rows. None when, all told, too few of either label."""
+    since) replaces its earlier rows; those of the segments ``forget`` names are dropped. None
+    when, all told, too few of either label."""
     from posteditor.suggest.scorer import logit_shift, split_key, with_rows, without_segments
 
     if not all(keys):
@@ -391,7 +392,7 @@ def refit(params: dict | None, x, y, weight: float, keys: Sequence[str], chains:
     kept = isinstance(old, dict) and old.get("y") and tuple(params.get("features", ())) == FEATURES
     dropped = 0
     if kept:
-        old, dropped = without_segments(old, {split_key(k)[0] for k in keys}, len(FEATURES))
+        old, dropped = without_segments(old, {split_key(k)[0] for k in keys} | set(forget), len(FEATURES))
     all_x, all_y, all_w, all_k = with_rows(old if kept else None, x, y, weight, keys, len(FEATURES))
     own = np.array([not k for k in all_k], dtype=bool)  # the model's own rows; the editors' are named
     extra = {"editor_translations": int(params.get("editor_translations") or 0) + len(y) - dropped,

@@ -101,6 +101,16 @@ def test_collect(tmp_path, records, pairs, stats):
     assert {k: got[k] for k in stats} == stats
 
 
+def test_collect_names_what_was_taken_back(tmp_path):
+    from posteditor.suggest.scorer import segment_key
+
+    log = tmp_path / "log.jsonl"
+    corrections.append([record("a b", "a c"), record("x y", "x z"), record("a b", "a b"), record("p q", "p q")], log)
+    rows, stats = collect([log])
+    assert [(r.mt, r.pe) for r in rows] == [("x y", "x z")]
+    assert stats["taken_back"] == [segment_key("a b", None)]  # "p q" never taught anything
+
+
 def test_collect_from_several_logs_lets_the_latest_record_win_whatever_their_order(tmp_path):
     later, earlier = tmp_path / "laptop.jsonl", tmp_path / "desktop.jsonl"
     corrections.append([replace(record("a b", "a d"), time="2026-12-04T10:00:00+00:00")], later)

@@ -361,6 +361,15 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     assert (again["translations"], again["closer"], again["editor_translations"]) == (40, 10, 40)
     assert len({k.partition("=")[0] for k in again["data"]["k"]}) == 40
     assert refit.refit_retranslation(meta, kept_mt, 4.0) is None  # and once only
+    # Five more changed back to their MT, nothing turned down: no training correction, but
+    # ``collect`` names them taken back, and what they taught is forgotten (once).
+    from posteditor.suggest.scorer import segment_key
+
+    gone = [segment_key(r.mt, r.src) for r in rows[20:25]] + [segment_key("never taught", None)]
+    summary = refit.refit_retranslation(meta, kept_mt[:20] + kept_mt[25:], 4.0, gone)
+    assert summary["taken_back"] == 5 and summary["translations"] == 0
+    assert meta["retranslation"]["editor_translations"] == 35 and len(meta["retranslation"]["data"]["k"]) == 35
+    assert refit.refit_retranslation(meta, kept_mt[:20] + kept_mt[25:], 4.0, gone) is None
     # Rows kept by an older posteditor do not say what they were taught: never taught again.
     before["retranslation"]["data"]["k"] = [k.partition("=")[0] for k in before["retranslation"]["data"]["k"]]
     assert refit.refit_retranslation(before, kept_mt, 4.0) is None
@@ -368,7 +377,7 @@ def test_finetune_teaches_retranslation_from_corrections_with_sources(monkeypatc
     from posteditor.learn.calibrate import retranslation_kept
 
     kept = retranslation_kept(None, meta["retranslation"])
-    assert kept["translations"] == 40 and len(kept["data"]["k"]) == 40
+    assert kept["translations"] == 35 and len(kept["data"]["k"]) == 35
     assert retranslation_kept(None, None) is None
     for corrupt in (True, "x", [1], {"data": [1]}, {"data": {"x": ["1 2"], "y": [1], "k": ["a"]}}):
         assert retranslation_kept(None, corrupt) is None  # unreadable: the dev fit alone, no traceback

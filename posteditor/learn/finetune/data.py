@@ -32,10 +32,14 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
     """Training pairs (MT, final text, source) from corrections logs and parallel files. The
     latest record of an MT wins (across logs, by the time it was logged); one that teaches
     nothing (a segment changed back to its MT and saved again) takes back what the same segment
-    of the same document taught before."""
+    of the same document taught before. ``stats["taken_back"]`` names (``scorer.segment_key``)
+    the MTs something was taught for and nothing is now, so a refit can forget them too."""
+    from posteditor.suggest.scorer import segment_key
+
     stats = {"records": 0, "corrupt": 0, "fixes": 0, "leave_alone": 0, "no_information": 0, "parallel": 0}
     # For each (MT, source), what each segment that has it taught last, in the order taught.
     taught: dict[tuple[str, str | None], dict[tuple, Pair]] = {}
+    ever: set[tuple[str, str | None]] = set()  # what something was taught for, at some time
     logged = []
     for log in logs:
         records, corrupt = read(log)
@@ -52,6 +56,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
             stats["no_information"] += 1  # and what this segment taught before is taken back
             continue
         by_segment[where] = Pair(r.mt, r.final, r.source)
+        ever.add(key)
     pairs = {key: list(by_segment.values())[-1] for key, by_segment in taught.items() if by_segment}
     if mt or pe:
         if not (mt and pe):
@@ -65,6 +70,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
                 pairs[(m, s)] = Pair(m, p, s)
                 stats["parallel"] += 1
     rows = list(pairs.values())
+    stats["taken_back"] = sorted(segment_key(*key) for key in ever - set(pairs))
     stats["fixes"] = sum(r.mt != r.pe for r in rows)
     stats["leave_alone"] = len(rows) - stats["fixes"]
     return rows, stats

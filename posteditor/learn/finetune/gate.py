@@ -41,7 +41,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta = ModelMeta.load(trained_dir).to_dict()
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
     # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
-    learnt = refit_retranslation(meta, read_pairs(work / "train.jsonl"), cfg.scorer_weight)
+    learnt = refit_retranslation(meta, read_pairs(work / "train.jsonl"), cfg.scorer_weight,
+                                 plan["data"].get("taken_back", ()))
     ModelMeta(meta).write(trained_dir)
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():

@@ -6,6 +6,8 @@ what it did, for the model card.
 
 from __future__ import annotations
 
+import numpy as np
+
 from posteditor.core.records import Pair
 from posteditor.learn.finetune.config import _log
 
@@ -34,14 +36,14 @@ def refit_scorer(meta: dict, labels: dict, weight: float) -> dict:
                        "already_learnt": labels.get("skipped", 0)}}
 
 
-def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | None:
+def refit_retranslation(meta: dict, rows: list[Pair], weight: float, taken_back=()) -> dict | None:
     """Teach retranslation (``meta``, updated in place) from the training corrections given with
     a source Apertium translates: each says whether Apertium's translation is nearer the
     editor's version than the MT was. Corrections an earlier fine-tune learnt from are left
     out, unless the editor has since corrected them otherwise: then what they teach now replaces
-    what they taught. (One changed back to its MT with nothing turned down is no training
-    correction, so what it taught stays.) A summary for the card, or None when there was
-    nothing to learn from."""
+    what they taught. Segments ``taken_back`` (``collect``: changed back to the MT, they teach
+    nothing now) are forgotten. A summary for the card, or None when there was nothing to
+    learn or forget."""
     from posteditor.suggest import retranslate
     from posteditor.suggest.scorer import learnt_from, segment_key, split_key
 
@@ -54,29 +56,33 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float) -> dict | N
         return segment not in seen or seen[segment] not in ("", final)
 
     todo = [r for r in rows if r.src and new(r)]
-    if not chains or not todo:
+    gone = {k for k in taken_back if k in seen}
+    if not chains or not (todo or gone):
         return None
     try:
         x, y, index, _, langs = retranslate.labelled([r.mt for r in todo], [r.pe for r in todo],
-                                                     [r.src for r in todo], chains)
+                                                     [r.src for r in todo], chains) if todo else ([], [], [], [], [])
     except retranslate.FAILURES as exc:
         _log(f"note: Apertium failed ({exc}); retranslation left as it was")
         return None
-    if not len(y):
+    y = np.asarray(y, dtype=bool)
+    if not len(y) and not gone:
         return None
     own = (base["translations"] - int(base.get("editor_translations") or 0)  # its own rows, not earlier editors'
            if base and isinstance(base.get("translations"), int) else 0)
-    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False, "fitted_before": own}
+    summary = {"translations": len(y), "closer": int(y.sum()), "weight": weight, "refitted": False, "fitted_before": own,
+               **({"taken_back": len(gone)} if gone else {})}
     try:
         params = retranslate.refit(base, x, y, weight, [segment_key(todo[i].mt, todo[i].src, todo[i].pe) for i in index],
-                                   langs)
+                                   langs, forget=gone)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-edited posteditor.json
         _log(f"note: the base model's retranslation data is unusable ({exc!r}); retranslation left as it was")
         return summary | {"reason": "the base model's retranslation data is unusable"}
     if params is not None:
         meta["retranslation"] = params
     _log(f"retranslation: {len(y)} training corrections translated by Apertium, {int(y.sum())} closer to the editor's "
-         f"version than the MT; " + ("refitted" if params else "too few to learn from, left as it was"))
+         f"version than the MT" + (f", {len(gone)} taken back" if gone else "") + "; "
+         + ("refitted" if params else "too few to learn from, left as it was"))
     if params is None:
         return summary | {"reason": "too few to learn from"}
     return summary | {"refitted": True} | ({"shift": params["editor_shift"]} if "editor_shift" in params else {})

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
+from textual.widgets.text_area import Selection
 
 
 class HelpScreen(ModalScreen[None]):
@@ -89,6 +90,12 @@ class Choice(ModalScreen[str]):
             self.dismiss(keys[event.key])
 
 
+def _location(text: str, offset: int) -> tuple[int, int]:
+    """Character ``offset`` of ``text`` as a TextArea location (row, column)."""
+    before = text[:offset]
+    return before.count("\n"), len(before) - (before.rfind("\n") + 1)
+
+
 class HandEdit(ModalScreen["str | None"]):
     """Rewrite a segment by hand: Enter keeps the text, Esc leaves the segment as it was."""
 
@@ -108,9 +115,10 @@ class HandEdit(ModalScreen["str | None"]):
     HandEdit .hint { color: $text-muted; }
     """
 
-    def __init__(self, number: int, mt: str, text: str) -> None:
+    def __init__(self, number: int, mt: str, text: str, select: tuple[int, int] | None = None) -> None:
+        """``select``: characters of ``text`` to start with selected (a word to check: typing replaces it)."""
         super().__init__()
-        self.number, self.mt, self.text = number, mt, text
+        self.number, self.mt, self.text, self.select = number, mt, text, select
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -126,7 +134,10 @@ class HandEdit(ModalScreen["str | None"]):
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.focus()
-        area.move_cursor(area.document.end)
+        if self.select is None:
+            area.move_cursor(area.document.end)
+        else:
+            area.selection = Selection(*(_location(self.text, k) for k in self.select))
 
     def action_keep(self) -> None:
         self.dismiss(self.query_one(TextArea).text)

@@ -309,7 +309,8 @@ class ReviewScreen(Screen):
             self.offer = None
             self._changed(changed, Cursor(i), "Hand edit kept" if changed else "")
 
-        self.app.push_screen(HandEdit(i + 1, self.state.texts[i], self.state.final(i)), done)
+        final = self.state.final(i)
+        self.app.push_screen(HandEdit(i + 1, self.state.texts[i], final, self.state.check_span(i, final)), done)
 
     def action_undo(self) -> None:
         changed, where = self.state.undo()

@@ -62,6 +62,9 @@ async def test_words_to_check_are_listed_for_the_focused_segment(article):
         assert screen.cursor.seg == 3
         await pilot.press("W")
         assert screen.cursor.seg == 2
+        await pilot.press("e")  # the hand edit starts with the word to check selected: typing replaces it
+        assert app.screen.query_one(TextArea).selected_text == "border"
+        await pilot.press("escape")
         await pilot.press("y")  # confirmed as it reads: nothing left to check there
         assert "1 to check" in screen.query_one("#status").plain
         assert screen.cursor.seg == 3 and "Check   scarce  " in str(screen.query_one("#detail").render())

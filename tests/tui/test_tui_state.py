@@ -310,3 +310,17 @@ def test_words_to_check_are_marked_in_the_list():
     assert (" scarce", "doubt", None) in runs(state, 3)
     state.confirm(state.enter(2))
     assert mark(state, 2) == ("✓", "mark-done") and (" border", "doubt", None) not in runs(state, 2)
+
+
+def test_the_first_word_to_check_is_found_in_the_text_as_it_reads():
+    from posteditor.core.edits import Doubt
+
+    state = ReviewState(parse("Aid is scarce,\nand here aid is\n  scarce.\n\n", "txt"))
+    state.set_suggestions([(0, [Edit(0, 1, ("Help",), 0.9)])], {0: [Doubt(8, 0.1)]})  # the second "scarce"
+    text = state.texts[0]
+    span = state.check_span(0, text)
+    assert text[slice(*span)] == "scarce" and span[0] > text.index("\n  ")
+    state.decide(state.enter(0), A)  # the text now differs from the MT: the word is looked for
+    final = state.final(0)
+    assert final.startswith("Help") and final[slice(*state.check_span(0, final))] == "scarce"  # (the first one)
+    assert state.check_span(0, "Nothing like it.") is None

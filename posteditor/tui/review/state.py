@@ -15,6 +15,7 @@ is how the journal writes it to disk the moment it is made.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
@@ -91,6 +92,20 @@ class ReviewState:
             return []
         seg = self.segment(i)
         return unedited(self._doubts[i], [seg.edits[k] for k in self.visible(i) if seg.decisions[k] is not REJECTED])
+
+    def check_span(self, i: int, text: str) -> tuple[int, int] | None:
+        """Where in ``text`` (segment ``i`` as it reads) its first word to check is: the MT's own
+        place while the text is the MT, else the first place the word stands alone."""
+        doubted = self.to_check(i)
+        if not doubted:
+            return None
+        tokens = self.segment(i).tokens
+        word = tokens[doubted[0].index].strip()
+        if text == self.texts[i]:
+            start = sum(len(t) for t in tokens[: doubted[0].index + 1]) - len(word)
+            return start, start + len(word)
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
+        return found.span() if found else None
 
     def check_count(self) -> int:
         """Words to check shown in the whole document."""

@@ -257,9 +257,6 @@ class Retranslator(Suggester):
                 results[i] = [edit]
         return results
 
-    def fits(self, text: str) -> bool:
-        return True
-
 
 # --- fitting (posteditor calibrate, posteditor finetune, python -m posteditor.learn.retranslation) ---------------------------------
 

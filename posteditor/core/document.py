@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from posteditor.core.edits import Edit, tokenize
+from posteditor.core.edits import Doubt, Edit, tokenize
 
 
 # Abbreviations after which a full stop does not end a sentence.
@@ -68,6 +68,13 @@ class Document:
     def line_of(self, index: int) -> int:
         """1-based line number where segment ``index`` starts."""
         return self.text.count("\n", 0, self.spans[index][0]) + 1
+
+    def checkable(self, index: int, doubts) -> list[Doubt]:
+        """The words to check of segment ``index`` that can be shown: on one of its words, outside
+        locked markup; one per word, in text order."""
+        size = len(tokenize(self.text[slice(*self.spans[index])]))
+        found = {d.index: d for d in doubts if 0 <= d.index < size and self.allows(index, Edit(d.index, d.index + 1, ()))}
+        return [found[k] for k in sorted(found)]
 
     def allows(self, index: int, edit: Edit) -> bool:
         """Whether ``edit`` on segment ``index`` leaves locked markup alone."""

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from posteditor.core.edits import Edit, unedited
+from posteditor.core.edits import unedited
 
 CHECKS = {
     "numbers": "a number (or date) in the source missing from the target, or one the source lacks",
@@ -244,10 +244,9 @@ def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Seq
     rows = []
     for i, found in sorted(doubts.items()):
         seg = segments[i]
-        for d in unedited(found, seg.accepted()):
-            if d.index < len(seg.tokens) and document.allows(i, Edit(d.index, d.index + 1, ())):
-                word = d.record(seg.tokens)
-                rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
-                             "message": f'the model doubts "{word["word"]}" (it would keep it with probability '
-                                        f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"]})
+        for d in unedited(document.checkable(i, found), seg.accepted()):
+            word = d.record(seg.tokens)
+            rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
+                         "message": f'the model doubts "{word["word"]}" (it would keep it with probability '
+                                    f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"]})
     return rows

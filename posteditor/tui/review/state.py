@@ -238,10 +238,7 @@ class ReviewState:
         changed = set()
         for i, edits in results:
             tokens = tokenize(self.texts[i])
-            found = (doubts or {}).get(i, ())
-            self._doubts[i] = tuple(sorted({d.index: d for d in found if 0 <= d.index < len(tokens)
-                                            and self.doc.allows(i, Edit(d.index, d.index + 1, ()))}.values(),
-                                           key=lambda d: d.index))
+            self._doubts[i] = tuple(self.doc.checkable(i, (doubts or {}).get(i, ())))
             kept: list[Edit] = []
             for e in sorted(edits, key=lambda e: -e.confidence):
                 if e.end > len(tokens) or tokens[e.start : e.end] == tuple(e.replacement):

@@ -55,7 +55,7 @@ def doubted_words(corrector: Corrector, base, pairs: list[tuple[str, Pair]], bat
             starts = corrector._token_starts(pair.mt, draft)
             changed = changed_words(pair.mt, pair.pe)
             for d in found:
-                word = tokenize(pair.mt)[d.index].strip()
+                word = d.word(tokenize(pair.mt))
                 first, after = starts[d.index], max(starts[d.index] + 1, starts[d.index + 1])
                 rows.append({"lang": lang, "word": word, "copy": d.keep,
                              "plain": min(p_plain[first:after]) if first < len(p_plain) else 1.0,

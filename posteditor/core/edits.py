@@ -136,9 +136,13 @@ class Doubt:
         index, keep = row
         return cls(int(index), float(keep))
 
+    def word(self, tokens: tuple[str, ...]) -> str:
+        """The doubted word, of its segment's ``tokens``."""
+        return tokens[self.index].strip()
+
     def record(self, tokens: tuple[str, ...]) -> dict:
         """The doubt for people and logs, in words (``correct --report``)."""
-        return {"index": self.index, "word": tokens[self.index].strip(), "keep": round(self.keep, 4)}
+        return {"index": self.index, "word": self.word(tokens), "keep": round(self.keep, 4)}
 
 
 def unedited(doubts: Sequence[Doubt], edits: Sequence[Edit]) -> list[Doubt]:

@@ -3,8 +3,8 @@
 A run is ``(text, role, edit)``: the role names a style (``removed`` words are struck
 through, ``inserted`` ones highlighted, words to check underlined, and so on; the widget maps
 roles to its component classes) and ``edit`` is the index of the edit the run belongs to, so
-the focused edit can be marked. Wrapping is done here, not by Rich, so a row's height is known without rendering it
-and the list can stay virtual for documents of thousands of segments.
+the focused edit can be marked. Wrapping is done here, not by Rich, so a row's height is known
+without rendering it and the list can stay virtual for documents of thousands of segments.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class DetailPanel(Static):
         if doubted := state.to_check(i):
             keys = f"{self.app.key_names('hand_edit')[0]} edits, {self.app.key_names('confirm')[-1]} confirms"
             lines.append(Text.assemble(("Check   ", label),
-                                       (" · ".join(seg.tokens[d.index].strip() for d in doubted), self._s("pending")),
+                                       (" · ".join(d.word(seg.tokens) for d in doubted), self._s("pending")),
                                        (f"  the model doubts {'these words' if len(doubted) > 1 else 'this word'},"
                                         f" with nothing sure to propose ({keys})", self._s("muted"))))
         if notes is not None:

@@ -100,7 +100,7 @@ class ReviewState:
         if not doubted:
             return None
         tokens = self.segment(i).tokens
-        word = tokens[doubted[0].index].strip()
+        word = doubted[0].word(tokens)
         if text == self.texts[i]:
             start = sum(len(t) for t in tokens[: doubted[0].index + 1]) - len(word)
             return start, start + len(word)

@@ -52,7 +52,7 @@ def doubted_words(corrector: Corrector, base, pairs: list[tuple[str, Pair]], bat
             plain = lm.token_log_probs(base, [[corrector.eos] + d[:-1] for d in drafts], corrector.eos)
         for (lang, pair), found, draft, logp in zip(chunk, doubts, drafts, plain):
             p_plain = logp.exp().tolist()
-            starts = corrector._token_starts(pair.mt, draft)
+            starts = lm.word_starts(corrector.tok, pair.mt, draft)
             changed = changed_words(pair.mt, pair.pe)
             for d in found:
                 word = d.word(tokenize(pair.mt))

@@ -1,23 +1,28 @@
-"""Fit a model's words to check: the bar below which its doubt about an MT word is shown.
+"""Fit a model's words to check: which MT words the editor marks for a person to check.
 
 Without the source the model seldom knows the right word (about a tenth of its replacements
-are right), but it knows where the MT is wrong: on MLQE-PE dev (ro-en and et-en), post-editors
-changed 0.6-0.8 of the words it would keep with probability below 0.1-0.2, against 0.19 of their
-words in general (``benchmarks/doubt_flags.py`` compares other flags). The editor marks such
-words, and ``correct --report`` lists them, for a person to check; nothing is changed by them.
+are right), but it knows where the MT is wrong. The editor marks such words, and ``correct
+--report`` lists them; nothing is changed by them.
 
-For each dev segment (the calibration dev, all its languages), every MT word's probability of
-being kept (``Corrector.word_doubts``), with and without the source, and whether the post-editor
-changed the word (it is outside the longest matching blocks of MT and post-edit words, case
-folded). A bar flags the words below it; its precision is the share of them changed. The bar
-kept is the largest of ``BARS`` whose flags are at least ``MIN_SHARE`` changed, without sources
-and with them, in every language where it flags at least ``MIN_FLAGGED`` words (a language
-where it flags fewer is not judged: on the shipped model's dev, ru-en, whose MT is good and
-whose few flags are mostly right words): a word to check should more often than not be wrong.
-A fine-tuned version keeps its base's bar (``finetune`` does not refit it). The result goes into the model's ``posteditor.json``
-under ``words_to_check``, with the table it was chosen from.
+For each dev segment (the calibration dev, all its languages), with and without the source,
+``Corrector.word_features`` reads what the verify pass knows of every MT word (``wordqe``),
+and ``changed_words`` says whether the post-editor changed it (it is outside the longest
+matching blocks of MT and post-edit words, case folded). A logistic probe over those features
+gives each word's probability of being kept; its precision is measured out of fold (each fifth
+of the segments by a probe fitted on the rest). It is kept only where it ranks the changed
+words at least as well as the least copy probability of the word's pieces, the probe-free
+measure, does, with and without sources (average precision); else that measure is used.
 
-    .venv/bin/python -m posteditor.learn.doubts [--model models/default] [--dev PATH] [--limit 200]
+A bar flags the words whose probability of being kept is below it; its precision is the share
+of them changed. The bar kept is the largest of ``BARS`` whose flags are at least
+``MIN_SHARE`` changed, without sources and with them, in every language where it flags at
+least ``MIN_FLAGGED`` words (a language where it flags fewer is not judged: ru-en, whose MT is
+good, gets few flags and most of them are right words): a word to check should more often than
+not be wrong. A fine-tuned version keeps its base's probe and bar (``finetune`` refits
+neither). The result goes into the model's ``posteditor.json`` under ``words_to_check``, with
+the tables it was chosen from.
+
+    .venv/bin/python -m posteditor.learn.doubts [--model models/default] [--dev PATH] [--limit 1000]
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from posteditor.core import paths
-from posteditor.core.edits import tokenize, words
+from posteditor.core.edits import Doubt, tokenize, words
 from posteditor.core.meta import ModelMeta
 from posteditor.core.records import Pair, read_pairs
 
@@ -39,6 +46,10 @@ MIN_SHARE = 0.6
 """A bar is kept only if at least this share of the words it flags were changed by post-editors."""
 MIN_FLAGGED = 20
 """... in each language where it flags at least this many words (fewer say little)."""
+FOLDS = 5
+"""The probe's precision is measured on each fifth of the dev segments by a probe fitted on the rest."""
+REGULARIZATION = 0.05
+"""The probe's inverse L2 strength (scikit-learn's ``C``): 0.01-0.2 ranked alike on MLQE-PE dev."""
 
 
 def changed_words(mt: str, pe: str) -> set[int]:
@@ -89,15 +100,84 @@ def choose(tables: list[dict], bars=BARS) -> float | None:
 
 
 def fit(corrector, rows: list[Pair]) -> dict:
-    """``words_to_check`` for ``corrector``'s model, measured on the dev ``rows``."""
+    """``words_to_check`` for ``corrector``'s model, measured on the dev ``rows``: the probe
+    (``detector``), or none where it ranks changed words no better than the copy probability
+    (or cannot be fitted), and the bar, chosen on out-of-fold probabilities."""
+    from posteditor.model.wordqe import SCALARS
     from posteditor.suggest.base import Item
 
-    measured = {}
+    measured, probes, ranked = {}, {}, {}
     for name, sourced in (("without_source", False), ("with_source", True)):
-        items = [Item(r.mt, r.src if sourced else None) for r in rows]
-        measured[name] = table(rows, corrector.word_doubts(items))
-    below = choose(list(measured.values()))
-    return {"below": below, "min_share": MIN_SHARE, "segments": len(rows), **measured}
+        read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
+        segments = [(k, found) for k, found in enumerate(read) if found is not None and found[0]]
+        if not segments:
+            return {"below": None, "min_share": MIN_SHARE, "segments": len(rows)}
+        x = np.vstack([found[1] for _, found in segments])
+        changed = [changed_words(rows[k].mt, rows[k].pe) for k, _ in segments]
+        y = np.array([i in c for (_, (indices, _)), c in zip(segments, changed) for i in indices], dtype=int)
+        groups = np.repeat(np.arange(len(segments)), [len(found[0]) for _, found in segments])
+        copy = np.exp(x[:, 0])  # the least copy probability of the word's pieces
+        probed = out_of_fold(x, y, groups)
+        ranked[name] = {"copy": average_precision(y, copy), "probe": average_precision(y, probed) if probed is not None else None}
+        measured[name] = (segments, copy, probed)
+        if probed is not None:
+            probes[name] = _probe(x, y)
+    use_probe = len(probes) == 2 and all(r["probe"] >= r["copy"] for r in ranked.values())
+    tables = {}
+    for name, (segments, copy, probed) in measured.items():
+        keep, found, n = probed if use_probe else copy, [[] for _ in rows], 0
+        for k, (indices, _) in segments:
+            found[k] = [Doubt(i, float(v)) for i, v in zip(indices, keep[n : n + len(indices)])]
+            n += len(indices)
+        tables[name] = table(rows, found)
+    detector = None
+    if use_probe:
+        detector = {"layer": corrector.qe_layer, "regularization": REGULARIZATION,
+                    "features": [*SCALARS, f"hidden state, layer {corrector.qe_layer}"], **probes}
+    return {"below": choose(list(tables.values())), "min_share": MIN_SHARE, "segments": len(rows),
+            "ranking": {"measure": f"average precision of changed words, {FOLDS}-fold out of fold", **ranked},
+            "detector": detector, **tables}
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray | None:
+    """Each word's probability of being kept, from a probe fitted on the other folds' segments;
+    None if there are too few segments, or no changed or no kept words, to fit one."""
+    from sklearn.model_selection import GroupKFold
+
+    if len(set(groups)) < FOLDS or y.min() == y.max():
+        return None
+    keep = np.zeros(len(y))
+    for train, test in GroupKFold(FOLDS).split(x, y, groups):
+        if y[train].min() == y[train].max():
+            return None
+        coef, intercept, mean, scale = _logistic(x[train], y[train])
+        keep[test] = 1 - 1 / (1 + np.exp(-((x[test] - mean) / scale @ coef + intercept)))
+    return keep
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """A logistic regression of ``y`` (changed) on standardised ``x``: (coef, intercept, mean, scale)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=REGULARIZATION, max_iter=2000).fit((x - mean) / scale, y)
+    return fitted.coef_[0], float(fitted.intercept_[0]), mean, scale
+
+
+def _probe(x: np.ndarray, y: np.ndarray) -> dict:
+    """The probe fitted on all of ``x``, as ``wordqe.WordCheck`` reads it."""
+    from posteditor.model.wordqe import probe_record
+
+    coef, intercept, mean, scale = _logistic(x, y)
+    return probe_record(coef, intercept, mean, scale)
+
+
+def average_precision(y: np.ndarray, keep: np.ndarray) -> float:
+    """How well low keep probabilities pick the changed words (1: all of them first)."""
+    from sklearn.metrics import average_precision_score
+
+    return round(float(average_precision_score(y, -keep)), 3)
 
 
 def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:
@@ -117,6 +197,10 @@ def summary(fitted: dict) -> str:
     below = fitted["below"]
     lines = [f"words to check: below {below}" if below is not None else
              f"words to check: no bar flags words at least {MIN_SHARE} changed in every language; none will be shown"]
+    if ranking := fitted.get("ranking"):
+        lines.append(f"  {'by the probe' if fitted.get('detector') else 'by the copy probability'}; {ranking['measure']}: "
+                     + "; ".join(f"{name.replace('_', ' ')}: probe {r['probe']}, copy probability {r['copy']}"
+                                 for name, r in ranking.items() if name != "measure"))
     for name in ("without_source", "with_source"):
         for lang, t in fitted[name].items():
             cells = "  ".join(f"<{b['below']}: {b['flagged']} {b['changed'] if b['changed'] is not None else '-'}"
@@ -129,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(paths.default_model()))
     parser.add_argument("--dev", default="corpora/build/default/dev.jsonl")
-    parser.add_argument("--limit", type=int, default=200, help="dev segments per language")
+    parser.add_argument("--limit", type=int, default=1000, help="dev segments per language (MLQE-PE dev has 1,000)")
     args = parser.parse_args(argv)
     from posteditor.core.textio import InputError
     from posteditor.model.corrector import Corrector

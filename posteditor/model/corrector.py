@@ -22,13 +22,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 
-from posteditor.model import lm
+from posteditor.model import lm, wordqe
 from posteditor.model.decode import Decoded, Job, greedy_copy, greedy_copy_many
 from posteditor.model.merged import load_merged
 from posteditor.core import paths
-from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_forms
+from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_candidates
 from posteditor.core.meta import META_FILE, MetaError, ModelMeta
 from posteditor.core.edits import (Doubt, Edit, apply_edits, best_non_overlapping, char_span, extract_edits,
                                    join_moves, respace, tokenize)
@@ -42,15 +43,6 @@ MAX_WRITTEN = 6
 """An alternative's decoding gives up after writing this many tokens of its own (beyond the
 alternative): by then it is rewriting the segment, not fixing a word."""
 
-
-SIBLING_DOUBT = 0.99
-"""Where an edit scorer judges them (see ``Corrector``), dictionary siblings are tried for MT words the model copies with less than this probability."""
-SIBLING_WORDS = 4
-"""... for at most this many words per segment (the least sure first) ..."""
-SIBLINGS_PER_WORD = 2
-"""... and the siblings the model finds likeliest there ..."""
-SIBLING_FLOOR = 0.001
-"""... if it gives their first token at least this probability."""
 
 REMEMBERED = 4096
 """``doubts`` answers from the verify passes of the last this many segments ``suggest`` read."""
@@ -106,8 +98,25 @@ class Corrector(Suggester):
         # The rule-based translations the model was trained to read beside the source, from
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
-        self.flags_words = raw.check_below is not None  # words to check, once a bar was fitted on dev
+        self.word_check, self.qe_layer, usable = self._word_check(raw)
+        self.flags_words = raw.check_below is not None and usable  # words to check, once fitted on dev
         self._kept: dict[Item, list[Doubt]] = {}  # each segment's word doubts, from suggest's verify pass
+
+    def _word_check(self, raw: ModelMeta) -> tuple[wordqe.WordCheck | None, int, bool]:
+        """The fitted probe of words to check (None: the least copy probability stands for it),
+        the layer whose states it reads, and whether it is usable: one that does not fit this
+        model (a hand-edited record) shows no words, as its bar is on the probe's scale."""
+        layers = self.model.config.num_hidden_layers
+        fitted = raw.get("words_to_check")
+        detector = fitted.get("detector") if isinstance(fitted, dict) else None
+        if detector is None:
+            return None, min(wordqe.LAYER, layers), True
+        try:
+            check = wordqe.WordCheck(detector)
+        except (KeyError, TypeError, ValueError):
+            return None, min(wordqe.LAYER, layers), False
+        fits = 0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size
+        return (check, check.layer, True) if fits else (None, min(wordqe.LAYER, layers), False)
 
     def reach(self, sourced: bool) -> float:
         """Without sources (or Apertium's translations, for a scorer fitted on edits made with
@@ -145,29 +154,52 @@ class Corrector(Suggester):
         """The words to check in each item: those the model would keep with less probability
         than the bar fitted on dev (``posteditor.learn.doubts``)."""
         bar = self.info.check_below
-        if bar is None:
+        if not self.flags_words:
             return [[] for _ in items]
         return [[d for d in found if d.keep < bar] for found in self.word_doubts(items)]
 
     def word_doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        """Every word of each item (punctuation aside) with the model's probability of keeping
-        it: the least sure of its tokens in the verify pass, the one ``suggest`` made on the
-        item or, for one it did not read, one made now. Items too long for the model have none."""
+        """Every word of each item (punctuation aside) with its probability of being kept: the
+        fitted probe's (``wordqe``), or else the least sure of the word's tokens. Both read the
+        verify pass, the one ``suggest`` made on the item or, for one it did not read, one made
+        now. Items too long for the model have none."""
         found = {it: self._kept[it] for it in items if it in self._kept}  # (not evicted by what this call adds)
         todo = [i for i, it in enumerate(items) if it not in found and it.text.strip() and self.fits(it.text)]
+        for i, draft, p_copy, clue in self._verified(items, todo):
+            found[items[i]] = self._keep(items[i], draft, p_copy, clue)
+        return [list(found.get(it, ())) for it in items]
+
+    def word_features(self, items: Sequence[Item]) -> list[tuple[list[int], np.ndarray] | None]:
+        """What the probe of words to check reads in each item (``wordqe.features``), for
+        fitting it; None for items too long for the model or empty."""
+        out: list = [None] * len(items)
+        todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
+        for i, draft, _, clue in self._verified(items, todo):
+            out[i] = wordqe.features(tokenize(items[i].text), lm.word_starts(self.tok, items[i].text, draft), clue)
+        return out
+
+    def _verified(self, items: Sequence[Item], todo: list[int]):
+        """(index, draft, copy probabilities, clues) for each of ``todo``, batch by batch."""
         hints = self.hints([items[i].source for i in todo])
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             encoded = [self._encode(items[i], hint) for i, hint in zip(chunk, hints[k : k + self.batch_size])]
-            for i, (_, draft), p_copy in zip(chunk, encoded, self._verify(encoded)[0]):
-                found[items[i]] = self._keep(items[i], draft, p_copy)
-        return [list(found.get(it, ())) for it in items]
+            verified = self._verify(encoded)
+            for i, (_, draft), p_copy, clue in zip(chunk, encoded, verified[0], verified[4]):
+                yield i, draft, p_copy, clue
 
-    def _keep(self, item: Item, draft: list[int], p_copy: list[float], starts: list[int] | None = None) -> list[Doubt]:
+    def _keep(self, item: Item, draft: list[int], p_copy: list[float], clue: wordqe.Clues,
+              starts: list[int] | None = None) -> list[Doubt]:
         """The item's word doubts (``word_doubts``), remembered (the oldest forgotten beyond ``REMEMBERED``)."""
-        starts = starts or self._token_starts(item.text, draft)
-        doubts = [Doubt(k, round(min(p_copy[starts[k] : max(starts[k] + 1, starts[k + 1])]), 4))
-                  for k, token in enumerate(tokenize(item.text)) if any(ch.isalnum() for ch in token)]
+        starts = starts or lm.word_starts(self.tok, item.text, draft)
+        tokens = tokenize(item.text)
+        if self.word_check is None:
+            doubts = [Doubt(k, round(min(p_copy[s:e]), 4)) for k, (s, e) in enumerate(wordqe.word_spans(starts, len(tokens)))
+                      if any(ch.isalnum() for ch in tokens[k])]
+        else:
+            indices, x = wordqe.features(tokens, starts, clue)
+            kept = self.word_check.keep(x, item.source is not None and self.info.use_source) if indices else []
+            doubts = [Doubt(k, round(float(p), 4)) for k, p in zip(indices, kept)]
         self._kept.pop(item, None)
         self._kept[item] = doubts
         while len(self._kept) > REMEMBERED:
@@ -193,7 +225,7 @@ class Corrector(Suggester):
 
     def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
         encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]
-        copy_probs, alternatives, rows, cache = self._verify(encoded)
+        copy_probs, alternatives, rows, cache, found_clues = self._verify(encoded)
         jobs: list[Job] = []  # each row's decodings: greedy's own departure, then the alternatives
         for row, ((prompt, draft), p_copy, alts) in enumerate(zip(encoded, copy_probs, alternatives)):
             max_new = len(draft) * 2 + 8
@@ -211,8 +243,8 @@ class Corrector(Suggester):
         per_item = []
         for row, (item, (prompt, draft), p_copy) in enumerate(zip(items, encoded, copy_probs)):
             decoded = [d for job, d in zip(jobs, results) if job.row == row]
-            starts = self._token_starts(item.text, draft)
-            self._keep(item, draft, p_copy, starts)
+            starts = lm.word_starts(self.tok, item.text, draft)
+            self._keep(item, draft, p_copy, found_clues[row], starts)
             # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
             found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
             found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]
@@ -239,53 +271,9 @@ class Corrector(Suggester):
             out.append(best_non_overlapping(edits))
         return out
 
-    def _token_starts(self, text: str, draft: list[int]) -> list[int]:
-        """For each word token of ``text`` (and its end), the first token of ``draft`` that
-        overlaps it (the end of text where none does)."""
-        words = tokenize(" ".join(text.split()))
-        ends = []
-        for k in range(len(draft) - 1):  # the draft's last token is the end of text
-            ends.append(len(self.tok.decode(draft[: k + 1])) - 1)  # the draft starts with a space
-        starts, pos = [], 0
-        for w in words + ("",):
-            lead = len(w) - len(w.lstrip())
-            begin = pos + lead if pos else 0
-            starts.append(next((k for k, e in enumerate(ends) if e > begin), len(draft) - 1))
-            pos += len(w) if pos else len(w.lstrip())
-        if len(starts) < len(tokenize(text)) + 1:  # text had trailing whitespace: one token more
-            starts.insert(-1, starts[-1])
-        return starts
-
     def _sibling_candidates(self, item: Item, starts: list[int], p_copy: list[float],
                             probs: torch.Tensor | None) -> list[Edit]:
-        """Dictionary siblings of the MT words the model is least sure of, each put in the
-        word's place. The model's probability of the sibling's first token there is the edit's
-        raw confidence."""
-        if not self.siblings:
-            return []
-        tokens = tokenize(item.text)
-        spots = []
-        for k, token in enumerate(tokens):
-            word = token.strip()
-            j = starts[k]
-            if not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
-                continue
-            forms = sibling_forms(word.lower(), self.siblings)
-            if forms:
-                spots.append((p_copy[j], k, j, word, forms))
-        out = []
-        for _, k, j, word, forms in sorted(spots)[:SIBLING_WORDS]:
-            scored = []
-            for form in forms:
-                first = self.tok.encode(" " + form, add_special_tokens=False)[0]
-                scored.append((float(probs[j, first]), form))
-            for prob, form in sorted(scored, reverse=True)[:SIBLINGS_PER_WORD]:
-                if prob < SIBLING_FLOOR:
-                    break
-                form = form.capitalize() if word[:1].isupper() else form
-                space = tokens[k][: len(tokens[k]) - len(tokens[k].lstrip())]
-                out.append(Edit(k, k + 1, (space + form,), round(prob, 4), "model"))
-        return out
+        return sibling_candidates(self.tok, self.siblings, item.text, starts, p_copy, probs)
 
     def _base_gains(self, segments: list[tuple[str, list[str]]]) -> list[list[float]]:
         """For each segment's candidate texts, how much more probable each is than the MT
@@ -323,7 +311,8 @@ class Corrector(Suggester):
         """One batched pass over prompt + MT: for each MT token, the model's probability of
         copying it and its top alternatives (token, probability), best first; each row's
         probabilities (MT position, vocabulary), where dictionary siblings are tried, else None;
-        and the pass's key/value cache (rows right-padded, so each row's prefix is its own)."""
+        the pass's key/value cache (rows right-padded, so each row's prefix is its own); and
+        each row's clues for words to check (``wordqe.Clues``)."""
         from transformers import DynamicCache
 
         width = max(len(p) + len(d) for p, d in encoded)
@@ -334,19 +323,21 @@ class Corrector(Suggester):
             mask[row, : len(prompt) + len(draft)] = 1
         cache = DynamicCache()
         with torch.inference_mode():
-            hidden = self.model.model(input_ids=ids, attention_mask=mask, cache=cache,
-                                      use_cache=True).last_hidden_state  # (batch, width, hidden)
-            copy_probs, alternatives, rows = [], [], []
+            out = self.model.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True,
+                                   output_hidden_states=True)
+            hidden, layer = out.last_hidden_state, out.hidden_states[self.qe_layer]  # (batch, width, hidden)
+            copy_probs, alternatives, rows, found_clues = [], [], [], []
             for row, (prompt, draft) in enumerate(encoded):
                 # Only the positions that predict MT tokens go through the output layer.
                 logits = self.model.lm_head(hidden[row, len(prompt) - 1 : len(prompt) + len(draft) - 1])
                 p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
                 rows.append(p if self.siblings else None)  # (only siblings read them: 8 MB a row of 40 tokens)
                 copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
+                found_clues.append(wordqe.clues(p, draft, layer[row, len(prompt) - 1 : len(prompt) + len(draft)]))
                 top = torch.topk(p, 3, -1)
                 alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
                                      for j in range(len(draft))])
-        return copy_probs, alternatives, rows, cache
+        return copy_probs, alternatives, rows, cache, found_clues
 
     def _edits(self, item: Item, decoded: Decoded) -> list[Edit]:
         """Word edits turning the MT into the decoded text, each as sure as the least sure

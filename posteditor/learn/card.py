@@ -209,10 +209,22 @@ def _doubt_lines(meta: dict) -> list[str]:
                          f"{at['changed']:.2f} of them changed by the post-editor (of all words {t['changed']:.2f})")
     except (KeyError, StopIteration, TypeError, ValueError):  # a hand-edited record: the figures are left out
         cells = []
+    detector = fitted.get("detector")
+    how = (f"a logistic probe over the model's copy probabilities and its layer-{detector.get('layer', '?')} state "
+           "estimates" if isinstance(detector, dict) else "the model's least sure piece gives")
+    ranking = fitted.get("ranking")
+    try:
+        ranked = [f"{name.replace('_', ' ')}, {r['probe']} (copy probability alone: {r['copy']})"
+                  for name, r in ranking.items() if name != "measure"]
+        ranked_line = [f"Out of fold on dev, its {ranking['measure'].split(',')[0]}: " + "; ".join(ranked) + "."]
+    except (AttributeError, KeyError, TypeError):
+        ranked_line = []
     return [
-        f"**Words to check**: MT words the model would keep with probability below **{below}** are marked in the "
-        f"editor and listed by `correct --report`, with nothing proposed (`python -m posteditor.learn.doubts`, on "
-        f"{fitted.get('segments', '?')} dev segments)" + (": " + "; ".join(cells) + "." if cells else "."),
+        f"**Words to check**: MT words a post-editor would keep with probability below **{below}** ({how} it) are "
+        f"marked in the editor and listed by `correct --report`, with nothing proposed (`python -m "
+        f"posteditor.learn.doubts`, on {fitted.get('segments', '?')} dev segments"
+        f"{', out of fold' if isinstance(detector, dict) else ''})" + (": " + "; ".join(cells) + "." if cells else "."),
+        *ranked_line,
         "",
     ]
 

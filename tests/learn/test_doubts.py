@@ -98,3 +98,19 @@ def test_fitting_on_the_tiny_model_records_its_ranking_and_what_it_chose(flaggin
         assert fitted["detector"]["layer"] == 2 and len(fitted["detector"]["without_source"]["coef"]) == 14 + 32
     fit_in = sum(corrector.fits(r.mt) for r in rows)  # (the tiny tokenizer takes some words in many pieces)
     assert 50 < fit_in and fitted["without_source"]["ro-en"]["words"] == 7 * fit_in
+
+
+def test_the_card_says_how_words_to_check_are_found():
+    from posteditor.learn.card import _doubt_lines
+
+    table = {"all": {"words": 100, "changed": 0.3, "bars": [{"below": 0.1, "flagged": 20, "changed": 0.8}]}}
+    fitted = {"below": 0.1, "segments": 10, "without_source": table, "with_source": table,
+              "ranking": {"measure": "average precision of changed words, 5-fold out of fold",
+                          "without_source": {"probe": 0.64, "copy": 0.48}, "with_source": {"probe": 0.6, "copy": 0.5}},
+              "detector": {"layer": 20}}
+    text = "\n".join(_doubt_lines({"words_to_check": fitted}))
+    assert "layer-20 state" in text and "20 of 100 words flagged" in text
+    assert "without source, 0.64 (copy probability alone: 0.48)" in text
+    copy = "\n".join(_doubt_lines({"words_to_check": fitted | {"detector": None, "ranking": None}}))
+    assert "least sure piece" in copy and "copy probability alone" not in copy
+    assert _doubt_lines({"words_to_check": {"below": None}}) == []

@@ -138,3 +138,19 @@ def test_the_shipped_word_check_finds_a_word_the_source_contradicts():
     applied = [e for e in edits if e.confidence >= threshold_of(suggester)]
     assert apply_edits(mt, applied) == "The castle of Bran is visited by many tourists every year."
     assert [e.category for e in applied] == ["source word"]
+
+
+def test_the_shipped_probe_doubts_garbled_words_first():
+    """Words to check come from the probe fitted on dev: in a sentence with two garbled words
+    they are the two least likely kept, and a clean sentence has no word to check."""
+    from posteditor.model.corrector import Corrector
+    from posteditor.suggest.base import Item
+
+    corrector = Corrector(SHIPPED)
+    assert corrector.word_check is not None and corrector.flags_words
+    garbled = "The farmers harvested the sailty crops and shelting them in the barn before the rain."
+    clean = "The minister opened the new bridge over the river on Monday."
+    found, calm = corrector.word_doubts([Item(garbled), Item(clean)])
+    least = sorted(found, key=lambda d: d.keep)[:2]
+    assert {d.word(tokenize(garbled)) for d in least} == {"sailty", "shelting"}
+    assert corrector.doubts([Item(clean)]) == [[]] and min(d.keep for d in calm) > 0.5

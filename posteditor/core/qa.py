@@ -247,6 +247,6 @@ def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Seq
         for d in unedited(document.checkable(i, found), seg.accepted()):
             word = d.record(seg.tokens)
             rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
-                         "message": f'the model doubts "{word["word"]}" (it would keep it with probability '
+                         "message": f'the model doubts "{word["word"]}" (kept as it is with probability '
                                     f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"]})
     return rows

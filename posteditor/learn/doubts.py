@@ -111,7 +111,7 @@ def fit(corrector, rows: list[Pair]) -> dict:
         read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
         segments = [(k, found) for k, found in enumerate(read) if found is not None and found[0]]
         if not segments:
-            return {"below": None, "min_share": MIN_SHARE, "segments": len(rows)}
+            return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "without_source": {}, "with_source": {}}
         x = np.vstack([found[1] for _, found in segments])
         changed = [changed_words(rows[k].mt, rows[k].pe) for k, _ in segments]
         y = np.array([i in c for (_, (indices, _)), c in zip(segments, changed) for i in indices], dtype=int)

@@ -333,8 +333,8 @@ class Corrector(Suggester):
                 p = torch.softmax(logits.float(), -1)  # (len(draft), vocab)
                 rows.append(p if self.siblings else None)  # (only siblings read them: 8 MB a row of 40 tokens)
                 copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
-                found_clues.append(wordqe.clues(p, draft, layer[row, len(prompt) - 1 : len(prompt) + len(draft)]))
                 top = torch.topk(p, 3, -1)
+                found_clues.append(wordqe.clues(p, draft, top, layer[row, len(prompt) - 1 : len(prompt) + len(draft)]))
                 alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
                                      for j in range(len(draft))])
         return copy_probs, alternatives, rows, cache, found_clues

@@ -53,15 +53,14 @@ class Clues:
     states: torch.Tensor  # (tokens + 1, hidden)
 
 
-def clues(probs: torch.Tensor, draft: Sequence[int], states: torch.Tensor) -> Clues:
-    """The clues of one row, from its probabilities over the vocabulary at each MT token."""
+def clues(probs: torch.Tensor, draft: Sequence[int], top: torch.return_types.topk, states: torch.Tensor) -> Clues:
+    """The clues of one row, from its probabilities over the vocabulary at each MT token and
+    the two likeliest tokens there (``top``, at least two)."""
     at = torch.arange(len(draft))
-    log_p = probs.clamp_min(1e-30).log()
-    copied = probs[at, torch.tensor(list(draft))]
-    others = probs.clone()
-    others[at, torch.tensor(list(draft))] = 0
-    return Clues(log_p[at, torch.tensor(list(draft))].clamp_min(FLOOR), others.max(-1).values.clamp_min(1e-30).log().clamp_min(FLOOR),
-                 -(probs * log_p).sum(-1), states.float())
+    drafted = torch.tensor(list(draft))
+    other = torch.where(top.indices[:, 0] == drafted, top.values[:, 1], top.values[:, 0])
+    return Clues(probs[at, drafted].clamp_min(1e-30).log().clamp_min(FLOOR), other.clamp_min(1e-30).log().clamp_min(FLOOR),
+                 torch.special.entr(probs).sum(-1), states.float())
 
 
 def word_spans(starts: Sequence[int], count: int) -> list[tuple[int, int]]:

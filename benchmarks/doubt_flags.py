@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     corrector = Corrector(args.model)
+    corrector.word_check = None  # the copy probability, which this compares, not the model's probe (doubt_news.py compares both)
     base = lm.load_base(lm.inference_dtype())[0].eval()
     pairs = [(lang, p) for lang in args.langs for p in mlqe_pairs(Path(args.data), "dev", [lang])[: args.limit]]
     rows = doubted_words(corrector, base, pairs)

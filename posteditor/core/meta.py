@@ -70,8 +70,9 @@ class ModelMeta(Mapping):
 
     @property
     def check_below(self) -> float | None:
-        """Words the model would keep with less than this probability are shown as words to
-        check (``posteditor.learn.doubts`` chose it on dev); None: not fitted, none shown."""
+        """Words kept with less than this probability (as the model's probe of words to check, or
+        its least sure piece, estimates it) are shown as words to check (``posteditor.learn.doubts``
+        chose the bar on dev); None: not fitted, none shown."""
         fitted = self.data.get("words_to_check")
         below = fitted.get("below") if isinstance(fitted, dict) else None
         return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)

@@ -210,18 +210,21 @@ def _doubt_lines(meta: dict) -> list[str]:
     except (KeyError, StopIteration, TypeError, ValueError):  # a hand-edited record: the figures are left out
         cells = []
     detector = fitted.get("detector")
-    how = (f"a logistic probe over the model's copy probabilities and its layer-{detector.get('layer', '?')} state "
-           "estimates" if isinstance(detector, dict) else "the model's least sure piece gives")
-    ranking = fitted.get("ranking")
-    try:
-        ranked = [f"{name.replace('_', ' ')}, {r['probe']} (copy probability alone: {r['copy']})"
-                  for name, r in ranking.items() if name != "measure"]
-        ranked_line = [f"Out of fold on dev, its {ranking['measure'].split(',')[0]}: " + "; ".join(ranked) + "."]
-    except (AttributeError, KeyError, TypeError):
-        ranked_line = []
+    ranked_line = []
+    if isinstance(detector, dict):
+        how = (f"MT words a post-editor would keep with probability below **{below}** (a logistic probe over the "
+               f"model's copy probabilities and its layer-{detector.get('layer', '?')} state estimates it)")
+        try:
+            ranking = fitted["ranking"]
+            ranked_line = [f"Out of fold on dev, the probe's {ranking['measure'].split(',')[0]}: " + "; ".join(
+                f"{name.replace('_', ' ')}, {r['probe']} (copy probability alone: {r['copy']})"
+                for name, r in ranking.items() if name != "measure") + "."]
+        except (AttributeError, KeyError, TypeError):
+            pass
+    else:
+        how = f"MT words the model would keep with probability below **{below}** (its least sure piece)"
     return [
-        f"**Words to check**: MT words a post-editor would keep with probability below **{below}** ({how} it) are "
-        f"marked in the editor and listed by `correct --report`, with nothing proposed (`python -m "
+        f"**Words to check**: {how} are marked in the editor and listed by `correct --report`, with nothing proposed (`python -m "
         f"posteditor.learn.doubts`, on {fitted.get('segments', '?')} dev segments"
         f"{', out of fold' if isinstance(detector, dict) else ''})" + (": " + "; ".join(cells) + "." if cells else "."),
         *ranked_line,

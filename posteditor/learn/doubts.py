@@ -10,8 +10,8 @@ and ``changed_words`` says whether the post-editor changed it (it is outside the
 matching blocks of MT and post-edit words, case folded). A logistic probe over those features
 gives each word's probability of being kept; its precision is measured out of fold (each fifth
 of the segments by a probe fitted on the rest). It is kept only where it ranks the changed
-words at least as well as the least copy probability of the word's pieces, the probe-free
-measure, does, with and without sources (average precision); else that measure is used.
+words better than the least copy probability of the word's pieces, the probe-free measure,
+does, with and without sources (average precision); else that measure is used.
 
 A bar flags the words whose probability of being kept is below it; its precision is the share
 of them changed. The bar kept is the largest of ``BARS`` whose flags are at least
@@ -49,7 +49,7 @@ MIN_FLAGGED = 20
 FOLDS = 5
 """The probe's precision is measured on each fifth of the dev segments by a probe fitted on the rest."""
 REGULARIZATION = 0.05
-"""The probe's inverse L2 strength (scikit-learn's ``C``): 0.01-0.2 ranked alike on MLQE-PE dev."""
+"""The probe's inverse L2 strength (scikit-learn's ``C``): 0.005-0.2 ranked alike on MLQE-PE dev."""
 
 
 def changed_words(mt: str, pe: str) -> set[int]:
@@ -102,7 +102,8 @@ def choose(tables: list[dict], bars=BARS) -> float | None:
 def fit(corrector, rows: list[Pair]) -> dict:
     """``words_to_check`` for ``corrector``'s model, measured on the dev ``rows``: the probe
     (``detector``), or none where it ranks changed words no better than the copy probability
-    (or cannot be fitted), and the bar, chosen on out-of-fold probabilities."""
+    (or cannot be fitted: then neither is ranked), and the bar, chosen on out-of-fold
+    probabilities."""
     from posteditor.model.wordqe import SCALARS
     from posteditor.suggest.base import Item
 
@@ -111,18 +112,20 @@ def fit(corrector, rows: list[Pair]) -> dict:
         read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
         segments = [(k, found) for k, found in enumerate(read) if found is not None and found[0]]
         if not segments:
-            return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "without_source": {}, "with_source": {}}
+            return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "ranking": None, "detector": None,
+                    "without_source": {}, "with_source": {}}
         x = np.vstack([found[1] for _, found in segments])
         changed = [changed_words(rows[k].mt, rows[k].pe) for k, _ in segments]
         y = np.array([i in c for (_, (indices, _)), c in zip(segments, changed) for i in indices], dtype=int)
         groups = np.repeat(np.arange(len(segments)), [len(found[0]) for _, found in segments])
         copy = np.exp(x[:, 0])  # the least copy probability of the word's pieces
         probed = out_of_fold(x, y, groups)
-        ranked[name] = {"copy": average_precision(y, copy), "probe": average_precision(y, probed) if probed is not None else None}
+        ranked[name] = {"copy": average_precision(y, copy) if probed is not None else None,
+                        "probe": average_precision(y, probed) if probed is not None else None}
         measured[name] = (segments, copy, probed)
         if probed is not None:
             probes[name] = _probe(x, y)
-    use_probe = len(probes) == 2 and all(r["probe"] >= r["copy"] for r in ranked.values())
+    use_probe = len(probes) == 2 and all(r["probe"] > r["copy"] for r in ranked.values())
     tables = {}
     for name, (segments, copy, probed) in measured.items():
         keep, found, n = probed if use_probe else copy, [[] for _ in rows], 0
@@ -199,7 +202,7 @@ def summary(fitted: dict) -> str:
              f"words to check: no bar flags words at least {MIN_SHARE} changed in every language; none will be shown"]
     if ranking := fitted.get("ranking"):
         lines.append(f"  {'by the probe' if fitted.get('detector') else 'by the copy probability'}; {ranking['measure']}: "
-                     + "; ".join(f"{name.replace('_', ' ')}: probe {r['probe']}, copy probability {r['copy']}"
+                     + "; ".join(f"{name.replace('_', ' ')}: probe {_figure(r['probe'])}, copy probability {_figure(r['copy'])}"
                                  for name, r in ranking.items() if name != "measure"))
     for name in ("without_source", "with_source"):
         for lang, t in fitted[name].items():
@@ -207,6 +210,10 @@ def summary(fitted: dict) -> str:
                               for b in t["bars"])
             lines.append(f"  {name.replace('_', ' ')}, {lang}: {t['words']} words, {t['changed']} changed;  {cells}")
     return "\n".join(lines)
+
+
+def _figure(value) -> str:
+    return "-" if value is None else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

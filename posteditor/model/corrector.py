@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -113,10 +114,14 @@ class Corrector(Suggester):
             return None, min(wordqe.LAYER, layers), True
         try:
             check = wordqe.WordCheck(detector)
-        except (KeyError, TypeError, ValueError):
+            if not (0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size
+                    and list(detector.get("features", []))[: len(wordqe.SCALARS)] == list(wordqe.SCALARS)):
+                raise ValueError("it reads other features than this model gives")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            print(f"posteditor: {self.dir / META_FILE}: words_to_check.detector is unusable ({exc}); no words to check",
+                  file=sys.stderr)
             return None, min(wordqe.LAYER, layers), False
-        fits = 0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size
-        return (check, check.layer, True) if fits else (None, min(wordqe.LAYER, layers), False)
+        return check, check.layer, True
 
     def reach(self, sourced: bool) -> float:
         """Without sources (or Apertium's translations, for a scorer fitted on edits made with
@@ -151,8 +156,8 @@ class Corrector(Suggester):
         return results
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        """The words to check in each item: those the model would keep with less probability
-        than the bar fitted on dev (``posteditor.learn.doubts``)."""
+        """The words to check in each item: those kept with less probability than the bar
+        fitted on dev (``posteditor.learn.doubts``)."""
         bar = self.info.check_below
         if not self.flags_words:
             return [[] for _ in items]
@@ -165,7 +170,7 @@ class Corrector(Suggester):
         now. Items too long for the model have none."""
         found = {it: self._kept[it] for it in items if it in self._kept}  # (not evicted by what this call adds)
         todo = [i for i, it in enumerate(items) if it not in found and it.text.strip() and self.fits(it.text)]
-        for i, draft, p_copy, clue in self._verified(items, todo):
+        for i, draft, p_copy, clue in self._verified(items, todo, self.word_check is not None):
             found[items[i]] = self._keep(items[i], draft, p_copy, clue)
         return [list(found.get(it, ())) for it in items]
 
@@ -174,21 +179,21 @@ class Corrector(Suggester):
         fitting it; None for items too long for the model or empty."""
         out: list = [None] * len(items)
         todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
-        for i, draft, _, clue in self._verified(items, todo):
+        for i, draft, _, clue in self._verified(items, todo, True):
             out[i] = wordqe.features(tokenize(items[i].text), lm.word_starts(self.tok, items[i].text, draft), clue)
         return out
 
-    def _verified(self, items: Sequence[Item], todo: list[int]):
-        """(index, draft, copy probabilities, clues) for each of ``todo``, batch by batch."""
+    def _verified(self, items: Sequence[Item], todo: list[int], clues: bool):
+        """(index, draft, copy probabilities, clues or None) for each of ``todo``, batch by batch."""
         hints = self.hints([items[i].source for i in todo])
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             encoded = [self._encode(items[i], hint) for i, hint in zip(chunk, hints[k : k + self.batch_size])]
-            verified = self._verify(encoded)
+            verified = self._verify(encoded, clues)
             for i, (_, draft), p_copy, clue in zip(chunk, encoded, verified[0], verified[4]):
                 yield i, draft, p_copy, clue
 
-    def _keep(self, item: Item, draft: list[int], p_copy: list[float], clue: wordqe.Clues,
+    def _keep(self, item: Item, draft: list[int], p_copy: list[float], clue: wordqe.Clues | None,
               starts: list[int] | None = None) -> list[Doubt]:
         """The item's word doubts (``word_doubts``), remembered (the oldest forgotten beyond ``REMEMBERED``)."""
         starts = starts or lm.word_starts(self.tok, item.text, draft)
@@ -198,7 +203,8 @@ class Corrector(Suggester):
                       if any(ch.isalnum() for ch in tokens[k])]
         else:
             indices, x = wordqe.features(tokens, starts, clue)
-            kept = self.word_check.keep(x, item.source is not None and self.info.use_source) if indices else []
+            sourced = bool(item.source and item.source.strip()) and self.info.use_source  # (as the prompt has it)
+            kept = self.word_check.keep(x, sourced) if indices else []
             doubts = [Doubt(k, round(float(p), 4)) for k, p in zip(indices, kept)]
         self._kept.pop(item, None)
         self._kept[item] = doubts
@@ -225,7 +231,7 @@ class Corrector(Suggester):
 
     def _suggest_batch(self, items: Sequence[Item], hints: Sequence[str | None]) -> list[list[Edit]]:
         encoded = [self._encode(it, hint) for it, hint in zip(items, hints)]
-        copy_probs, alternatives, rows, cache, found_clues = self._verify(encoded)
+        copy_probs, alternatives, rows, cache, found_clues = self._verify(encoded, self.word_check is not None)
         jobs: list[Job] = []  # each row's decodings: greedy's own departure, then the alternatives
         for row, ((prompt, draft), p_copy, alts) in enumerate(zip(encoded, copy_probs, alternatives)):
             max_new = len(draft) * 2 + 8
@@ -273,6 +279,7 @@ class Corrector(Suggester):
 
     def _sibling_candidates(self, item: Item, starts: list[int], p_copy: list[float],
                             probs: torch.Tensor | None) -> list[Edit]:
+        """Dictionary siblings of the item's least sure words, as candidate edits (``sibling_candidates``)."""
         return sibling_candidates(self.tok, self.siblings, item.text, starts, p_copy, probs)
 
     def _base_gains(self, segments: list[tuple[str, list[str]]]) -> list[list[float]]:
@@ -307,12 +314,12 @@ class Corrector(Suggester):
         with torch.inference_mode(), self.peft.disable_adapter() if self.peft else contextlib.nullcontext():
             return lm.plain_log_probs(self.model, self.tok, texts)
 
-    def _verify(self, encoded: list[tuple[list[int], list[int]]]):
+    def _verify(self, encoded: list[tuple[list[int], list[int]]], clues: bool = False):
         """One batched pass over prompt + MT: for each MT token, the model's probability of
         copying it and its top alternatives (token, probability), best first; each row's
         probabilities (MT position, vocabulary), where dictionary siblings are tried, else None;
-        the pass's key/value cache (rows right-padded, so each row's prefix is its own); and
-        each row's clues for words to check (``wordqe.Clues``)."""
+        the pass's key/value cache (rows right-padded, so each row's prefix is its own); and,
+        with ``clues``, each row's clues for the probe of words to check (``wordqe.Clues``; else None)."""
         from transformers import DynamicCache
 
         width = max(len(p) + len(d) for p, d in encoded)
@@ -324,8 +331,8 @@ class Corrector(Suggester):
         cache = DynamicCache()
         with torch.inference_mode():
             out = self.model.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True,
-                                   output_hidden_states=True)
-            hidden, layer = out.last_hidden_state, out.hidden_states[self.qe_layer]  # (batch, width, hidden)
+                                   output_hidden_states=clues)
+            hidden = out.last_hidden_state  # (batch, width, hidden)
             copy_probs, alternatives, rows, found_clues = [], [], [], []
             for row, (prompt, draft) in enumerate(encoded):
                 # Only the positions that predict MT tokens go through the output layer.
@@ -334,7 +341,8 @@ class Corrector(Suggester):
                 rows.append(p if self.siblings else None)  # (only siblings read them: 8 MB a row of 40 tokens)
                 copy_probs.append(p[torch.arange(len(draft)), torch.tensor(draft)].tolist())
                 top = torch.topk(p, 3, -1)
-                found_clues.append(wordqe.clues(p, draft, top, layer[row, len(prompt) - 1 : len(prompt) + len(draft)]))
+                states = out.hidden_states[self.qe_layer][row, len(prompt) - 1 : len(prompt) + len(draft)] if clues else None
+                found_clues.append(wordqe.clues(p, draft, top, states) if clues else None)
                 alternatives.append([list(zip(top.indices[j].tolist(), top.values[j].tolist()))
                                      for j in range(len(draft))])
         return copy_probs, alternatives, rows, cache, found_clues

@@ -111,6 +111,7 @@ def test_the_card_says_how_words_to_check_are_found():
     text = "\n".join(_doubt_lines({"words_to_check": fitted}))
     assert "layer-20 state" in text and "20 of 100 words flagged" in text
     assert "without source, 0.64 (copy probability alone: 0.48)" in text
-    copy = "\n".join(_doubt_lines({"words_to_check": fitted | {"detector": None, "ranking": None}}))
-    assert "least sure piece" in copy and "copy probability alone" not in copy
+    for ranking in (None, fitted["ranking"]):  # the probe lost, or could not be fitted: the copy probability says
+        copy = "\n".join(_doubt_lines({"words_to_check": fitted | {"detector": None, "ranking": ranking}}))
+        assert "least sure piece" in copy and "copy probability alone" not in copy and "out of fold" not in copy
     assert _doubt_lines({"words_to_check": {"below": None}}) == []

@@ -398,12 +398,18 @@ def test_words_to_check_are_the_doubts_of_the_verify_pass(flagging_model, tiny_m
         assert [d.index for d in found] == [k for k, t in enumerate(tokenize(item.text)) if t.strip(".")]
         assert all(0.0 <= d.keep <= 1.0 for d in found)
     assert kept[2] == []  # too long for the model
+    # Without a probe, a word's probability of being kept is the least copy probability of its pieces.
+    encoded = [corrector._encode(it) for it in items[:2]]
+    for item, (_, draft), p_copy, found in zip(items, encoded, corrector._verify(encoded)[0], fresh):
+        starts = lm.word_starts(corrector.tok, item.text, draft)
+        assert [d.keep for d in found] == pytest.approx(
+            [min(p_copy[starts[d.index] : max(starts[d.index] + 1, starts[d.index + 1])]) for d in found], abs=1e-3)
     assert corrector.flags_words and corrector.doubts(items) == [[d for d in found if d.keep < 0.5] for found in kept]
     plain = Corrector(tiny_model)  # no bar fitted: nothing to check
     assert not plain.flags_words and plain.doubts(items) == [[], [], []]
 
 
-def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path):
+def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path, capsys):
     import shutil
 
     import numpy as np
@@ -415,11 +421,12 @@ def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path):
     items = [Item("The family fled the world of Idlib."), Item("Aid workers reached the camp.", "src")]
     width = len(wordqe.SCALARS) + 32  # the tiny model's hidden size
 
-    def probed(intercept: float, coef: list[float] | None = None) -> Corrector:
+    def probed(intercept: float, coef: list[float] | None = None, sourced: float | None = None, **changes) -> Corrector:
         model = tmp_path / f"model{len(list(tmp_path.iterdir()))}"
         shutil.copytree(flagging_model, model)
         probe = {"coef": coef or [0.0] * width, "intercept": intercept}
-        detector = {"layer": 2, "without_source": probe, "with_source": probe}
+        detector = {"layer": 2, "features": [*wordqe.SCALARS, "hidden state, layer 2"], "without_source": probe,
+                    "with_source": probe if sourced is None else probe | {"intercept": sourced}} | changes
         ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector}).write(model)
         return Corrector(model)
 
@@ -428,6 +435,12 @@ def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path):
     assert all(abs(d.keep - 0.1192) < 1e-3 for found in sure.word_doubts(items) for d in found)
     assert [len(found) for found in sure.doubts(items)] == [7, 5]
     assert probed(-2.0).doubts(items) == [[], []]  # kept with 0.88: none to check
+    # With a source the model reads it, and the probe fitted on such readings judges; an empty source is none.
+    split = probed(2.0, sourced=-2.0)
+    blank = [Item("Aid workers reached the camp."), Item("Aid workers reached the camp.", " "), items[1]]
+    assert [len(found) for found in split.doubts(blank)] == [5, 5, 0]
+    split.suggest(blank[:1] + [Item("The family fled the world of Idlib.", "src")])  # suggest's own pass keeps them
+    assert [len(found) for found in split.doubts([blank[0], Item("The family fled the world of Idlib.", "src")])] == [5, 0]
     # The probe reads the features word_features gives: the same probability, computed by hand.
     coef = list(np.linspace(-0.1, 0.1, width))
     weighted = probed(0.3, coef)
@@ -435,9 +448,11 @@ def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path):
     assert indices == [0, 1, 2, 3, 4, 5, 6] and x.shape == (7, width)
     by_hand = 1 - 1 / (1 + np.exp(-(x @ np.array(coef) + 0.3)))
     assert [d.keep for d in weighted.word_doubts(items)[0]] == pytest.approx(by_hand, abs=1e-4)
-    # A probe that does not fit this model (a hand-edited record) shows no words at all.
-    for bad in (probed(0.0, [1.0] * (width - 1)), probed(float("nan"))):
+    # A probe that does not fit this model (a hand-edited record) shows no words at all, and says so.
+    for bad in (probed(0.0, [1.0] * (width - 1)), probed(float("nan")), probed(0.0, layer=3),
+                probed(0.0, features=["other", *wordqe.SCALARS[1:], "state"])):
         assert bad.word_check is None and not bad.flags_words and bad.doubts(items) == [[], []]
+    assert "words_to_check.detector is unusable" in capsys.readouterr().err
 
 
 def test_a_probe_folds_its_standardisation_into_its_weights():

@@ -351,7 +351,18 @@ def test_model_signature_follows_the_weights(tmp_path):
     (tmp_path / "posteditor.json").write_text(json.dumps({"min_confidence": 0.4}))
     assert model_signature(tmp_path) == second  # a new threshold changes no suggestion
     (tmp_path / "posteditor.json").write_text(json.dumps({"min_confidence": 0.4, "edit_scorer": {"coef": [1.0]}}))
-    assert model_signature(tmp_path) != second  # a new scorer changes every confidence
+    scored = model_signature(tmp_path)
+    assert scored != second  # a new scorer changes every confidence
+    meta = {"min_confidence": 0.4, "edit_scorer": {"coef": [1.0]}}
+    (tmp_path / "posteditor.json").write_text(json.dumps(meta | {"words_to_check": {"below": 0.1}}))
+    barred = model_signature(tmp_path)
+    assert barred not in (second, scored)  # a bar for words to check names other words
+    signatures = {second, scored, barred}
+    for intercept in (0.5, 0.7):  # a probe, and a refitted one, change every word's probability
+        probe = {"layer": 20, "without_source": {"coef": [0.1], "intercept": intercept}}
+        (tmp_path / "posteditor.json").write_text(json.dumps(meta | {"words_to_check": {"below": 0.1, "detector": probe}}))
+        signatures.add(model_signature(tmp_path))
+    assert len(signatures) == 5
 
 
 def test_threshold_is_the_models_own_from_the_start(article, tmp_path):

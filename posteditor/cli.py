@@ -76,6 +76,10 @@ def _add_checks(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-check", action="append", metavar="ID",
                    help="switch a QA check off (repeat, or ID,ID): numbers, names, brackets, quotes, doubled, "
                         "consistency, glossary, doubt (the model's words to check)")
+    p.add_argument("--check-below", type=probability, metavar="P",
+                   help="words to check: the words a post-editor would keep with probability below P "
+                        "(default: the model's bar, chosen on dev; the model card lists how many each bar flags, "
+                        "and how many of those post-editors changed)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,16 +26,17 @@ def load_memory() -> Suggester | None:
     return load()
 
 
-def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True) -> Suggester:
+def load_suggester(model_dir: str | Path | None = None, use_memory: bool = True,
+                   check_below: float | None = None) -> Suggester:
     """The model in ``model_dir`` (default: the current model), plus its retranslation of
     segments that stray from their source, its word check against the source and the
-    correction memory."""
+    correction memory. ``check_below``: the bar for words to check, instead of the model's."""
     folder = Path(model_dir) if model_dir else paths.default_model()
     if not folder.is_dir():
         raise InputError(f"{folder}: no model there; train one with 'posteditor train' or give --model DIR")
     from posteditor.model.corrector import Corrector  # torch and transformers load here, not before
 
-    model = Corrector(folder)
+    model = Corrector(folder, check_below=check_below)
     suggesters = [model, load_retranslator(model.meta), load_word_check(model),
                   load_memory() if use_memory else None]
     suggesters = [s for s in suggesters if s is not None]

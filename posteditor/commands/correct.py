@@ -305,7 +305,7 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
 
 
 def build_suggester(model: str | None, use_memory: bool, terms=None, min_confidence: float | None = None,
-                    everything: bool = True, sourced: bool = True) -> Suggester:
+                    everything: bool = True, sourced: bool = True, check_below: float | None = None) -> Suggester:
     """The batch suggester: the model, its checks against the source, the memory's confirmed fixes, the glossary.
 
     ``everything=False`` leaves out the parts whose edits can never reach the threshold in
@@ -314,7 +314,7 @@ def build_suggester(model: str | None, use_memory: bool, terms=None, min_confide
     edits made with sources, on files without. What is written is the same; only a report
     of every proposal needs them run.
     """
-    suggester = load_suggester(model, use_memory=use_memory)
+    suggester = load_suggester(model, use_memory=use_memory, check_below=check_below)
     memory = suggester.memory if isinstance(suggester, Combined) else None
     if memory is not None:  # in batch, only fixes the editor confirmed (review shows the others)
         memory.confirmed_only = True
@@ -362,11 +362,12 @@ def main(args) -> int:
         items = [Item(t, s) for j in ready
                  for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
         # Every part runs on the workers: the line saying what was left out would not reach this terminal.
-        make = partial(build_suggester, args.model, not args.no_memory, terms)
+        make = partial(build_suggester, args.model, not args.no_memory, terms, check_below=args.check_below)
         suggester = suggest_with_ray(items, make, args.workers, args.ray_address, terms or ())
     else:
         sourced = any(s and s.strip() for j in ready for s in j.sources or ())
-        suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report), sourced)
+        suggester = build_suggester(args.model, not args.no_memory, terms, args.min_confidence, bool(args.report), sourced,
+                                    check_below=args.check_below)
     threshold = resolve_threshold(args.min_confidence, suggester.info)
     tally = run(ready, suggester, threshold, args)
     tally.failed += len(jobs) - len(ready)

@@ -163,13 +163,13 @@ def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
     return float(getattr(meta, "min_confidence", DEFAULT_THRESHOLD))
 
 
-def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
+def model_signature(model_dir: str | os.PathLike | None = None, check_below: float | None = None) -> str | None:
     """Which model (folder and weights) suggestions come from; None when there is none.
 
     The editor's journal keeps it, so suggestions cached from another model (say before a
     fine-tune became current, or before its edit scorer was refitted, which changes every
-    confidence, or its bar for words to check) are asked for again rather than shown as the
-    current model's.
+    confidence, or its bar for words to check, or the user's ``check_below``) are asked for
+    again rather than shown as the current model's.
     """
     folder = Path(model_dir) if model_dir else default_model()
     try:
@@ -178,8 +178,10 @@ def model_signature(model_dir: str | os.PathLike | None = None) -> str | None:
         return None
     meta = ModelMeta.read(folder)
     scorer = json.dumps(meta.get("edit_scorer"), sort_keys=True)
-    if meta.check_below is not None:  # (a model without words to check keeps the signature it had)
-        scorer += f":{meta.check_below}"
-        if detector := meta["words_to_check"].get("detector"):  # (a bar fitted before the probe keeps it too)
+    bar = check_below if check_below is not None else meta.check_below  # the user's (--check-below), else the model's
+    if bar is not None:  # (a model without words to check keeps the signature it had)
+        scorer += f":{bar}"
+        fitted = meta.get("words_to_check")
+        if isinstance(fitted, dict) and (detector := fitted.get("detector")):  # (one fitted before the probe keeps it too)
             scorer += ":" + json.dumps(detector, sort_keys=True)
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

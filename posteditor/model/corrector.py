@@ -59,7 +59,8 @@ class Corrector(Suggester):
     ``rescore=False`` keeps the model's own confidences (calibration fits the scorer on them).
     """
 
-    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 8, rescore: bool = True):
+    def __init__(self, model_dir: str | Path, threads: int | None = None, batch_size: int = 8, rescore: bool = True,
+                 check_below: float | None = None):
         self.dir = Path(model_dir)
         if not paths.is_model(self.dir):
             raise ModelError(f"{self.dir}: not a posteditor model (adapter_config.json and adapter_model.safetensors expected)")
@@ -100,7 +101,9 @@ class Corrector(Suggester):
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
         self.word_check, self.qe_layer, usable = self._word_check(raw)
-        self.flags_words = raw.check_below is not None and usable  # words to check, once fitted on dev
+        # Words to check: below the bar fitted on dev, or the user's (``--check-below``).
+        self.check_below = check_below if check_below is not None else raw.check_below
+        self.flags_words = self.check_below is not None and usable
         self._kept: dict[Item, list[Doubt]] = {}  # each segment's word doubts, from suggest's verify pass
 
     def _word_check(self, raw: ModelMeta) -> tuple[wordqe.WordCheck | None, int, bool]:
@@ -157,8 +160,8 @@ class Corrector(Suggester):
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
         """The words to check in each item: those kept with less probability than the bar
-        fitted on dev (``posteditor.learn.doubts``)."""
-        bar = self.info.check_below
+        (fitted on dev by ``posteditor.learn.doubts``, unless the user gave one)."""
+        bar = self.check_below
         if not self.flags_words:
             return [[] for _ in items]
         return [[d for d in found if d.keep < bar] for found in self.word_doubts(items)]

@@ -117,9 +117,9 @@ class ReviewApp(App):
             close()
 
 
-def suggester_factory(model: str | None, use_memory: bool) -> ModelProcess:
+def suggester_factory(model: str | None, use_memory: bool, check_below: float | None = None) -> ModelProcess:
     """The real suggester (model and correction memory), in a child process."""
-    return ModelProcess(model, use_memory)
+    return ModelProcess(model, use_memory, check_below)
 
 
 def _threshold_of(model: str | None) -> float | None:
@@ -153,7 +153,7 @@ def main(args) -> int:
     skip = parse_checks(args.no_check)
     terms = read_glossary(args.glossary) if args.glossary else []
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
-                      model_id=model_signature(args.model), model_threshold=_threshold_of(args.model))
+                      model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(args.model))
     session.notes = Notes(terms, skip)
     session.state.flag_words = "doubt" not in skip
     try:
@@ -161,7 +161,7 @@ def main(args) -> int:
     except InputError:
         session.close()
         raise
-    factory = suggester_factory(args.model, not args.no_memory)
+    factory = suggester_factory(args.model, not args.no_memory, args.check_below)
     if terms:
         factory = GlossedFactory(factory, terms)
     try:

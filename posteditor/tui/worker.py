@@ -50,12 +50,13 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 class ModelProcess:
     """A suggester factory whose suggester (model and correction memory) runs in a child."""
 
-    def __init__(self, model: str | None = None, use_memory: bool = True):
+    def __init__(self, model: str | None = None, use_memory: bool = True, check_below: float | None = None):
         # -P: not the current folder first on sys.path, where a stray argparse.py or another
         # posteditor checkout would be imported instead of ours.
         self.argv = [sys.executable, "-P", "-m", "posteditor.tui.worker"]
         self.argv += ["--model", str(model)] if model else []
         self.argv += [] if use_memory else ["--no-memory"]
+        self.argv += [] if check_below is None else ["--check-below", repr(check_below)]
         self.proc: subprocess.Popen | None = None
         self.lock = threading.Lock()  # one request at a time on the pipe
 
@@ -147,17 +148,17 @@ class RemoteSuggester(Suggester):
 # --- the child's side ---------------------------------------------------------------------
 
 
-def load(model: str | None, use_memory: bool) -> Suggester:
+def load(model: str | None, use_memory: bool, check_below: float | None = None) -> Suggester:
     """The real suggester: the model (and the correction memory), as ``correct`` uses it."""
     try:
         from posteditor.pipeline import load_suggester
     except ImportError as exc:
         raise InputError(f"the corrector is not installed ({exc})") from None
-    return load_suggester(model, use_memory=use_memory)
+    return load_suggester(model, use_memory=use_memory, check_below=check_below)
 
 
 def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies: IO[str],
-          loaded: Callable[[], None] = lambda: None) -> None:
+          loaded: Callable[[], None] = lambda: None, check_below: float | None = None) -> None:
     """Load the suggester, call ``loaded``, say so, then answer each request with one line."""
 
     def say(**message) -> None:
@@ -165,7 +166,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
         replies.flush()
 
     try:
-        suggester = load(model, use_memory)
+        suggester = load(model, use_memory, check_below)
     except Exception as exc:  # reported to the editor, which stays usable without a model
         say(failed=str(exc) or type(exc).__name__)
         return
@@ -221,11 +222,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="posteditor's suggester for the editor, over stdin/stdout")
     p.add_argument("--model", help="model folder (default: the current model)")
     p.add_argument("--no-memory", action="store_true", help="without the correction memory")
+    p.add_argument("--check-below", type=float, help="the bar for words to check (default: the model's)")
     args = p.parse_args(argv)
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the replies
     sys.stdout = sys.stderr
-    serve(args.model, not args.no_memory, _lines_until_closed(sys.stdin), replies, yield_to_editor)
+    serve(args.model, not args.no_memory, _lines_until_closed(sys.stdin), replies, yield_to_editor, args.check_below)
 
 
 if __name__ == "__main__":

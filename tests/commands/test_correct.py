@@ -177,6 +177,24 @@ def test_report_lists_the_words_to_check_outside_applied_edits(monkeypatch, tmp_
     assert "doubt" not in report.read_text()
 
 
+def test_the_user_sets_the_bar_for_words_to_check(flagging_model, tiny_model, tmp_path, capsys):
+    f = write(tmp_path / "a.txt", ARTICLE)
+    report = tmp_path / "edits.jsonl"
+
+    def flagged(*options) -> int:
+        assert run(f, "--model", *options, "--report", report, "--no-memory", "-o", tmp_path / "out.txt") in (0, 1)
+        return sum('"doubt"' in line for line in report.read_text().splitlines())
+
+    every = flagged(tiny_model, "--check-below", "1")  # a model with no bar of its own: the user's
+    assert every > 10 and flagged(flagging_model, "--check-below", "1") == every
+    assert flagged(flagging_model, "--check-below", "0") == 0 and flagged(tiny_model) == 0
+    assert flagged(flagging_model) == flagged(tiny_model, "--check-below", "0.5") > 0  # the model's own bar, 0.5
+    capsys.readouterr()
+    for bad in ("2", "-0.1", "nan", "x"):
+        assert run(f, "--check-below", bad) == 2
+        assert "--check-below" in capsys.readouterr().err
+
+
 def test_source_sentences_reach_the_suggester(fake, tmp_path):
     f = write(tmp_path / "a.txt", "The world.\n\nNo informations.\n")
     src = write(tmp_path / "src.txt", "El mundo.\n\nSin informaciones.\n")

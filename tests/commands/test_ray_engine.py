@@ -68,7 +68,7 @@ class Short(FakeSuggester):
         return len(text.split()) <= 40
 
 
-def short_suggester(model, use_memory, terms=None, min_confidence=None, everything=True, sourced=True):
+def short_suggester(model, use_memory, terms=None, min_confidence=None, everything=True, sourced=True, check_below=None):
     return Short()
 
 
@@ -169,7 +169,7 @@ class Broken(Suggester):
         raise RuntimeError("the model's weights are corrupt")
 
 
-def broken_suggester(model, use_memory, terms=None, min_confidence=None, everything=True):
+def broken_suggester(model, use_memory, terms=None, min_confidence=None, everything=True, check_below=None):
     return Broken()
 
 

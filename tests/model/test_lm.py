@@ -407,6 +407,9 @@ def test_words_to_check_are_the_doubts_of_the_verify_pass(flagging_model, tiny_m
     assert corrector.flags_words and corrector.doubts(items) == [[d for d in found if d.keep < 0.5] for found in kept]
     plain = Corrector(tiny_model)  # no bar fitted: nothing to check
     assert not plain.flags_words and plain.doubts(items) == [[], [], []]
+    # The user's bar (--check-below) stands for the model's, or for none.
+    assert [len(found) for found in Corrector(tiny_model, check_below=1.0).doubts(items)] == [len(f) for f in kept]
+    assert Corrector(flagging_model, check_below=0.0).doubts(items) == [[], [], []]
 
 
 def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path, capsys):

@@ -363,6 +363,8 @@ def test_model_signature_follows_the_weights(tmp_path):
         (tmp_path / "posteditor.json").write_text(json.dumps(meta | {"words_to_check": {"below": 0.1, "detector": probe}}))
         signatures.add(model_signature(tmp_path))
     assert len(signatures) == 5
+    mine = model_signature(tmp_path, check_below=0.3)  # the user's bar names other words than the model's 0.1
+    assert mine not in signatures and model_signature(tmp_path, check_below=0.1) in signatures
 
 
 def test_threshold_is_the_models_own_from_the_start(article, tmp_path):

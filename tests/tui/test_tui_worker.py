@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def talk(monkeypatch, suggester, *requests: list[list]) -> list[dict]:
     """Run ``serve`` in this process on a fake suggester; its replies, decoded."""
-    monkeypatch.setattr(worker, "load", lambda model, use_memory: suggester)
+    monkeypatch.setattr(worker, "load", lambda model, use_memory, check_below: suggester)
     replies = io.StringIO()
     serve(None, True, [json.dumps({"items": items}) + "\n" for items in requests], replies)
     return [json.loads(line) for line in replies.getvalue().splitlines()]
@@ -48,8 +48,30 @@ def test_serve_sends_the_words_to_check_with_the_edits(monkeypatch):
     assert replies[1]["doubts"] == [[[2, 0.05]], []]
 
 
+def test_the_users_bar_for_words_to_check_reaches_the_child(monkeypatch):
+    from posteditor.tui import app
+
+    assert app.suggester_factory("m", False, 0.3).argv[-2:] == ["--check-below", "0.3"]
+    assert "--check-below" not in ModelProcess("m", False).argv
+    served = []  # the child's entry point, its pipes and stdin left alone
+    monkeypatch.setattr(worker, "serve", lambda *args: served.append(args))
+    monkeypatch.setattr(worker, "_lines_until_closed", lambda stream: iter(()))
+    monkeypatch.setattr(worker.os, "dup", lambda fd: fd)
+    monkeypatch.setattr(worker.os, "fdopen", lambda *a, **k: io.StringIO())
+    monkeypatch.setattr(worker.os, "dup2", lambda *a: None)
+    monkeypatch.setattr(worker.sys, "stdout", worker.sys.stdout)
+    worker.main(["--model", "m", "--check-below", "0.3"])
+    worker.main(["--model", "m"])
+    assert [args[-1] for args in served] == [0.3, None]
+    loaded = []
+    monkeypatch.setattr(worker, "load", lambda model, memory, below: loaded.append(below) or TableSuggester())
+    replies = io.StringIO()
+    serve("m", True, [], replies, check_below=0.3)
+    assert loaded == [0.3] and json.loads(replies.getvalue()) == {"ready": True}
+
+
 def test_serve_reports_a_failed_load_and_a_failed_batch(monkeypatch):
-    def broken(model, use_memory):
+    def broken(model, use_memory, check_below):
         raise InputError("models/x: not a posteditor model")
 
     monkeypatch.setattr(worker, "load", broken)
@@ -153,7 +175,7 @@ def test_the_child_imports_neither_textual_nor_torch_before_loading():
 
 
 def test_a_malformed_request_is_reported_and_the_next_one_served(monkeypatch):
-    monkeypatch.setattr(worker, "load", lambda model, use_memory: TableSuggester())
+    monkeypatch.setattr(worker, "load", lambda model, use_memory, check_below: TableSuggester())
     replies = io.StringIO()
     serve(None, True, ["not json\n", json.dumps({"items": [["The world.", None]]}) + "\n"], replies)
     answers = [json.loads(line) for line in replies.getvalue().splitlines()]

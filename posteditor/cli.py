@@ -156,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="fit a model's edit scorer and choose its confidence threshold on dev data")
     p.add_argument("--dev", metavar="F", help="dev pairs as JSON lines with mt, pe, src, origin "
                    "(default: the dev split of the model's training corpus)")
-    p.add_argument("--limit", type=int, metavar="N", help="use only the first N dev pairs")
+    p.add_argument("--limit", type=int, metavar="N", help="use only the first N dev pairs (the words to check are "
+                   "refitted on them too: fewer pairs fit a weaker probe; python -m posteditor.learn.doubts fits it "
+                   "alone, on all of dev)")
     _add_model(p)
 
     p = sub.add_parser("corpus", help="build the training corpus of a recipe (train does this when needed)")

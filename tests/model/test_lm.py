@@ -93,8 +93,13 @@ def test_the_merged_model_reads_as_the_adapted_one(tiny_model, tmp_path, monkeyp
     adapted.peft, _ = load_adapted(tiny_model)
     adapted.model = adapted.peft.base_model.model
     encoded = [corrector._encode(it) for it in items]
-    (copy, alternatives, *_), (copy2, alternatives2, *_) = corrector._verify(encoded), adapted._verify(encoded)
+    (copy, alternatives, *_, clues), (copy2, alternatives2, *_, clues2) = (corrector._verify(encoded, True),
+                                                                          adapted._verify(encoded, True))
     assert [p for row in copy for p in row] == pytest.approx([p for row in copy2 for p in row], abs=1e-4)
+    # What the probe of words to check reads is the same whichever way the adapter is applied
+    # (the fit reads the switchable model, `correct` the merged one).
+    for c, c2 in zip(clues, clues2):
+        assert torch.allclose(c.states, c2.states, atol=1e-4) and torch.allclose(c.entropy, c2.entropy, atol=1e-3)
     assert [[[t for t, _ in a] for a in row] for row in alternatives] == [[[t for t, _ in a] for a in row] for row in alternatives2]
     assert [corrector.correct(it.text) for it in items] == [adapted.correct(it.text) for it in items]
     other = tmp_path / "other"  # another adapter (a fine-tuned version): another cache

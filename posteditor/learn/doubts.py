@@ -108,6 +108,7 @@ def fit(corrector, rows: list[Pair]) -> dict:
     from posteditor.suggest.base import Item
 
     measured, probes, ranked = {}, {}, {}
+    changed = [changed_words(r.mt, r.pe) for r in rows]  # (the same post-edits, whether the source is read or not)
     for name, sourced in (("without_source", False), ("with_source", True)):
         read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
         segments = [(k, found) for k, found in enumerate(read) if found is not None and found[0]]
@@ -115,8 +116,7 @@ def fit(corrector, rows: list[Pair]) -> dict:
             return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "ranking": None, "detector": None,
                     "without_source": {}, "with_source": {}}
         x = np.vstack([found[1] for _, found in segments])
-        changed = [changed_words(rows[k].mt, rows[k].pe) for k, _ in segments]
-        y = np.array([i in c for (_, (indices, _)), c in zip(segments, changed) for i in indices], dtype=int)
+        y = np.array([i in changed[k] for k, (indices, _) in segments for i in indices], dtype=int)
         groups = np.repeat(np.arange(len(segments)), [len(found[0]) for _, found in segments])
         copy = np.exp(x[:, 0])  # the least copy probability of the word's pieces
         probed = out_of_fold(x, y, groups)
@@ -147,6 +147,8 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray 
     None if there are too few segments, or no changed or no kept words, to fit one."""
     from sklearn.model_selection import GroupKFold
 
+    from posteditor.model.wordqe import kept
+
     if len(set(groups)) < FOLDS or y.min() == y.max():
         return None
     keep = np.zeros(len(y))
@@ -154,7 +156,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray 
         if y[train].min() == y[train].max():
             return None
         coef, intercept, mean, scale = _logistic(x[train], y[train])
-        keep[test] = 1 - 1 / (1 + np.exp(-((x[test] - mean) / scale @ coef + intercept)))
+        keep[test] = kept((x[test] - mean) / scale, coef, intercept)
     return keep
 
 

@@ -113,8 +113,9 @@ class Corrector(Suggester):
         layers = self.model.config.num_hidden_layers
         fitted = raw.get("words_to_check")
         detector = fitted.get("detector") if isinstance(fitted, dict) else None
+        default = min(wordqe.LAYER, layers)
         if detector is None:
-            return None, min(wordqe.LAYER, layers), True
+            return None, default, True
         try:
             check = wordqe.WordCheck(detector)
             if not (0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size
@@ -123,7 +124,7 @@ class Corrector(Suggester):
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             print(f"posteditor: {self.dir / META_FILE}: words_to_check.detector is unusable ({exc}); no words to check",
                   file=sys.stderr)
-            return None, min(wordqe.LAYER, layers), False
+            return None, default, False
         return check, check.layer, True
 
     def reach(self, sourced: bool) -> float:
@@ -172,7 +173,7 @@ class Corrector(Suggester):
         verify pass, the one ``suggest`` made on the item or, for one it did not read, one made
         now. Items too long for the model have none."""
         found = {it: self._kept[it] for it in items if it in self._kept}  # (not evicted by what this call adds)
-        todo = [i for i, it in enumerate(items) if it not in found and it.text.strip() and self.fits(it.text)]
+        todo = [i for i, it in enumerate(items) if it not in found]
         for i, draft, p_copy, clue in self._verified(items, todo, self.word_check is not None):
             found[items[i]] = self._keep(items[i], draft, p_copy, clue)
         return [list(found.get(it, ())) for it in items]
@@ -181,13 +182,14 @@ class Corrector(Suggester):
         """What the probe of words to check reads in each item (``wordqe.features``), for
         fitting it; None for items too long for the model or empty."""
         out: list = [None] * len(items)
-        todo = [i for i, it in enumerate(items) if it.text.strip() and self.fits(it.text)]
-        for i, draft, _, clue in self._verified(items, todo, True):
+        for i, draft, _, clue in self._verified(items, range(len(items)), True):
             out[i] = wordqe.features(tokenize(items[i].text), lm.word_starts(self.tok, items[i].text, draft), clue)
         return out
 
-    def _verified(self, items: Sequence[Item], todo: list[int], clues: bool):
-        """(index, draft, copy probabilities, clues or None) for each of ``todo``, batch by batch."""
+    def _verified(self, items: Sequence[Item], indices: Sequence[int], clues: bool):
+        """(index, draft, copy probabilities, clues or None) for each of ``indices`` whose item has
+        text that fits the model, batch by batch."""
+        todo = [i for i in indices if items[i].text.strip() and self.fits(items[i].text)]
         hints = self.hints([items[i].source for i in todo])
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
@@ -202,8 +204,8 @@ class Corrector(Suggester):
         starts = starts or lm.word_starts(self.tok, item.text, draft)
         tokens = tokenize(item.text)
         if self.word_check is None:
-            doubts = [Doubt(k, round(min(p_copy[s:e]), 4)) for k, (s, e) in enumerate(wordqe.word_spans(starts, len(tokens)))
-                      if any(ch.isalnum() for ch in tokens[k])]
+            spans = wordqe.word_spans(starts, len(tokens))
+            doubts = [Doubt(k, round(min(p_copy[spans[k][0] : spans[k][1]]), 4)) for k in wordqe.word_indices(tokens)]
         else:
             indices, x = wordqe.features(tokens, starts, clue)
             sourced = bool(item.source and item.source.strip()) and self.info.use_source  # (as the prompt has it)

@@ -63,6 +63,11 @@ def clues(probs: torch.Tensor, draft: Sequence[int], top: torch.return_types.top
                  torch.special.entr(probs).sum(-1), states.float())
 
 
+def word_indices(tokens: Sequence[str]) -> list[int]:
+    """The indices of the words among ``tokens``: punctuation aside."""
+    return [k for k, token in enumerate(tokens) if any(ch.isalnum() for ch in token)]
+
+
 def word_spans(starts: Sequence[int], count: int) -> list[tuple[int, int]]:
     """For each of ``count`` tokens of the text, its MT pieces ``[s, e)`` (at least one)."""
     return [(starts[k], max(starts[k] + 1, starts[k + 1])) for k in range(count)]
@@ -72,7 +77,7 @@ def features(tokens: Sequence[str], starts: Sequence[int], found: Clues) -> tupl
     """The indices of the words of ``tokens`` (punctuation aside) and their features: the
     ``SCALARS``, then the hidden state after the word's last piece."""
     spans = word_spans(starts, len(tokens))
-    indices = [k for k, token in enumerate(tokens) if any(ch.isalnum() for ch in token)]
+    indices = word_indices(tokens)
     if not indices:
         return [], np.zeros((0, len(SCALARS) + found.states.shape[1]), dtype=np.float32)
     log_copy = found.log_copy.tolist()
@@ -116,9 +121,12 @@ class WordCheck:
 
     def keep(self, x: np.ndarray, sourced: bool) -> np.ndarray:
         """Each row's probability of being kept by the post-editor."""
-        coef, intercept = self.weights["with_source" if sourced else "without_source"]
-        changed = 1.0 / (1.0 + np.exp(-(x.astype(np.float64) @ coef + intercept)))
-        return 1.0 - changed
+        return kept(x, *self.weights["with_source" if sourced else "without_source"])
+
+
+def kept(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
+    """A logistic probe's probability that each row's word is kept (``coef`` weighs its changes)."""
+    return 1.0 - 1.0 / (1.0 + np.exp(-(x.astype(np.float64) @ coef + intercept)))
 
 
 def probe_record(coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray) -> dict:

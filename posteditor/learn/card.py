@@ -303,6 +303,7 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         f"- base dev set: {d['dev_from']}", "",
         "TER (case-sensitive sacrebleu, lower is better) of the text `correct` would write with each model alone, "
         f"at its own confidence threshold: the base model's {plan['base'].get('min_confidence')}; {how}.", "",
+        *_adapted_lines(calibration.get("words_to_check")),
         "## Data", "",
         f"- corrections logs: {', '.join(d['logs']) or 'none'} ({d['records']} records, {d['corrupt']} corrupt lines skipped, "
         f"{d['no_information']} unchanged segments without a rejected edit skipped)",
@@ -314,3 +315,22 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
         f"- `posteditor correct --model {paths.models_dir() / name} FILE` tries it without switching.", "",
     ]
     return "\n".join(lines)
+
+
+def _adapted_lines(summary: dict | None) -> list[str]:
+    """The fine-tuned card's account of its words to check (``refit.refit_doubts``)."""
+    if not summary:
+        return []
+    lines = ["## Words to check", "",
+             "The probe that marks words to check was refitted on the words the editor changed and kept in the "
+             "training corrections, starting from its dev fit; it replaces the base's only where it ranks the "
+             "held-out corrections' changed words at least as well (average precision). The bar stays.", ""]
+    for name, s in summary.items():
+        reading = name.replace("_", " ")
+        if "before" not in s:
+            lines.append(f"- {reading}: left as it was ({s['reason']})")
+        else:
+            lines.append(f"- {reading}: {s['corrections']} corrections, {s['words']} words, {s['changed']} changed; "
+                         f"held-out ({s['heldout_words']} words): {s['before']} -> {s['after']}, "
+                         + ("adapted" if s["kept"] else "left as it was"))
+    return [*lines, ""]

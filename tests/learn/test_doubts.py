@@ -115,3 +115,40 @@ def test_the_card_says_how_words_to_check_are_found():
         copy = "\n".join(_doubt_lines({"words_to_check": fitted | {"detector": None, "ranking": ranking}}))
         assert "least sure piece" in copy and "copy probability alone" not in copy and "out of fold" not in copy
     assert _doubt_lines({"words_to_check": {"below": None}}) == []
+
+
+def _words_changed(n: int = 600, seed: int = 3):
+    """Features of words and whether each was changed: feature 0 says so, noisily; the others are noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.3
+    x = rng.normal(size=(n, 5))
+    x[:, 0] += 2.0 * y
+    return x, y.astype(int)
+
+
+def test_adapting_a_probe_follows_the_corrections_as_far_as_they_outweigh_its_pull():
+    import numpy as np
+
+    from posteditor.model.wordqe import kept
+
+    x, y = _words_changed()
+    wrong = {"coef": [0.0, 0.0, 0.0, 0.0, 1.5], "intercept": -1.0}  # reads noise, not the clue
+    start = doubts.average_precision(y, kept(x, np.array(wrong["coef"]), wrong["intercept"]))
+    loose = doubts.adapt(wrong, x, y, strength=1.0)
+    assert doubts.average_precision(y, kept(x, np.array(loose["coef"]), loose["intercept"])) > start + 0.3
+    assert loose["coef"][0] > 1.0 and abs(loose["coef"][4]) < 0.3
+    firm = doubts.adapt(wrong, x, y, strength=1e7)  # held to its weights: only the free intercept moves
+    assert np.allclose(firm["coef"], wrong["coef"], atol=1e-3) and firm["intercept"] != wrong["intercept"]
+    middle = doubts.adapt(wrong, x, y)  # the default lies between
+    assert 0.0 < middle["coef"][0] < loose["coef"][0] and middle["coef"][4] < wrong["coef"][4]
+
+
+def test_adapting_a_probe_that_already_fits_the_corrections_keeps_it():
+    import numpy as np
+
+    x, y = _words_changed()
+    fitted = doubts._probe(x, y)  # the dev fit
+    again = doubts.adapt(fitted, x, y)
+    assert np.allclose(again["coef"], fitted["coef"], atol=0.05) and abs(again["intercept"] - fitted["intercept"]) < 0.05

@@ -624,3 +624,77 @@ def test_a_model_reading_hints_learns_from_corrections_with_theirs(tmp_path):
         pytest.skip("Apertium's Romanian chain is not installed")
     got = finetune_data.with_hints(rows, ["ro"])
     assert "castle" in got[0].hint.lower() and got[1].hint is None and got[2] == replayed[0]
+
+
+def _give_probe(folder) -> dict:
+    """Write a probe of words to check into the model ``folder`` (it reads the least copy
+    probability alone); returns its detector."""
+    from posteditor.model.corrector import Corrector
+    from posteditor.model.wordqe import SCALARS
+
+    hidden = Corrector(folder, rescore=False).model.config.hidden_size
+    coef = [-1.0] + [0.0] * (len(SCALARS) - 1 + hidden)  # the less sure the copy, the likelier changed
+    detector = {"layer": 2, "features": [*SCALARS, "hidden state, layer 2"],
+                "without_source": {"coef": coef, "intercept": -1.0}, "with_source": {"coef": coef, "intercept": -1.0}}
+    meta = json.loads((folder / "posteditor.json").read_text())
+    meta["words_to_check"] = {"below": 0.5, "detector": detector}
+    (folder / "posteditor.json").write_text(json.dumps(meta))
+    return detector
+
+
+def _place_fixes(n: int, seed: int) -> list[Pair]:
+    """Corrections where the editor changes the place names the tiny MT gets wrong, with sources."""
+    return [replace(r, src=f"src {k}") for k, r in enumerate(tiny_pairs(n, seed=seed))]
+
+
+def test_refitting_words_to_check_starts_from_the_dev_fit_and_is_judged_on_held_out_corrections(tiny_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    original = _give_probe(model)
+    meta = json.loads((model / "posteditor.json").read_text())
+    rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
+    summary = refit.refit_doubts(meta, model, rows, heldout)
+    detector = meta["words_to_check"]["detector"]
+    assert set(summary) == {"without_source", "with_source"} and summary["without_source"]["kept"]
+    for name, s in summary.items():
+        assert s["corrections"] == 60 and 0 < s["changed"] < s["words"] and s["heldout_words"] > 0
+        assert s["kept"] == (s["after"] >= s["before"])
+        assert (detector[name] != original[name]) == s["kept"]  # replaced only where it ranks as well
+    assert ("prior" in detector) == any(s["kept"] for s in summary.values())
+    if "prior" in detector:
+        assert detector["prior"] == {k: original[k] for k in ("without_source", "with_source")}
+        # A later fine-tune reads the same corrections again: it starts from the dev fit, not from this.
+        (model / "posteditor.json").write_text(json.dumps(meta))
+        again = json.loads(json.dumps(meta))
+        refit.refit_doubts(again, model, rows, heldout)
+        for name, s in summary.items():
+            if s["kept"]:
+                assert again["words_to_check"]["detector"][name] == detector[name]
+
+
+def test_words_to_check_without_changed_words_or_a_probe_are_left_as_they_were(tiny_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    meta = json.loads((model / "posteditor.json").read_text())
+    assert refit.refit_doubts(meta, model, _place_fixes(10, 1), _place_fixes(5, 2)) is None  # no probe
+    original = _give_probe(model)
+    meta = json.loads((model / "posteditor.json").read_text())
+    untouched = [Pair(r.mt, r.mt, r.src) for r in _place_fixes(10, 1)]  # leave-alone corrections only
+    summary = refit.refit_doubts(meta, model, untouched, _place_fixes(5, 2))
+    assert not any(s["kept"] for s in summary.values()) and meta["words_to_check"]["detector"] == original
+    summary = refit.refit_doubts(meta, model, _place_fixes(30, 1), untouched)  # nothing changed to judge by
+    assert all(s["reason"] == "no held-out words both changed and kept to judge it by" for s in summary.values())
+    assert meta["words_to_check"]["detector"] == original
+
+
+def test_a_fine_tuned_version_learns_its_words_to_check_from_the_corrections(home):
+    original = _give_probe(home / "default")
+    finetune.run(out="ft-words", cfg=FAST, scorer=scores(28.0, 20.0))
+    meta = json.loads((home / "ft-words" / "posteditor.json").read_text())
+    summary = meta["finetune"]["calibration"]["words_to_check"]
+    assert summary["without_source"]["corrections"] > 20
+    detector = meta["words_to_check"]["detector"]
+    assert (detector["without_source"] != original["without_source"]) == summary["without_source"]["kept"]
+    assert meta["words_to_check"]["below"] == 0.5  # the bar stays
+    card = (home / "ft-words" / "README.md").read_text()
+    assert "## Words to check" in card and f"{summary['without_source']['corrections']} corrections" in card

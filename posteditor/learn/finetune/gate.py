@@ -14,7 +14,7 @@ from posteditor.core.records import read_pairs
 from posteditor.core.textio import InputError
 from posteditor.learn.card import finetune_card
 from posteditor.learn.finetune.config import FinetuneConfig, Scorer, _log
-from posteditor.learn.finetune.refit import refit_retranslation, refit_scorer
+from posteditor.learn.finetune.refit import refit_doubts, refit_retranslation, refit_scorer
 from posteditor.learn.finetune.score import own_threshold
 from posteditor.model import versions
 
@@ -41,9 +41,11 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta = ModelMeta.load(trained_dir).to_dict()
     cal_file, labels_file = work / "calibration.jsonl", work / "editor_edits.json"
     # Retranslation first: a threshold chosen below is chosen for the model as correct uses it.
-    learnt = refit_retranslation(meta, read_pairs(work / "train.jsonl"), cfg.scorer_weight,
-                                 plan["data"].get("taken_back", ()))
+    train_rows = read_pairs(work / "train.jsonl")
+    learnt = refit_retranslation(meta, train_rows, cfg.scorer_weight, plan["data"].get("taken_back", ()))
     ModelMeta(meta).write(trained_dir)
+    # The words to check, read by the new model (from its folder as written above).
+    words = refit_doubts(meta, trained_dir, train_rows, read_pairs(work / "heldout.jsonl"))
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():
             raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")
@@ -58,6 +60,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     meta["min_confidence"] = calibration["threshold"]
     if learnt:
         calibration["retranslation"] = learnt
+    if words:
+        calibration["words_to_check"] = words
     ModelMeta(meta).write(trained_dir)  # the scorer reads it there
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
     sets = {k: read_pairs(work / f"{k}.jsonl") for k in ("heldout", "dev")}

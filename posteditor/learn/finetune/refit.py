@@ -1,4 +1,5 @@
-"""Fine-tuning, phase 4: the edit scorer and the retranslation refitted with the editor's judgements.
+"""Fine-tuning, phase 4: the edit scorer, the retranslation and the words to check refitted with
+the editor's judgements.
 
 Each works on the new model's record (``posteditor.json`` as a dict) in place and returns
 what it did, for the model card.
@@ -86,3 +87,70 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float, taken_back=
     if params is None:
         return summary | {"reason": "too few to learn from"}
     return summary | {"refitted": True} | ({"shift": params["editor_shift"]} if "editor_shift" in params else {})
+
+
+def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -> dict | None:
+    """Teach the new model's words to check (``meta``, updated in place) from the training
+    corrections: the probe is refitted on the words the editor changed and kept
+    (``learn.doubts.adapt``), reading each correction as the new model does, without its
+    source and, where it has one, with it. It starts from the weights fitted on dev (kept
+    beside it as ``prior``, so a later fine-tune, which reads these corrections again, does not
+    count them twice), and replaces the probe only where it ranks the held-out corrections'
+    changed words at least as well (average precision). A summary for the card, or None for a
+    model without a usable probe."""
+    from posteditor.learn.doubts import adapt, average_precision
+    from posteditor.model.corrector import Corrector
+    from posteditor.model.wordqe import kept
+
+    fitted = meta.get("words_to_check")
+    detector = fitted.get("detector") if isinstance(fitted, dict) else None
+    if not isinstance(detector, dict):
+        return None
+    corrector = Corrector(model_dir, rescore=False)
+    if corrector.word_check is None:  # (unusable: the corrector said so on stderr)
+        return None
+    prior = detector.get("prior") or {name: detector[name] for name in ("without_source", "with_source")}
+    summary = {}
+    for name, sourced in (("without_source", False), ("with_source", True)):
+        if sourced and not corrector.info.use_source:
+            continue
+        train = _words(corrector, [r for r in rows if r.src or not sourced], sourced)
+        if train is None:
+            summary[name] = {"corrections": 0, "kept": False, "reason": "no corrections with words both changed and kept"}
+            continue
+        x, y, count = train
+        summary[name] = {"corrections": count, "words": len(y), "changed": int(y.sum())}
+        test = _words(corrector, [r for r in heldout if r.src or not sourced], sourced)
+        if test is None:
+            summary[name] |= {"kept": False, "reason": "no held-out words both changed and kept to judge it by"}
+            continue
+        adapted = adapt(prior[name], x, y)
+        before = average_precision(test[1], corrector.word_check.keep(test[0], sourced))
+        after = average_precision(test[1], kept(test[0], np.asarray(adapted["coef"]), adapted["intercept"]))
+        summary[name] |= {"heldout_words": len(test[1]), "before": before, "after": after, "kept": after >= before}
+        if after >= before:
+            detector[name] = adapted
+    if any(s["kept"] for s in summary.values()):
+        detector["prior"] = prior
+    _log("words to check: " + "; ".join(
+        f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
+                                         f"{s['after']}, {'adapted' if s['kept'] else 'left as it was'}"
+                                         if "before" in s else f"{s['reason']}, left as it was")
+        for name, s in summary.items()))
+    return summary
+
+
+def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The probe's features of the corrections' words (``Corrector.word_features``), whether
+    the editor changed each, and how many corrections they come from; None unless both changed
+    and kept words are there."""
+    from posteditor.learn.doubts import changed_words
+    from posteditor.suggest.base import Item
+
+    found = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
+    read = [(r, f) for r, f in zip(rows, found) if f is not None and f[0]]
+    if not read:
+        return None
+    x = np.vstack([f[1] for _, f in read])
+    y = np.array([i in changed_words(r.mt, r.pe) for r, (indices, _) in read for i in indices], dtype=int)
+    return (x, y, len(read)) if 0 < y.sum() < len(y) else None

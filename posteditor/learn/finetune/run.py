@@ -31,6 +31,10 @@ and 2 is chosen in ``posteditor.learn.finetune.data``):
    and the base's threshold when nothing it proposes there is applied at any threshold).
    Retranslation keeps its own weights; the training corrections Apertium translates fit one
    amount added to its logit (``retranslate.refit``).
+   The words to check (the model's probe of words a post-editor changes) are refitted on the
+   training corrections' words, read by the new model, starting from the dev fit; the refit
+   replaces the inherited probe only where it ranks the held-out corrections at least as well
+   (``refit.refit_doubts``).
    It becomes current only if its TER on the judging corrections is lower than the base
    model's and its TER on the base dev set is not higher by more than a small tolerance
    (0.2). Either way the finished folder is renamed into ``models/<name>`` with its card and

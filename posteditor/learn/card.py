@@ -319,13 +319,15 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
 
 def _adapted_lines(summary: dict | None) -> list[str]:
     """The fine-tuned card's account of its words to check (``refit.refit_doubts``)."""
+    from posteditor.learn.doubts import MIN_FLAGGED, MIN_SHARE
+
     if not summary:
         return []
     lines = ["## Words to check", "",
              "The probe that marks words to check was refitted on the words the editor changed and kept in the "
              "training corrections, starting from its dev fit; it replaces the base's only where it ranks the "
-             "held-out corrections' changed words at least as well (average precision). The bar stays.", ""]
-    for name, s in summary.items():
+             "held-out corrections' changed words at least as well (average precision).", ""]
+    for name, s in summary["readings"].items():
         reading = name.replace("_", " ")
         if "before" not in s:
             lines.append(f"- {reading}: left as it was ({s['reason']})")
@@ -333,4 +335,13 @@ def _adapted_lines(summary: dict | None) -> list[str]:
             lines.append(f"- {reading}: {s['corrections']} corrections, {s['words']} words, {s['changed']} changed; "
                          f"held-out ({s['heldout_words']} words): {s['before']} -> {s['after']}, "
                          + ("adapted" if s["kept"] else "left as it was"))
+    if bar := summary.get("bar"):
+        lines.append(f"- the bar: {bar['after']}, " + (
+            f"chosen for this editor (the base's: {bar['before']}): the largest whose flags, out of fold on the "
+            f"training corrections, are at least {MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of "
+            f"the share's 90% interval" if bar["chosen"] else
+            f"the base's: no bar flags at least {MIN_FLAGGED} words surely at least {MIN_SHARE} changed on these corrections"))
+        lines += ["", "| below | flagged | changed | lower end |", "|---|---|---|---|",
+                  *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
+                    for r in bar["out_of_fold"]]]
     return [*lines, ""]

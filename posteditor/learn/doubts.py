@@ -145,9 +145,10 @@ def fit(corrector, rows: list[Pair]) -> dict:
             "detector": detector, **tables}
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray | None:
-    """Each word's probability of being kept, from a probe fitted on the other folds' segments;
-    None if there are too few segments, or no changed or no kept words, to fit one."""
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, fit=None) -> np.ndarray | None:
+    """Each word's probability of being kept, from a probe fitted (``fit(x, y)``, a probe
+    record; by default ``_probe``) on the other folds' segments; None if there are too few
+    segments, or no changed or no kept words, to fit one."""
     from sklearn.model_selection import GroupKFold
 
     from posteditor.model.wordqe import kept
@@ -158,27 +159,22 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray 
     for train, test in GroupKFold(FOLDS).split(x, y, groups):
         if y[train].min() == y[train].max():
             return None
-        coef, intercept, mean, scale = _logistic(x[train], y[train])
-        keep[test] = kept((x[test] - mean) / scale, coef, intercept)
+        probe = (fit or _probe)(x[train], y[train])
+        keep[test] = kept(x[test], np.asarray(probe["coef"]), probe["intercept"])
     return keep
 
 
-def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """A logistic regression of ``y`` (changed) on standardised ``x``: (coef, intercept, mean, scale)."""
+def _probe(x: np.ndarray, y: np.ndarray) -> dict:
+    """A logistic regression of ``y`` (changed) on the standardised ``x``, as the probe record
+    ``wordqe.WordCheck`` reads (standardisation folded in)."""
     from sklearn.linear_model import LogisticRegression
+
+    from posteditor.model.wordqe import probe_record
 
     mean, scale = x.mean(0), x.std(0)
     scale[scale == 0] = 1.0
     fitted = LogisticRegression(C=REGULARIZATION, max_iter=2000).fit((x - mean) / scale, y)
-    return fitted.coef_[0], float(fitted.intercept_[0]), mean, scale
-
-
-def _probe(x: np.ndarray, y: np.ndarray) -> dict:
-    """The probe fitted on all of ``x``, as ``wordqe.WordCheck`` reads it."""
-    from posteditor.model.wordqe import probe_record
-
-    coef, intercept, mean, scale = _logistic(x, y)
-    return probe_record(coef, intercept, mean, scale)
+    return probe_record(fitted.coef_[0], float(fitted.intercept_[0]), mean, scale)
 
 
 def average_precision(y: np.ndarray, keep: np.ndarray) -> float:
@@ -193,8 +189,9 @@ ADAPT_STRENGTH = 1000.0
 standardised features, against the log-loss summed over the corrections' words). Chosen on
 MLQE-PE dev (``benchmarks/doubt_adaptation.py``): a probe fitted without ro-en or et-en, adapted
 on 30 / 100 / 250 segments of that pair and measured on 500 others, ranks the changed words as
-well as before or better at every size (average precision, ro-en 0.39 -> 0.40 / 0.43 / 0.47);
-300 ranks better with 250 segments but worse with 30."""
+well as before or better at every size (average precision with 30 / 100 / 250 / 500: ro-en
+0.393 -> 0.395 / 0.428 / 0.474 / 0.490, et-en 0.436 -> 0.462 / 0.485 / 0.509 / 0.522); 300
+ranks better from 100 segments on but worse with 30 (ro-en 0.383), 3,000 worse from 100 on."""
 
 
 def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_STRENGTH) -> dict:
@@ -224,6 +221,26 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
 
     fitted = minimize(loss, np.append(start, start_intercept), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
     return probe_record(fitted[:-1], float(fitted[-1]), mean, scale)
+
+
+def editor_bar(readings: list[tuple[np.ndarray, np.ndarray]], bars=BARS) -> tuple[float | None, list[dict]]:
+    """The bar for an editor's adapted probe, from its out-of-fold keep probabilities and the
+    changed labels of the corrections' words (``readings``: one pair for each reading): the
+    largest of ``bars`` that flags at least ``MIN_FLAGGED`` words in each, of which at least
+    ``MIN_SHARE`` were changed even at the lower end of the share's 90% interval (Wilson's):
+    corrections are few, so a share that merely reaches it is not enough. None if no bar does;
+    and each bar's flags, share and lower end, over all the readings."""
+    from scipy.stats import binomtest
+
+    passed, rows = [], []
+    for bar in bars:
+        counts = [(int((keep < bar).sum()), int(y[keep < bar].sum())) for keep, y in readings]
+        lows = [binomtest(hit, n).proportion_ci(0.9, "wilson").low if n else 0.0 for n, hit in counts]
+        if all(n >= MIN_FLAGGED for n, _ in counts) and min(lows) >= MIN_SHARE:
+            passed.append(bar)
+        n, hit = sum(n for n, _ in counts), sum(hit for _, hit in counts)
+        rows.append({"below": bar, "flagged": n, "changed": round(hit / n, 3) if n else None, "lower": round(min(lows), 3)})
+    return (max(passed) if passed else None), rows
 
 
 def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:

@@ -152,3 +152,18 @@ def test_adapting_a_probe_that_already_fits_the_corrections_keeps_it():
     fitted = doubts._probe(x, y)  # the dev fit
     again = doubts.adapt(fitted, x, y)
     assert np.allclose(again["coef"], fitted["coef"], atol=0.05) and abs(again["intercept"] - fitted["intercept"]) < 0.05
+
+
+def test_an_editors_bar_must_be_surely_precise_in_every_reading():
+    import numpy as np
+
+    keep = np.repeat([0.04, 0.12, 0.25, 0.45], 50)  # 50 words in each band
+    y = np.concatenate([np.ones(50), np.r_[np.ones(40), np.zeros(10)], np.r_[np.ones(30), np.zeros(20)], np.zeros(50)])
+    bar, table = doubts.editor_bar([(keep, y.astype(int))])
+    # below 0.15: 90 of 100 changed; below 0.4: 120 of 150 (0.8); below 0.5: 120 of 200 (0.6, its lower end less)
+    assert bar == 0.4 and [r["flagged"] for r in table] == [0, 50, 50, 100, 100, 150, 150, 200]
+    assert table[-1]["changed"] == 0.6 and table[-1]["lower"] < 0.6 <= table[6]["lower"]
+    assert doubts.editor_bar([(keep[:40], y[:40].astype(int))])[0] == 0.5  # 40 words, all changed: every bar flags them
+    assert doubts.editor_bar([(keep[:15], y[:15].astype(int))])[0] is None  # fewer than MIN_FLAGGED flagged
+    # The other reading flags too few: no bar passes in both.
+    assert doubts.editor_bar([(keep, y.astype(int)), (keep[:15], y[:15].astype(int))])[0] is None

@@ -1,0 +1,97 @@
+"""How much do an editor's corrections teach the words to check?
+
+``finetune`` refits the probe of words to check on the editor's corrections, starting from its
+dev fit (``posteditor.learn.doubts.adapt``). This simulates an editor whose texts the probe has
+not seen: for each ``--pair`` of MLQE-PE dev, a probe is fitted on the other pairs' dev
+segments (as ``learn.doubts`` fits the shipped one), then adapted on the first N of the pair's
+segments (shuffled with a fixed seed) as if they were corrections, and measured on the last
+``--test`` of them, which neither saw. The model's features are read once, without sources, as
+``Corrector.word_features`` reads them (about 200 s for all 5,000 dev segments on 2 cores).
+
+For each N (0: the probe before adapting): average precision of the changed words, the words
+flagged and the share of them changed at bars 0.1 (the shipped model's) and 0.2, and the bar
+``finetune`` would choose for this editor from the N corrections alone (``editor_bar``, out of
+fold; "-": none is sure enough, the base's stays) with what it flags. ``--strength`` compares
+pulls.
+
+    .venv/bin/python benchmarks/doubt_adaptation.py [--model DIR] [--pair ro-en --pair et-en]
+        [--sizes 30,100,250,500] [--strength 300 --strength 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from posteditor.core import paths  # noqa: E402
+from posteditor.learn.doubts import (ADAPT_STRENGTH, _probe, adapt, average_precision, changed_words,  # noqa: E402
+                                     dev_rows, editor_bar, out_of_fold)
+from posteditor.model.corrector import Corrector  # noqa: E402
+from posteditor.model.wordqe import kept  # noqa: E402
+from posteditor.suggest.base import Item  # noqa: E402
+
+
+def flagged(keep: np.ndarray, y: np.ndarray, bar: float) -> str:
+    hit = keep < bar
+    return f"{int(hit.sum())} at {y[hit].mean():.2f}" if hit.any() else "0"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=str(paths.default_model()))
+    parser.add_argument("--dev", default="corpora/build/default/dev.jsonl")
+    parser.add_argument("--pair", action="append", help="the editor's language pair (repeat; default ro-en and et-en)")
+    parser.add_argument("--sizes", default="30,100,250,500", help="corrections to adapt on")
+    parser.add_argument("--test", type=int, default=500, help="segments of the pair to measure on")
+    parser.add_argument("--strength", type=float, action="append", help=f"the pull (repeat; default {ADAPT_STRENGTH:g})")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    rows = dev_rows(args.dev, None)
+    started = time.time()
+    read = Corrector(args.model, rescore=False).word_features([Item(r.mt) for r in rows])
+    print(f"{len(rows)} dev segments read in {time.time() - started:.0f} s")
+    x, y, segment = [], [], []
+    for k, (r, found) in enumerate(zip(rows, read)):
+        if found is not None and found[0]:
+            changed = changed_words(r.mt, r.pe)
+            x.append(found[1])
+            y += [i in changed for i in found[0]]
+            segment += [k] * len(found[0])
+    x, y, segment = np.vstack(x), np.array(y, dtype=int), np.array(segment)
+    language = np.array([rows[k].language for k in segment])
+    rng = np.random.default_rng(args.seed)
+    for pair in args.pair or ["ro-en", "et-en"]:
+        own = np.unique(segment[language == pair])
+        if len(own) <= args.test:
+            sys.exit(f"doubt_adaptation: {pair} has {len(own)} dev segments, too few to hold out {args.test}")
+        rng.shuffle(own)
+        test = np.isin(segment, own[-args.test:])
+        prior = _probe(x[language != pair], y[language != pair])
+        print(f"\n{pair}: a probe fitted without it, adapted on its first N segments, measured on {args.test} others "
+              f"({int(test.sum())} words, {y[test].mean():.2f} changed)")
+        print("| N | pull | average precision | flagged below 0.1 | below 0.2 | the editor's bar: flagged |\n"
+              "|---|---|---|---|---|---|")
+        keep = kept(x[test], np.array(prior["coef"]), prior["intercept"])
+        print(f"| 0 | - | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} | {flagged(keep, y[test], 0.2)} "
+              "| - |")
+        for n in sizes:
+            train = np.isin(segment, own[: min(n, len(own) - args.test)])
+            for strength in args.strength or [ADAPT_STRENGTH]:
+                adapted = adapt(prior, x[train], y[train], strength)
+                keep = kept(x[test], np.array(adapted["coef"]), adapted["intercept"])
+                oof = out_of_fold(x[train], y[train], segment[train],
+                                  lambda xs, ys, s=strength: adapt(prior, xs, ys, s))
+                bar = editor_bar([(oof, y[train])])[0] if oof is not None else None
+                print(f"| {n} | {strength:g} | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} "
+                      f"| {flagged(keep, y[test], 0.2)} | {bar or '-'}: {flagged(keep, y[test], bar or 0.1)} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

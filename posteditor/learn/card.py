@@ -337,11 +337,11 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                          + ("adapted" if s["kept"] else "left as it was"))
     if bar := summary.get("bar"):
         lines.append(f"- the bar: {bar['after']}, " + (
-            f"chosen for this editor (the base's: {bar['before']}): the largest whose flags, out of fold on the "
-            f"training corrections, are at least {MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of "
-            f"the share's 90% interval" if bar["chosen"] else
-            f"the base's: no bar flags at least {MIN_FLAGGED} words surely at least {MIN_SHARE} changed on these corrections"))
+            f"chosen for this editor (the base's: {bar['before']}): the largest whose flags in the held-out "
+            f"corrections are at least {MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of the share's "
+            f"90% interval" if bar["chosen"] else
+            f"the base's: no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed"))
         lines += ["", "| below | flagged | changed | lower end |", "|---|---|---|---|",
                   *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
-                    for r in bar["out_of_fold"]]]
+                    for r in bar["heldout"]]]
     return [*lines, ""]

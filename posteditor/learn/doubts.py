@@ -145,10 +145,9 @@ def fit(corrector, rows: list[Pair]) -> dict:
             "detector": detector, **tables}
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, fit=None) -> np.ndarray | None:
-    """Each word's probability of being kept, from a probe fitted (``fit(x, y)``, a probe
-    record; by default ``_probe``) on the other folds' segments; None if there are too few
-    segments, or no changed or no kept words, to fit one."""
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray | None:
+    """Each word's probability of being kept, from a probe fitted on the other folds'
+    segments; None if there are too few segments, or no changed or no kept words, to fit one."""
     from sklearn.model_selection import GroupKFold
 
     from posteditor.model.wordqe import kept
@@ -159,7 +158,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, fit=None) -> n
     for train, test in GroupKFold(FOLDS).split(x, y, groups):
         if y[train].min() == y[train].max():
             return None
-        probe = (fit or _probe)(x[train], y[train])
+        probe = _probe(x[train], y[train])
         keep[test] = kept(x[test], np.asarray(probe["coef"]), probe["intercept"])
     return keep
 
@@ -224,8 +223,8 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
 
 
 def editor_bar(readings: list[tuple[np.ndarray, np.ndarray]], bars=BARS) -> tuple[float | None, list[dict]]:
-    """The bar for an editor's adapted probe, from its out-of-fold keep probabilities and the
-    changed labels of the corrections' words (``readings``: one pair for each reading): the
+    """The bar for an editor's adapted probe, from its keep probabilities and the changed
+    labels of held-out corrections' words (``readings``: one pair for each reading): the
     largest of ``bars`` that flags at least ``MIN_FLAGGED`` words in each, of which at least
     ``MIN_SHARE`` were changed even at the lower end of the share's 90% interval (Wilson's):
     corrections are few, so a share that merely reaches it is not enough. None if no bar does;

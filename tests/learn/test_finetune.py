@@ -701,6 +701,6 @@ def test_a_fine_tuned_version_learns_its_words_to_check_from_the_corrections(hom
     if reading["kept"]:  # the bar is this editor's where one is surely precise enough, else the base's
         bar = summary["bar"]
         assert meta["words_to_check"]["below"] == bar["after"] == (max(
-            (r["below"] for r in bar["out_of_fold"] if r["flagged"] >= 20 and r["lower"] >= 0.6), default=0.5))
+            (r["below"] for r in bar["heldout"] if r["flagged"] >= 20 and r["lower"] >= 0.6), default=0.5))
     card = (home / "ft-words" / "README.md").read_text()
     assert "## Words to check" in card and f"{reading['corrections']} corrections" in card

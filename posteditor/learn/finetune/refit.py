@@ -97,10 +97,11 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     beside it as ``prior``, so a later fine-tune, which reads these corrections again, does not
     count them twice), and replaces the probe only where it ranks the held-out corrections'
     changed words at least as well (average precision). Where it does, the bar is chosen
-    again for this editor from the refit's out-of-fold probabilities on the training
-    corrections (``learn.doubts.editor_bar``; the base's where none is sure enough). A summary
-    for the card, or None for a model without a usable probe."""
-    from posteditor.learn.doubts import adapt, average_precision, editor_bar, out_of_fold
+    again for this editor on the held-out corrections (``learn.doubts.editor_bar``; the base's
+    where none is sure enough there): the new model was trained on the others, and reads them
+    too well to judge a bar by. A summary for the card, or None for a model without a usable
+    probe."""
+    from posteditor.learn.doubts import adapt, average_precision, editor_bar
     from posteditor.model.corrector import Corrector
     from posteditor.model.wordqe import kept
 
@@ -120,26 +121,26 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         if train is None:
             readings[name] = {"corrections": 0, "kept": False, "reason": "no corrections with words both changed and kept"}
             continue
-        x, y, groups = train
-        readings[name] = {"corrections": len(set(groups)), "words": len(y), "changed": int(y.sum())}
+        x, y, corrections = train
+        readings[name] = {"corrections": corrections, "words": len(y), "changed": int(y.sum())}
         test = _words(corrector, [r for r in heldout if r.src or not sourced], sourced)
         if test is None:
             readings[name] |= {"kept": False, "reason": "no held-out words both changed and kept to judge it by"}
             continue
         adapted = adapt(prior[name], x, y)
+        keep = kept(test[0], np.asarray(adapted["coef"]), adapted["intercept"])
         before = average_precision(test[1], corrector.word_check.keep(test[0], sourced))
-        after = average_precision(test[1], kept(test[0], np.asarray(adapted["coef"]), adapted["intercept"]))
+        after = average_precision(test[1], keep)
         readings[name] |= {"heldout_words": len(test[1]), "before": before, "after": after, "kept": after >= before}
         if after >= before:
             detector[name] = adapted
-            keep = out_of_fold(x, y, groups, lambda xs, ys, start=prior[name]: adapt(start, xs, ys))
-            adapted_words.append((keep, y) if keep is not None else None)
+            adapted_words.append((keep, test[1]))
     summary = {"readings": readings, "bar": None}
     if adapted_words:
         detector["prior"] = prior
-        bar, table = editor_bar(adapted_words) if None not in adapted_words else (None, [])
+        bar, table = editor_bar(adapted_words)
         summary["bar"] = {"before": fitted.get("below"), "after": bar if bar is not None else fitted.get("below"),
-                          "chosen": bar is not None, "out_of_fold": table}
+                          "chosen": bar is not None, "heldout": table}
         fitted["below"] = summary["bar"]["after"]
     _log_doubts(readings, summary["bar"])
     return summary
@@ -152,13 +153,13 @@ def _log_doubts(readings: dict, bar: dict | None) -> None:
                                          if "before" in s else f"{s['reason']}, left as it was")
         for name, s in readings.items())
          + ("" if bar is None else f"; bar {bar['after']}" + ("" if bar["chosen"] else " (the base's: no bar is surely "
-                                                               "precise enough on these corrections)")))
+                                                               "precise enough on the held-out corrections)")))
 
 
-def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The probe's features of the corrections' words (``Corrector.word_features``), whether
-    the editor changed each, and the correction each comes from; None unless both changed and
-    kept words are there."""
+    the editor changed each, and how many corrections they come from; None unless both changed
+    and kept words are there."""
     from posteditor.learn.doubts import changed_words
     from posteditor.suggest.base import Item
 
@@ -168,5 +169,4 @@ def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.n
         return None
     x = np.vstack([f[1] for _, f in read])
     y = np.array([i in changed_words(r.mt, r.pe) for r, (indices, _) in read for i in indices], dtype=int)
-    groups = np.repeat(np.arange(len(read)), [len(indices) for _, (indices, _) in read])
-    return (x, y, groups) if 0 < y.sum() < len(y) else None
+    return (x, y, len(read)) if 0 < y.sum() < len(y) else None

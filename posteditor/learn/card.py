@@ -336,12 +336,14 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                          f"held-out ({s['heldout_words']} words): {s['before']} -> {s['after']}, "
                          + ("adapted" if s["kept"] else "left as it was"))
     if bar := summary.get("bar"):
-        lines.append(f"- the bar: {bar['after']}, " + (
-            f"chosen for this editor (the base's: {bar['before']}): the largest whose flags in the held-out "
-            f"corrections are at least {MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of the share's "
-            f"90% interval" if bar["chosen"] else
-            f"the base's: no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed"))
-        lines += ["", "| below | flagged | changed | lower end |", "|---|---|---|---|",
+        lines.append(f"- the bar: {bar['after']} (the base's: {bar['before']}); " + {
+            "editor": f"chosen for this editor: the largest whose flags in the held-out corrections are at least "
+                      f"{MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of the share's 90% interval",
+            "matched": f"no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed, so the "
+                       f"refitted probe flags as many of the corrections' words as the base's did at its bar",
+            "base": "too few of the corrections' words flagged at the base's bar to match its count",
+        }[bar["how"]])
+        lines += ["", "| below | held-out words flagged | changed | lower end |", "|---|---|---|---|",
                   *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
                     for r in bar["heldout"]]]
     return [*lines, ""]

@@ -242,6 +242,21 @@ def editor_bar(readings: list[tuple[np.ndarray, np.ndarray]], bars=BARS) -> tupl
     return (max(passed) if passed else None), rows
 
 
+MIN_MATCHED = 5
+"""``matched_bar`` matches a count of flags only from this many up (fewer say nothing)."""
+
+
+def matched_bar(before: np.ndarray, after: np.ndarray, bar: float) -> float:
+    """The bar at which the keep probabilities ``after`` flag as many words as ``before`` do
+    below ``bar`` (midway between the last word it flags and the next); ``bar`` itself where
+    ``before`` flags fewer than ``MIN_MATCHED`` (or every word)."""
+    count = int((before < bar).sum())
+    if count < MIN_MATCHED or count >= len(after):
+        return bar
+    ordered = np.sort(after)
+    return round(float(ordered[count - 1] + ordered[count]) / 2, 4)
+
+
 def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:
     """The first ``limit`` dev pairs of each language (all of them without a limit)."""
     taken: dict[str, int] = defaultdict(int)

@@ -167,3 +167,14 @@ def test_an_editors_bar_must_be_surely_precise_in_every_reading():
     assert doubts.editor_bar([(keep[:15], y[:15].astype(int))])[0] is None  # fewer than MIN_FLAGGED flagged
     # The other reading flags too few: no bar passes in both.
     assert doubts.editor_bar([(keep, y.astype(int)), (keep[:15], y[:15].astype(int))])[0] is None
+
+
+def test_a_matched_bar_flags_as_many_words_as_before():
+    import numpy as np
+
+    before = np.linspace(0.0, 1.0, 101)  # 10 words below 0.1
+    after = before ** 0.5  # the same order, higher probabilities of being kept
+    bar = doubts.matched_bar(before, after, 0.1)
+    assert (after < bar).sum() == 10 and 0.3 < bar < 0.32
+    assert doubts.matched_bar(before, after, 0.03) == 0.03  # 3 flagged: too few to match
+    assert doubts.matched_bar(before[:20], after[:20], 0.5) == 0.5  # every word flagged

@@ -698,9 +698,10 @@ def test_a_fine_tuned_version_learns_its_words_to_check_from_the_corrections(hom
     assert reading["corrections"] > 20
     detector = meta["words_to_check"]["detector"]
     assert (detector["without_source"] != original["without_source"]) == reading["kept"]
-    if reading["kept"]:  # the bar is this editor's where one is surely precise enough, else the base's
+    if reading["kept"]:  # the bar is this editor's where one is surely precise enough, else matched
         bar = summary["bar"]
-        assert meta["words_to_check"]["below"] == bar["after"] == (max(
-            (r["below"] for r in bar["heldout"] if r["flagged"] >= 20 and r["lower"] >= 0.6), default=0.5))
+        sure = [r["below"] for r in bar["heldout"] if r["flagged"] >= 20 and r["lower"] >= 0.6]
+        assert meta["words_to_check"]["below"] == bar["after"] and bar["how"] in ("editor", "matched", "base")
+        assert (bar["how"] == "editor") == bool(sure) and (not sure or bar["after"] == max(sure))
     card = (home / "ft-words" / "README.md").read_text()
     assert "## Words to check" in card and f"{reading['corrections']} corrections" in card

@@ -97,11 +97,14 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     beside it as ``prior``, so a later fine-tune, which reads these corrections again, does not
     count them twice), and replaces the probe only where it ranks the held-out corrections'
     changed words at least as well (average precision). Where it does, the bar is chosen
-    again for this editor on the held-out corrections (``learn.doubts.editor_bar``; the base's
-    where none is sure enough there): the new model was trained on the others, and reads them
-    too well to judge a bar by. A summary for the card, or None for a model without a usable
-    probe."""
-    from posteditor.learn.doubts import adapt, average_precision, editor_bar
+    again for this editor on the held-out corrections (``learn.doubts.editor_bar``: the new
+    model was trained on the others, and reads them too well to judge a bar by). Where none is
+    sure enough there, the refit gets the bar at which it flags as many of the corrections'
+    words as the inherited probe did at its bar (``learn.doubts.matched_bar``): a probe fitted
+    to an editor who changes fewer words than dev's post-editors gives lower probabilities of
+    change, and would otherwise flag almost nothing. A summary for the card, or None for a
+    model without a usable probe."""
+    from posteditor.learn.doubts import adapt, average_precision, editor_bar, matched_bar
     from posteditor.model.corrector import Corrector
     from posteditor.model.wordqe import kept
 
@@ -113,7 +116,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     if corrector.word_check is None:  # (unusable: the corrector said so on stderr)
         return None
     prior = detector.get("prior") or {name: detector[name] for name in ("without_source", "with_source")}
-    readings, adapted_words = {}, []
+    readings, adapted_words, flagged = {}, [], ([], [])  # flagged: the corrections' keep probabilities, before and after
     for name, sourced in (("without_source", False), ("with_source", True)):
         if sourced and not corrector.info.use_source:
             continue
@@ -135,12 +138,17 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         if after >= before:
             detector[name] = adapted
             adapted_words.append((keep, test[1]))
+            both = np.vstack([x, test[0]])
+            flagged[0].append(corrector.word_check.keep(both, sourced))
+            flagged[1].append(kept(both, np.asarray(adapted["coef"]), adapted["intercept"]))
     summary = {"readings": readings, "bar": None}
     if adapted_words:
         detector["prior"] = prior
         bar, table = editor_bar(adapted_words)
-        summary["bar"] = {"before": fitted.get("below"), "after": bar if bar is not None else fitted.get("below"),
-                          "chosen": bar is not None, "heldout": table}
+        base = fitted.get("below")
+        matched = matched_bar(np.concatenate(flagged[0]), np.concatenate(flagged[1]), base) if base is not None else None
+        summary["bar"] = {"before": base, "after": bar if bar is not None else matched,
+                          "how": "editor" if bar is not None else "matched" if matched != base else "base", "heldout": table}
         fitted["below"] = summary["bar"]["after"]
     _log_doubts(readings, summary["bar"])
     return summary
@@ -152,8 +160,12 @@ def _log_doubts(readings: dict, bar: dict | None) -> None:
                                          f"{s['after']}, {'adapted' if s['kept'] else 'left as it was'}"
                                          if "before" in s else f"{s['reason']}, left as it was")
         for name, s in readings.items())
-         + ("" if bar is None else f"; bar {bar['after']}" + ("" if bar["chosen"] else " (the base's: no bar is surely "
-                                                               "precise enough on the held-out corrections)")))
+         + ("" if bar is None else f"; bar {bar['after']} ({_BAR_HOW[bar['how']]})"))
+
+
+_BAR_HOW = {"editor": "this editor's: surely precise enough on the held-out corrections",
+            "matched": "none is surely precise enough on the held-out corrections: as many flags as before",
+            "base": "the base's: too few words flagged to match"}
 
 
 def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:

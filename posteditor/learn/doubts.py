@@ -187,10 +187,10 @@ ADAPT_STRENGTH = 1000.0
 """How firmly ``adapt`` holds a probe to the weights it starts from (an L2 pull towards them, on
 standardised features, against the log-loss summed over the corrections' words). Chosen on
 MLQE-PE dev (``benchmarks/doubt_adaptation.py``): a probe fitted without ro-en or et-en, adapted
-on 30 / 100 / 250 segments of that pair and measured on 500 others, ranks the changed words as
-well as before or better at every size (average precision with 30 / 100 / 250 / 500: ro-en
-0.393 -> 0.395 / 0.428 / 0.474 / 0.490, et-en 0.436 -> 0.462 / 0.485 / 0.509 / 0.522); 300
-ranks better from 100 segments on but worse with 30 (ro-en 0.383), 3,000 worse from 100 on."""
+on 30 / 100 / 250 / 500 segments of that pair and measured on 500 others, ranks the changed
+words as well as before or better (average precision: ro-en 0.393 -> 0.395 / 0.428 / 0.474 /
+0.490, et-en 0.436 -> 0.462 / 0.485 / 0.509 / 0.522); a pull of 300 ranks better from 100
+segments on but worse with 30 (ro-en 0.383), 3,000 worse from 100 on."""
 
 
 def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_STRENGTH) -> dict:

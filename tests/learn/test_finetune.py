@@ -191,6 +191,18 @@ def test_gate(new, passed):
     assert len(reasons) == len(new) and all("TER" in r for r in reasons)
 
 
+def test_equal_ter_passes_when_the_words_to_check_rank_better():
+    plan = {"base_scores": {"heldout": 30.0, "dev": 20.0}}
+    reading = {"kept": True, "before": 0.40, "after": 0.45}
+    ok, reasons = gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, {"readings": {"without_source": reading}, "bar": None})
+    assert ok and "words to check rank their changed words better: average precision 0.4 -> 0.45" in reasons[0]
+    for words in (None, {"readings": {"without_source": reading | {"after": 0.40}}},  # ties: not better
+                  {"readings": {"without_source": {"kept": False, "reason": "x"}}}):
+        assert not gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, words)[0]
+    assert not gate(plan, {"heldout": 30.1, "dev": 20.0}, 0.2, {"readings": {"r": reading}})[0]  # worse TER: refused
+    assert not gate(plan, {"heldout": 30.0, "dev": 20.3}, 0.2, {"readings": {"r": reading}})[0]  # worse dev: refused
+
+
 def test_finetune_end_to_end_through_the_cli(home, capsys):
     assert cli.main(["finetune", "--out", "ft-test", "--epochs", "1"]) == 0
     out, err = capsys.readouterr()

@@ -19,14 +19,19 @@ from posteditor.learn.finetune.score import own_threshold
 from posteditor.model import versions
 
 
-def gate(plan: dict, new: dict[str, float], tolerance: float) -> tuple[bool, list[str]]:
-    """Phase 4: is the new model better on the held-out corrections and not worse on dev?"""
+def gate(plan: dict, new: dict[str, float], tolerance: float, words: dict | None = None) -> tuple[bool, list[str]]:
+    """Phase 4: is the new model better on the held-out corrections and not worse on dev? Its
+    words to check count too (``words``, ``refit.refit_doubts``'s summary): TER no worse on the
+    held-out corrections passes when they rank those corrections' changed words better."""
     base, reasons, passed = plan["base_scores"], [], True
     if "heldout" in new and "heldout" in base:
-        better = new["heldout"] < base["heldout"]
+        ranked = [s for s in ((words or {}).get("readings") or {}).values() if s.get("kept") and s["after"] > s["before"]]
+        better = new["heldout"] < base["heldout"] or (new["heldout"] == base["heldout"] and bool(ranked))
         passed &= better
-        reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} "
-                       + ("(better)" if better else "(not better: refused)"))
+        reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} " + (
+            "(better)" if new["heldout"] < base["heldout"] else
+            "(no worse, and its words to check rank their changed words better: average precision "
+            + ", ".join(f"{s['before']} -> {s['after']}" for s in ranked) + ")" if better else "(not better: refused)"))
     if "dev" in new and "dev" in base:
         ok = new["dev"] <= base["dev"] + tolerance
         passed &= ok
@@ -66,7 +71,7 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     _log(f"scoring the new model (threshold {calibration['threshold']}) ...")
     sets = {k: read_pairs(work / f"{k}.jsonl") for k in ("heldout", "dev")}
     new = scorer(trained_dir, sets)
-    passed, reasons = gate(plan, new, cfg.tolerance)
+    passed, reasons = gate(plan, new, cfg.tolerance, words)
     training = meta.get("training") or {}  # this run's steps and training time (train.save_model)
     trained = {"steps": training.get("steps"), "seconds": training.get("seconds")}
     scores = {k: {"base": plan["base_scores"].get(k), "new": new.get(k), "mt": plan["mt_scores"].get(k),

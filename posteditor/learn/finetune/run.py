@@ -36,7 +36,7 @@ and 2 is chosen in ``posteditor.learn.finetune.data``):
    replaces the inherited probe only where it ranks the held-out corrections at least as well
    (``refit.refit_doubts``).
    It becomes current only if its TER on the judging corrections is lower than the base
-   model's and its TER on the base dev set is not higher by more than a small tolerance
+   model's (or equal, where its words to check rank those corrections' changed words better) and its TER on the base dev set is not higher by more than a small tolerance
    (0.2). Either way the finished folder is renamed into ``models/<name>`` with its card and
    metrics; a refused one stays there as a candidate.
 """

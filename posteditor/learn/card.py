@@ -343,7 +343,8 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                        f"refitted probe flags as many of the corrections' words as the base's did at its bar",
             "base": "too few of the corrections' words flagged at the base's bar to match its count",
         }[bar["how"]])
-        lines += ["", "| below | held-out words flagged | changed | lower end |", "|---|---|---|---|",
+        lines += ["", "| below | held-out words flagged (the readings together) | changed | lower end (the least of the "
+                  "readings) |", "|---|---|---|---|",
                   *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
                     for r in bar["heldout"]]]
     return [*lines, ""]

@@ -91,16 +91,15 @@ def main() -> None:
             for strength in args.strength or [ADAPT_STRENGTH]:
                 adapted = adapt(prior, x[train], y[train], strength)
                 keep = kept(x[test], np.array(adapted["coef"]), adapted["intercept"])
-                bar = editor_bar([(kept(x[heldout], np.array(adapted["coef"]), adapted["intercept"]), y[heldout])])[0]
+                bar, how = editor_bar(kept(x[heldout], np.array(adapted["coef"]), adapted["intercept"]), y[heldout])[0], "editor's"
                 if bar is None:
                     both = train | heldout
-                    bar = matched_bar(kept(x[both], np.array(prior["coef"]), prior["intercept"]),
-                                      kept(x[both], np.array(adapted["coef"]), adapted["intercept"]), args.bar)
-                    how = "matched"
-                else:
-                    how = "editor's"
+                    bar, how = matched_bar(kept(x[both], np.array(prior["coef"]), prior["intercept"]),
+                                           kept(x[both], np.array(adapted["coef"]), adapted["intercept"]), args.bar), "matched"
+                if bar is None:
+                    bar, how = args.bar, "base"
                 print(f"| {n} | {strength:g} | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} "
-                      f"| {flagged(keep, y[test], 0.2)} | {bar} ({how}): {flagged(keep, y[test], bar)} |", flush=True)
+                      f"| {flagged(keep, y[test], 0.2)} | {bar:.3g} ({how}): {flagged(keep, y[test], bar)} |", flush=True)
 
 
 if __name__ == "__main__":

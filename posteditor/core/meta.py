@@ -72,10 +72,19 @@ class ModelMeta(Mapping):
     def check_below(self) -> float | None:
         """Words kept with less than this probability (as the model's probe of words to check, or
         its least sure piece, estimates it) are shown as words to check (``posteditor.learn.doubts``
-        chose the bar on dev); None: not fitted, none shown."""
+        chose the bar on dev, fine-tuning again for the editor); None: not fitted, none shown."""
         fitted = self.data.get("words_to_check")
         below = fitted.get("below") if isinstance(fitted, dict) else None
-        return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)
+        return _bar(below)
+
+    def reading_bar(self, sourced: bool) -> float | None:
+        """The bar for words read with the source or without it: a fine-tuned version's own for
+        that reading (``words_to_check.readings``, chosen on its editor's corrections), else
+        ``check_below``."""
+        fitted = self.data.get("words_to_check")
+        readings = fitted.get("readings") if isinstance(fitted, dict) else None
+        own = readings.get("with_source" if sourced else "without_source") if isinstance(readings, dict) else None
+        return _bar(own) if own is not None else self.check_below
 
     @property
     def min_alternative(self) -> float:
@@ -163,6 +172,10 @@ def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
     return float(getattr(meta, "min_confidence", DEFAULT_THRESHOLD))
 
 
+def _bar(below) -> float | None:
+    return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)
+
+
 def model_signature(model_dir: str | os.PathLike | None = None, check_below: float | None = None) -> str | None:
     """Which model (folder and weights) suggestions come from; None when there is none.
 
@@ -179,8 +192,9 @@ def model_signature(model_dir: str | os.PathLike | None = None, check_below: flo
     meta = ModelMeta.read(folder)
     scorer = json.dumps(meta.get("edit_scorer"), sort_keys=True)
     bar = check_below if check_below is not None else meta.check_below  # the user's (--check-below), else the model's
-    if bar is not None:  # (a model without words to check keeps the signature it had)
-        scorer += f":{bar}"
+    readings = (meta.get("words_to_check") or {}).get("readings") if check_below is None else None
+    if bar is not None or readings:  # (a model without words to check keeps the signature it had)
+        scorer += f":{bar}" + (":" + json.dumps(readings, sort_keys=True) if readings else "")
         fitted = meta.get("words_to_check")
         if isinstance(fitted, dict) and (detector := fitted.get("detector")):  # (one fitted before the probe keeps it too)
             scorer += ":" + json.dumps(detector, sort_keys=True)

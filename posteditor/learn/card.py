@@ -324,27 +324,28 @@ def _adapted_lines(summary: dict | None) -> list[str]:
     if not summary:
         return []
     lines = ["## Words to check", "",
-             "The probe that marks words to check was refitted on the words the editor changed and kept in the "
-             "training corrections, starting from its dev fit; it replaces the base's only where it ranks the "
-             "held-out corrections' changed words at least as well (average precision).", ""]
+             "The probe that marks words to check was refitted, for each reading, on the words the editor changed "
+             "and kept in the training corrections, starting from its dev fit; it replaces the base's only where it "
+             "ranks the held-out corrections' changed words at least as well (average precision).", ""]
+    tables = []
     for name, s in summary["readings"].items():
         reading = name.replace("_", " ")
         if "before" not in s:
             lines.append(f"- {reading}: left as it was ({s['reason']})")
-        else:
-            lines.append(f"- {reading}: {s['corrections']} corrections, {s['words']} words, {s['changed']} changed; "
-                         f"held-out ({s['heldout_words']} words): {s['before']} -> {s['after']}, "
-                         + ("adapted" if s["kept"] else "left as it was"))
-    if bar := summary.get("bar"):
-        lines.append(f"- the bar: {bar['after']} (the base's: {bar['before']}); " + {
-            "editor": f"chosen for this editor: the largest whose flags in the held-out corrections are at least "
-                      f"{MIN_FLAGGED} and at least {MIN_SHARE} changed at the lower end of the share's 90% interval",
-            "matched": f"no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed, so the "
-                       f"refitted probe flags as many of the corrections' words as the base's did at its bar",
-            "base": "too few of the corrections' words flagged at the base's bar to match its count",
-        }[bar["how"]])
-        lines += ["", "| below | held-out words flagged (the readings together) | changed | lower end (the least of the "
-                  "readings) |", "|---|---|---|---|",
-                  *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
-                    for r in bar["heldout"]]]
-    return [*lines, ""]
+            continue
+        lines.append(f"- {reading}: {s['corrections']} corrections, {s['words']} words, {s['changed']} changed; "
+                     f"held-out ({s['heldout_words']} words, {s['heldout_changed']} changed): {s['before']} -> {s['after']}, "
+                     + ("adapted" if s["kept"] else "left as it was, with its bar"))
+        if bar := s.get("bar"):
+            lines.append(f"  - its bar: {bar['after']} (the base's: {bar['before']}); " + {
+                "editor": f"chosen for this editor: the largest whose held-out flags are at least {MIN_FLAGGED} and at "
+                          f"least {MIN_SHARE} changed at the lower end of the share's 90% interval",
+                "matched": f"no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed, so the "
+                           f"refitted probe flags as many of the corrections' words as the base's did at its bar",
+                "base": "no bar is surely precise enough on the held-out words, and the base's flags too few of the "
+                        "corrections' words (or all of them) to match their count",
+            }[bar["how"]])
+            tables += ["", f"{reading}, held out:", "", "| below | flagged | changed | lower end |", "|---|---|---|---|",
+                       *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
+                         for r in bar["heldout"]]]
+    return [*lines, *tables, ""]

@@ -23,7 +23,8 @@ the tables it was chosen from.
 
 An editor's corrections teach the probe more (``adapt``, which ``finetune`` calls): it is
 refitted on the words the editor changed and kept, pulled towards the weights fitted here so a
-few corrections move it a little and many move it more. A fine-tuned version keeps the bar.
+few corrections move it a little and many move it more, and it gets a bar of its own for that
+editor (``editor_bar``, else ``matched_bar``).
 
     .venv/bin/python -m posteditor.learn.doubts [--model models/default] [--dev PATH] [--limit 1000]
 """
@@ -189,8 +190,8 @@ standardised features, against the log-loss summed over the corrections' words).
 MLQE-PE dev (``benchmarks/doubt_adaptation.py``): a probe fitted without ro-en or et-en, adapted
 on 30 / 100 / 250 / 500 segments of that pair and measured on 500 others, ranks the changed
 words as well as before or better (average precision: ro-en 0.393 -> 0.395 / 0.428 / 0.474 /
-0.490, et-en 0.436 -> 0.462 / 0.485 / 0.509 / 0.522); a pull of 300 ranks better from 100
-segments on but worse with 30 (ro-en 0.383), 3,000 worse from 100 on."""
+0.490, et-en 0.436 -> 0.462 / 0.485 / 0.509 / 0.522); a pull of 300 ranks ro-en better from
+100 segments on but worse with 30 (0.383), 3,000 ranks both worse from 100 on."""
 
 
 def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_STRENGTH) -> dict:
@@ -199,6 +200,7 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
     regression whose weights are pulled towards ``reading``'s with ``strength`` (the
     intercept is free). ``y`` must hold both."""
     from scipy.optimize import minimize
+    from scipy.special import expit
 
     from posteditor.model.wordqe import probe_record
 
@@ -213,7 +215,7 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
     def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = p[:-1], p[-1]
         logit = z @ w + b
-        changed = 1.0 / (1.0 + np.exp(-logit))
+        changed = expit(logit)
         pull = w - start
         value = float(np.sum(np.logaddexp(0.0, logit) - y * logit) + strength / 2 * pull @ pull)
         return value, np.append(z.T @ (changed - y) + strength * pull, np.sum(changed - y))
@@ -222,23 +224,21 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
     return probe_record(fitted[:-1], float(fitted[-1]), mean, scale)
 
 
-def editor_bar(readings: list[tuple[np.ndarray, np.ndarray]], bars=BARS) -> tuple[float | None, list[dict]]:
+def editor_bar(keep: np.ndarray, y: np.ndarray, bars=BARS) -> tuple[float | None, list[dict]]:
     """The bar for an editor's adapted probe, from its keep probabilities and the changed
-    labels of held-out corrections' words (``readings``: one pair for each reading): the
-    largest of ``bars`` that flags at least ``MIN_FLAGGED`` words in each, of which at least
-    ``MIN_SHARE`` were changed even at the lower end of the share's 90% interval (Wilson's):
-    corrections are few, so a share that merely reaches it is not enough. None if no bar does;
-    and each bar's flags, share and lower end, over all the readings."""
+    labels ``y`` of held-out corrections' words: the largest of ``bars`` that flags at least
+    ``MIN_FLAGGED`` words, of which at least ``MIN_SHARE`` were changed even at the lower end of
+    the share's 90% interval (Wilson's): corrections are few, so a share that merely reaches it
+    is not enough. None if no bar does; and each bar's flags, share and lower end."""
     from scipy.stats import binomtest
 
     passed, rows = [], []
     for bar in bars:
-        counts = [(int((keep < bar).sum()), int(y[keep < bar].sum())) for keep, y in readings]
-        lows = [binomtest(hit, n).proportion_ci(0.9, "wilson").low if n else 0.0 for n, hit in counts]
-        if all(n >= MIN_FLAGGED for n, _ in counts) and min(lows) >= MIN_SHARE:
+        n, hit = int((keep < bar).sum()), int(y[keep < bar].sum())
+        low = binomtest(hit, n).proportion_ci(0.9, "wilson").low if n else 0.0
+        if n >= MIN_FLAGGED and low >= MIN_SHARE:
             passed.append(bar)
-        n, hit = sum(n for n, _ in counts), sum(hit for _, hit in counts)
-        rows.append({"below": bar, "flagged": n, "changed": round(hit / n, 3) if n else None, "lower": round(min(lows), 3)})
+        rows.append({"below": bar, "flagged": n, "changed": round(hit / n, 3) if n else None, "lower": round(low, 3)})
     return (max(passed) if passed else None), rows
 
 
@@ -246,15 +246,15 @@ MIN_MATCHED = 5
 """``matched_bar`` matches a count of flags only from this many up (fewer say nothing)."""
 
 
-def matched_bar(before: np.ndarray, after: np.ndarray, bar: float) -> float:
+def matched_bar(before: np.ndarray, after: np.ndarray, bar: float) -> float | None:
     """The bar at which the keep probabilities ``after`` flag as many words as ``before`` do
-    below ``bar`` (midway between the last word it flags and the next); ``bar`` itself where
-    ``before`` flags fewer than ``MIN_MATCHED`` (or every word)."""
+    below ``bar`` (midway between the last word it flags and the next); None where ``before``
+    flags fewer than ``MIN_MATCHED`` (too few to match) or every word."""
     count = int((before < bar).sum())
     if count < MIN_MATCHED or count >= len(after):
-        return bar
+        return None
     ordered = np.sort(after)
-    return round(float(ordered[count - 1] + ordered[count]) / 2, 4)
+    return float(ordered[count - 1] + ordered[count]) / 2
 
 
 def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:

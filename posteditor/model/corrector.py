@@ -101,9 +101,9 @@ class Corrector(Suggester):
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
         self.word_check, self.qe_layer, usable = self._word_check(raw)
-        # Words to check: below the bar fitted on dev, or the user's (``--check-below``).
-        self.check_below = check_below if check_below is not None else raw.check_below
-        self.flags_words = self.check_below is not None and usable
+        # Words to check: below the bar of their reading (``ModelMeta.reading_bar``), or the user's.
+        self.bars = {sourced: check_below if check_below is not None else raw.reading_bar(sourced) for sourced in (False, True)}
+        self.flags_words = any(bar is not None for bar in self.bars.values()) and usable
         self._kept: dict[Item, list[Doubt]] = {}  # each segment's word doubts, from suggest's verify pass
 
     def _word_check(self, raw: ModelMeta) -> tuple[wordqe.WordCheck | None, int, bool]:
@@ -160,12 +160,13 @@ class Corrector(Suggester):
         return results
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        """The words to check in each item: those kept with less probability than the bar
-        (fitted on dev by ``posteditor.learn.doubts``, unless the user gave one)."""
-        bar = self.check_below
-        if not self.flags_words:
-            return [[] for _ in items]
-        return [[d for d in found if d.keep < bar] for found in self.word_doubts(items)]
+        """The words to check in each item: those kept with less probability than the bar of
+        its reading (fitted on dev by ``posteditor.learn.doubts``, unless the user gave one)."""
+        found = self.word_doubts(items) if self.flags_words else [[] for _ in items]
+        return [[d for d in doubts if d.keep < (self.bars[self._sourced(it)] or 0.0)] for it, doubts in zip(items, found)]
+
+    def _sourced(self, item: Item) -> bool:  # whether the model reads the item with its source (as the prompt has it)
+        return bool(item.source and item.source.strip()) and self.info.use_source
 
     def word_doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
         """Every word of each item (punctuation aside) with its probability of being kept: the
@@ -208,8 +209,7 @@ class Corrector(Suggester):
             doubts = [Doubt(k, round(min(p_copy[spans[k][0] : spans[k][1]]), 4)) for k in wordqe.word_indices(tokens)]
         else:
             indices, x = wordqe.features(tokens, starts, clue)
-            sourced = bool(item.source and item.source.strip()) and self.info.use_source  # (as the prompt has it)
-            kept = self.word_check.keep(x, sourced) if indices else []
+            kept = self.word_check.keep(x, self._sourced(item)) if indices else []
             doubts = [Doubt(k, round(float(p), 4)) for k, p in zip(indices, kept)]
         self._kept.pop(item, None)
         self._kept[item] = doubts

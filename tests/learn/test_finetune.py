@@ -193,10 +193,11 @@ def test_gate(new, passed):
 
 def test_equal_ter_passes_when_the_words_to_check_rank_better():
     plan = {"base_scores": {"heldout": 30.0, "dev": 20.0}}
-    reading = {"kept": True, "before": 0.40, "after": 0.45}
-    ok, reasons = gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, {"readings": {"without_source": reading}, "bar": None})
-    assert ok and "words to check rank their changed words better: average precision 0.4 -> 0.45" in reasons[0]
+    reading = {"kept": True, "before": 0.40, "after": 0.45, "heldout_changed": 20}
+    ok, reasons = gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, {"readings": {"without_source": reading}})
+    assert ok and "better than the inherited probe: average precision 0.4 -> 0.45" in reasons[0]
     for words in (None, {"readings": {"without_source": reading | {"after": 0.40}}},  # ties: not better
+                  {"readings": {"without_source": reading | {"heldout_changed": 19}}},  # judged on too few
                   {"readings": {"without_source": {"kept": False, "reason": "x"}}}):
         assert not gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, words)[0]
     assert not gate(plan, {"heldout": 30.1, "dev": 20.0}, 0.2, {"readings": {"r": reading}})[0]  # worse TER: refused
@@ -666,23 +667,56 @@ def test_refitting_words_to_check_starts_from_the_dev_fit_and_is_judged_on_held_
     meta = json.loads((model / "posteditor.json").read_text())
     rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
     summary = refit.refit_doubts(meta, model, rows, heldout)
-    detector = meta["words_to_check"]["detector"]
-    readings = summary["readings"]
+    fitted = meta["words_to_check"]
+    detector, readings = fitted["detector"], summary["readings"]
     assert set(readings) == {"without_source", "with_source"} and readings["without_source"]["kept"]
+    assert fitted["below"] == 0.5  # the dev bar stays; each refitted reading has its own
     for name, s in readings.items():
-        assert s["corrections"] == 60 and 0 < s["changed"] < s["words"] and s["heldout_words"] > 0
+        assert s["corrections"] == 60 and 0 < s["changed"] < s["words"] and 0 < s["heldout_changed"] < s["heldout_words"]
         assert s["kept"] == (s["after"] >= s["before"])
-        assert (detector[name] != original[name]) == s["kept"]  # replaced only where it ranks as well
-    assert ("prior" in detector) == any(s["kept"] for s in readings.values())
-    if "prior" in detector:
-        assert detector["prior"] == {k: original[k] for k in ("without_source", "with_source")}
-        # A later fine-tune reads the same corrections again: it starts from the dev fit, not from this.
-        (model / "posteditor.json").write_text(json.dumps(meta))
-        again = json.loads(json.dumps(meta))
-        refit.refit_doubts(again, model, rows, heldout)
-        for name, s in readings.items():
-            if s["kept"]:
-                assert again["words_to_check"]["detector"][name] == detector[name]
+        assert (detector[name] != original[name]) == s["kept"] == (name in fitted.get("readings", {}))
+        if s["kept"]:
+            bar = s["bar"]
+            sure = [r["below"] for r in bar["heldout"] if r["flagged"] >= 20 and r["lower"] >= 0.6]
+            assert fitted["readings"][name] == bar["after"] and bar["before"] == 0.5
+            assert (bar["how"] == "editor") == bool(sure) and (not sure or bar["after"] == max(sure))
+    assert detector["prior"] == {k: original[k] for k in ("without_source", "with_source")}
+    # A later fine-tune reads the same corrections again: it starts from the dev fit, not from this.
+    (model / "posteditor.json").write_text(json.dumps(meta))
+    again = json.loads(json.dumps(meta))
+    refit.refit_doubts(again, model, rows, heldout)
+    for name, s in readings.items():
+        if s["kept"]:
+            assert again["words_to_check"]["detector"][name] == detector[name]
+
+
+def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp_path, monkeypatch):
+    import numpy as np
+
+    from posteditor.learn import doubts
+    from posteditor.model.corrector import Corrector
+    from posteditor.model.wordqe import kept
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    original = _give_probe(model)
+    meta = json.loads((model / "posteditor.json").read_text())
+    meta["use_source"] = False  # a model that never reads sources has one reading
+    (model / "posteditor.json").write_text(json.dumps(meta))  # (the model reads it; the refit writes into meta)
+    monkeypatch.setattr(doubts, "editor_bar", lambda keep, y: (None, []))  # no bar sure enough on the held-out words
+    rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
+    corrector = Corrector(model, rescore=False)
+    x = np.vstack([refit._words(corrector, rows, False)[0], refit._words(corrector, heldout, False)[0]])
+    before = kept(x, np.asarray(original["without_source"]["coef"]), original["without_source"]["intercept"])
+    base_bar = round(float(np.quantile(before, 0.3)), 4)  # the model's bar flags about 30% of these words
+    meta["words_to_check"]["below"] = base_bar
+    summary = refit.refit_doubts(meta, model, rows, heldout)
+    assert set(summary["readings"]) == {"without_source"}
+    bar = summary["readings"]["without_source"]["bar"]
+    assert bar["how"] == "matched" and meta["words_to_check"]["readings"] == {"without_source": bar["after"]}
+    adapted = meta["words_to_check"]["detector"]["without_source"]
+    after = kept(x, np.asarray(adapted["coef"]), adapted["intercept"])
+    assert (after < bar["after"]).sum() == (before < base_bar).sum() > 20
 
 
 def test_words_to_check_without_changed_words_or_a_probe_are_left_as_they_were(tiny_model, tmp_path):
@@ -694,26 +728,26 @@ def test_words_to_check_without_changed_words_or_a_probe_are_left_as_they_were(t
     meta = json.loads((model / "posteditor.json").read_text())
     untouched = [Pair(r.mt, r.mt, r.src) for r in _place_fixes(10, 1)]  # leave-alone corrections only
     summary = refit.refit_doubts(meta, model, untouched, _place_fixes(5, 2))
-    assert not any(s["kept"] for s in summary["readings"].values()) and summary["bar"] is None
+    assert [s["reason"] for s in summary["readings"].values()] == [
+        "no training corrections holding words both changed and kept",
+        "no training corrections with a source holding words both changed and kept"]
     assert meta["words_to_check"] == {"below": 0.5, "detector": original}
     summary = refit.refit_doubts(meta, model, _place_fixes(30, 1), untouched)  # nothing changed to judge by
-    assert all(s["reason"] == "no held-out words both changed and kept to judge it by" for s in summary["readings"].values())
-    assert meta["words_to_check"] == {"below": 0.5, "detector": original}
+    assert all(s["reason"].startswith("no held-out corrections") for s in summary["readings"].values())
+    unsourced = [replace(r, src=None) for r in _place_fixes(30, 1)]
+    summary = refit.refit_doubts(meta, model, unsourced, unsourced[:10])
+    assert summary["readings"]["with_source"]["reason"].startswith("no training corrections with a source")
 
 
 def test_a_fine_tuned_version_learns_its_words_to_check_from_the_corrections(home):
     original = _give_probe(home / "default")
     finetune.run(out="ft-words", cfg=FAST, scorer=scores(28.0, 20.0))
     meta = json.loads((home / "ft-words" / "posteditor.json").read_text())
-    summary = meta["finetune"]["calibration"]["words_to_check"]
-    reading = summary["readings"]["without_source"]
+    reading = meta["finetune"]["calibration"]["words_to_check"]["readings"]["without_source"]
     assert reading["corrections"] > 20
-    detector = meta["words_to_check"]["detector"]
-    assert (detector["without_source"] != original["without_source"]) == reading["kept"]
-    if reading["kept"]:  # the bar is this editor's where one is surely precise enough, else matched
-        bar = summary["bar"]
-        sure = [r["below"] for r in bar["heldout"] if r["flagged"] >= 20 and r["lower"] >= 0.6]
-        assert meta["words_to_check"]["below"] == bar["after"] and bar["how"] in ("editor", "matched", "base")
-        assert (bar["how"] == "editor") == bool(sure) and (not sure or bar["after"] == max(sure))
+    fitted = meta["words_to_check"]
+    assert (fitted["detector"]["without_source"] != original["without_source"]) == reading["kept"]
+    assert fitted["below"] == 0.5 and fitted.get("readings", {}).get("without_source") == (
+        reading["bar"]["after"] if reading["kept"] else None)
     card = (home / "ft-words" / "README.md").read_text()
     assert "## Words to check" in card and f"{reading['corrections']} corrections" in card

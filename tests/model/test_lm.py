@@ -417,6 +417,27 @@ def test_words_to_check_are_the_doubts_of_the_verify_pass(flagging_model, tiny_m
     assert Corrector(flagging_model, check_below=0.0).doubts(items) == [[], [], []]
 
 
+def test_a_fine_tuned_version_flags_each_reading_below_its_own_bar(flagging_model, tmp_path):
+    import shutil
+
+    from posteditor.core.meta import ModelMeta, model_signature
+    from posteditor.model.corrector import Corrector
+
+    model = tmp_path / "model"
+    shutil.copytree(flagging_model, model)
+    items = [Item("The family fled the world of Idlib."), Item("The family fled the world of Idlib.", "src")]
+    every = [len(found) for found in Corrector(model).word_doubts(items)]
+    before = model_signature(model)
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "readings": {"without_source": 1.0, "with_source": 1e-9}}
+                                  ).write(model)
+    assert model_signature(model) != before  # suggestions cached under the old bars are asked for again
+    assert [len(found) for found in Corrector(model).doubts(items)] == [every[0], 0]
+    assert [len(found) for found in Corrector(model, check_below=1.0).doubts(items)] == every  # the user's bar for both
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "readings": {"without_source": 1e-9}}).write(model)
+    assert [len(found) for found in Corrector(model).doubts(items)][0] == 0  # the other reading keeps the model's bar
+    assert Corrector(model).bars == {False: 1e-9, True: 0.5}
+
+
 def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path, capsys):
     import shutil
 

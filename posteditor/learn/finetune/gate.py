@@ -22,15 +22,19 @@ from posteditor.model import versions
 def gate(plan: dict, new: dict[str, float], tolerance: float, words: dict | None = None) -> tuple[bool, list[str]]:
     """Phase 4: is the new model better on the held-out corrections and not worse on dev? Its
     words to check count too (``words``, ``refit.refit_doubts``'s summary): TER no worse on the
-    held-out corrections passes when they rank those corrections' changed words better."""
+    held-out corrections passes when the refitted probe ranks their changed words better than
+    the inherited one, judged on at least ``MIN_FLAGGED`` of them."""
+    from posteditor.learn.doubts import MIN_FLAGGED
+
     base, reasons, passed = plan["base_scores"], [], True
     if "heldout" in new and "heldout" in base:
-        ranked = [s for s in ((words or {}).get("readings") or {}).values() if s.get("kept") and s["after"] > s["before"]]
+        ranked = [s for s in ((words or {}).get("readings") or {}).values()
+                  if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
         better = new["heldout"] < base["heldout"] or (new["heldout"] == base["heldout"] and bool(ranked))
         passed &= better
         reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} " + (
             "(better)" if new["heldout"] < base["heldout"] else
-            "(no worse, and its words to check rank their changed words better: average precision "
+            "(no worse, and its words to check rank their changed words better than the inherited probe: average precision "
             + ", ".join(f"{s['before']} -> {s['after']}" for s in ranked) + ")" if better else "(not better: refused)"))
     if "dev" in new and "dev" in base:
         ok = new["dev"] <= base["dev"] + tolerance
@@ -50,7 +54,8 @@ def finish(work: Path, name: str, plan: dict, trained_dir: Path, scorer: Scorer)
     learnt = refit_retranslation(meta, train_rows, cfg.scorer_weight, plan["data"].get("taken_back", ()))
     ModelMeta(meta).write(trained_dir)
     # The words to check, read by the new model (from its folder as written above).
-    words = refit_doubts(meta, trained_dir, train_rows, read_pairs(work / "heldout.jsonl"))
+    words = refit_doubts(meta, trained_dir, train_rows,  # (judged on every correction it was not trained on)
+                         read_pairs(work / "heldout.jsonl") + (read_pairs(cal_file) if cal_file.is_file() else []))
     if plan["data"].get("editor_edits") is not None:
         if not labels_file.is_file():
             raise InputError(f"{labels_file} is missing from the interrupted run; start a new one (another --out)")

@@ -91,23 +91,28 @@ def refit_retranslation(meta: dict, rows: list[Pair], weight: float, taken_back=
 
 def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -> dict | None:
     """Teach the new model's words to check (``meta``, updated in place) from the training
-    corrections: the probe is refitted on the words the editor changed and kept
-    (``learn.doubts.adapt``), reading each correction as the new model does, without its
-    source and, where it has one, with it. It starts from the weights fitted on dev (kept
-    beside it as ``prior``, so a later fine-tune, which reads these corrections again, does not
-    count them twice), and replaces the probe only where it ranks the held-out corrections'
-    changed words at least as well (average precision). Where it does, the bar is chosen
-    again for this editor on the held-out corrections (``learn.doubts.editor_bar``: the new
-    model was trained on the others, and reads them too well to judge a bar by). Where none is
-    sure enough there, the refit gets the bar at which it flags as many of the corrections'
-    words as the inherited probe did at its bar (``learn.doubts.matched_bar``): a probe fitted
-    to an editor who changes fewer words than dev's post-editors gives lower probabilities of
-    change, and would otherwise flag almost nothing. A summary for the card, or None for a
-    model without a usable probe."""
+    corrections, for each reading the model uses (without the source and, for a model that
+    reads sources, with it, from the corrections that have one): the probe is refitted on the
+    words the editor changed and kept (``learn.doubts.adapt``), as the new model reads them.
+    It starts from the weights fitted on dev (kept beside it as ``prior``, so a later
+    fine-tune, which reads these corrections again, does not count them twice), and replaces
+    the reading's probe only where it ranks the ``heldout`` corrections' changed words at
+    least as well (average precision).
+
+    A refitted reading gets its own bar (``words_to_check.readings``), chosen on the held-out
+    corrections (``learn.doubts.editor_bar``; not on the others, which the new model was trained
+    on and reads too well). Where none is sure enough there, it gets the bar at which it flags as
+    many of the corrections' words as the inherited probe did at its bar
+    (``learn.doubts.matched_bar``): a probe fitted to an editor who changes fewer words than
+    dev's post-editors gives lower probabilities of change, and would otherwise flag almost
+    nothing. A reading left as it was keeps the bar it had. A summary for the card, or None
+    for a model without a usable probe."""
+    from posteditor.core.meta import ModelMeta
     from posteditor.learn.doubts import adapt, average_precision, editor_bar, matched_bar
     from posteditor.model.corrector import Corrector
     from posteditor.model.wordqe import kept
 
+    record = ModelMeta(meta)
     fitted = meta.get("words_to_check")
     detector = fitted.get("detector") if isinstance(fitted, dict) else None
     if not isinstance(detector, dict):
@@ -115,57 +120,52 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     corrector = Corrector(model_dir, rescore=False)
     if corrector.word_check is None:  # (unusable: the corrector said so on stderr)
         return None
-    prior = detector.get("prior") or {name: detector[name] for name in ("without_source", "with_source")}
-    readings, adapted_words, flagged = {}, [], ([], [])  # flagged: the corrections' keep probabilities, before and after
+    prior = detector.get("prior")
+    if not (isinstance(prior, dict) and all(isinstance(prior.get(name), dict) for name in ("without_source", "with_source"))):
+        prior = {name: detector[name] for name in ("without_source", "with_source")}  # (the loaded probe checked these)
+    readings, bars = {}, {}
     for name, sourced in (("without_source", False), ("with_source", True)):
         if sourced and not corrector.info.use_source:
             continue
+        bar = record.reading_bar(sourced)
         train = _words(corrector, [r for r in rows if r.src or not sourced], sourced)
-        if train is None:
-            readings[name] = {"corrections": 0, "kept": False, "reason": "no corrections with words both changed and kept"}
-            continue
-        x, y, corrections = train
-        readings[name] = {"corrections": corrections, "words": len(y), "changed": int(y.sum())}
         test = _words(corrector, [r for r in heldout if r.src or not sourced], sourced)
-        if test is None:
-            readings[name] |= {"kept": False, "reason": "no held-out words both changed and kept to judge it by"}
+        if train is None or test is None:
+            which = "training" if train is None else "held-out"
+            readings[name] = {"kept": False, "reason": f"no {which} corrections{' with a source' if sourced else ''} "
+                                                       f"holding words both changed and kept"}
             continue
-        adapted = adapt(prior[name], x, y)
-        keep = kept(test[0], np.asarray(adapted["coef"]), adapted["intercept"])
-        before = average_precision(test[1], corrector.word_check.keep(test[0], sourced))
-        after = average_precision(test[1], keep)
-        readings[name] |= {"heldout_words": len(test[1]), "before": before, "after": after, "kept": after >= before}
-        if after >= before:
-            detector[name] = adapted
-            adapted_words.append((keep, test[1]))
-            both = np.vstack([x, test[0]])
-            flagged[0].append(corrector.word_check.keep(both, sourced))
-            flagged[1].append(kept(both, np.asarray(adapted["coef"]), adapted["intercept"]))
-    summary = {"readings": readings, "bar": None}
-    if adapted_words:
+        (x, y, corrections), (hx, hy, _) = train, test
+        try:
+            adapted = adapt(prior[name], x, y)
+        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited prior
+            readings[name] = {"kept": False, "reason": f"its dev fit is unusable ({exc!r})"}
+            continue
+        keep = kept(hx, np.asarray(adapted["coef"]), adapted["intercept"])
+        before = average_precision(hy, corrector.word_check.keep(hx, sourced))
+        after = average_precision(hy, keep)
+        readings[name] = {"corrections": corrections, "words": len(y), "changed": int(y.sum()), "heldout_words": len(hy),
+                          "heldout_changed": int(hy.sum()), "before": before, "after": after, "kept": after >= before}
+        if after < before:
+            continue
+        detector[name] = adapted
+        own, table = editor_bar(keep, hy)
+        both = np.vstack([x, hx])
+        matched = matched_bar(corrector.word_check.keep(both, sourced),
+                              kept(both, np.asarray(adapted["coef"]), adapted["intercept"]), bar) if bar is not None else None
+        how = "editor" if own is not None else "matched" if matched is not None else "base"
+        bars[name] = own if own is not None else matched if matched is not None else bar
+        readings[name]["bar"] = {"before": bar, "after": bars[name], "how": how, "heldout": table}
+    if bars:
         detector["prior"] = prior
-        bar, table = editor_bar(adapted_words)
-        base = fitted.get("below")
-        matched = matched_bar(np.concatenate(flagged[0]), np.concatenate(flagged[1]), base) if base is not None else None
-        summary["bar"] = {"before": base, "after": bar if bar is not None else matched,
-                          "how": "editor" if bar is not None else "matched" if matched != base else "base", "heldout": table}
-        fitted["below"] = summary["bar"]["after"]
-    _log_doubts(readings, summary["bar"])
-    return summary
-
-
-def _log_doubts(readings: dict, bar: dict | None) -> None:
+        fitted["readings"] = {**(fitted.get("readings") or {}), **bars}
     _log("words to check: " + "; ".join(
         f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
-                                         f"{s['after']}, {'adapted' if s['kept'] else 'left as it was'}"
+                                         f"{s['after']}, " + (f"adapted, bar {s['bar']['after']} ({s['bar']['how']})"
+                                                              if s["kept"] else "left as it was")
                                          if "before" in s else f"{s['reason']}, left as it was")
-        for name, s in readings.items())
-         + ("" if bar is None else f"; bar {bar['after']} ({_BAR_HOW[bar['how']]})"))
-
-
-_BAR_HOW = {"editor": "this editor's: surely precise enough on the held-out corrections",
-            "matched": "none is surely precise enough on the held-out corrections: as many flags as before",
-            "base": "the base's: too few words flagged to match"}
+        for name, s in readings.items()))
+    return {"readings": readings}
 
 
 def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
@@ -180,5 +180,6 @@ def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.n
     if not read:
         return None
     x = np.vstack([f[1] for _, f in read])
-    y = np.array([i in changed_words(r.mt, r.pe) for r, (indices, _) in read for i in indices], dtype=int)
+    y = np.array([i in changed for r, (indices, _) in read for changed in [changed_words(r.mt, r.pe)] for i in indices],
+                 dtype=int)
     return (x, y, len(read)) if 0 < y.sum() < len(y) else None

@@ -105,8 +105,9 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     many of the corrections' words as the inherited probe did at its bar
     (``learn.doubts.matched_bar``): a probe fitted to an editor who changes fewer words than
     dev's post-editors gives lower probabilities of change, and would otherwise flag almost
-    nothing. A reading left as it was keeps the bar it had. A summary for the card, or None
-    for a model without a usable probe."""
+    nothing. A reading left as it was keeps the bar it had; one whose dev fit found no bar gets
+    one only from the held-out corrections. A summary for the card, or None for a model without
+    a usable probe."""
     from posteditor.core.meta import ModelMeta
     from posteditor.learn.doubts import adapt, average_precision, editor_bar, matched_bar
     from posteditor.model.corrector import Corrector
@@ -161,11 +162,15 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         fitted["readings"] = {**(fitted.get("readings") or {}), **bars}
     _log("words to check: " + "; ".join(
         f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
-                                         f"{s['after']}, " + (f"adapted, bar {s['bar']['after']} ({s['bar']['how']})"
+                                         f"{s['after']}, " + (f"adapted, bar {_short(s['bar']['after'])} ({s['bar']['how']})"
                                                               if s["kept"] else "left as it was")
                                          if "before" in s else f"{s['reason']}, left as it was")
         for name, s in readings.items()))
     return {"readings": readings}
+
+
+def _short(bar: float | None) -> str:
+    return "none" if bar is None else f"{bar:.3g}"
 
 
 def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:

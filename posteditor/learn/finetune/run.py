@@ -32,11 +32,12 @@ and 2 is chosen in ``posteditor.learn.finetune.data``):
    Retranslation keeps its own weights; the training corrections Apertium translates fit one
    amount added to its logit (``retranslate.refit``).
    The words to check (the model's probe of words a post-editor changes) are refitted on the
-   training corrections' words, read by the new model, starting from the dev fit; the refit
-   replaces the inherited probe only where it ranks the held-out corrections at least as well
-   (``refit.refit_doubts``).
+   training corrections' words, read by the new model, starting from the dev fit, for each
+   reading; a refit replaces the inherited probe only where it ranks the held-out corrections
+   at least as well, and gets a bar of its own for this editor (``refit.refit_doubts``).
    It becomes current only if its TER on the judging corrections is lower than the base
-   model's (or equal, where its words to check rank those corrections' changed words better) and its TER on the base dev set is not higher by more than a small tolerance
+   model's (or equal, where its words to check rank 20 or more of those corrections' changed
+   words better) and its TER on the base dev set is not higher by more than a small tolerance
    (0.2). Either way the finished folder is renamed into ``models/<name>`` with its card and
    metrics; a refused one stays there as a candidate.
 """

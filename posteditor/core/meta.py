@@ -192,10 +192,11 @@ def model_signature(model_dir: str | os.PathLike | None = None, check_below: flo
     meta = ModelMeta.read(folder)
     scorer = json.dumps(meta.get("edit_scorer"), sort_keys=True)
     bar = check_below if check_below is not None else meta.check_below  # the user's (--check-below), else the model's
-    readings = (meta.get("words_to_check") or {}).get("readings") if check_below is None else None
+    fitted = meta.get("words_to_check")
+    fitted = fitted if isinstance(fitted, dict) else {}
+    readings = fitted.get("readings") if check_below is None else None  # (a fine-tuned version's bars, each reading's)
     if bar is not None or readings:  # (a model without words to check keeps the signature it had)
         scorer += f":{bar}" + (":" + json.dumps(readings, sort_keys=True) if readings else "")
-        fitted = meta.get("words_to_check")
-        if isinstance(fitted, dict) and (detector := fitted.get("detector")):  # (one fitted before the probe keeps it too)
+        if detector := fitted.get("detector"):  # (one fitted before the probe keeps it too)
             scorer += ":" + json.dumps(detector, sort_keys=True)
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

@@ -69,7 +69,7 @@ def main() -> None:
     ranked = {"copy probability": np.array(copy)}
     if probed:
         ranked["probe"] = np.array(probed)
-    bar = corrector.info.check_below
+    bar = corrector.info.reading_bar(False)  # (read without the source)
     counts = {}
     for name, keep in ranked.items():
         print(f"  {name}: average precision {average_precision(y, keep)}")

@@ -78,8 +78,9 @@ def _add_checks(p: argparse.ArgumentParser) -> None:
                         "consistency, glossary, doubt (the model's words to check)")
     p.add_argument("--check-below", type=probability, metavar="P",
                    help="words to check: the words a post-editor would keep with probability below P "
-                        "(default: the model's bar, chosen on dev; the model card lists how many each bar flags, "
-                        "and how many of those post-editors changed)")
+                        "(default: the model's bar, chosen on dev, or a fine-tuned version's for each reading, with "
+                        "the source and without, chosen on the editor's held-out corrections; this sets both; the "
+                        "model card lists how many each bar flags, and how many of those post-editors changed)")
 
 
 def build_parser() -> argparse.ArgumentParser:

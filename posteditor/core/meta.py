@@ -72,15 +72,16 @@ class ModelMeta(Mapping):
     def check_below(self) -> float | None:
         """Words kept with less than this probability (as the model's probe of words to check, or
         its least sure piece, estimates it) are shown as words to check (``posteditor.learn.doubts``
-        chose the bar on dev, fine-tuning again for the editor); None: not fitted, none shown."""
+        chose the bar on dev; a fine-tuned version's bars for each reading are in ``reading_bar``);
+        None: not fitted, none shown."""
         fitted = self.data.get("words_to_check")
         below = fitted.get("below") if isinstance(fitted, dict) else None
         return _bar(below)
 
     def reading_bar(self, sourced: bool) -> float | None:
         """The bar for words read with the source or without it: a fine-tuned version's own for
-        that reading (``words_to_check.readings``, chosen on its editor's corrections), else
-        ``check_below``."""
+        that reading (``words_to_check.readings``, chosen on its editor's corrections; a
+        hand-edited one that is not a probability shows none), else ``check_below``."""
         fitted = self.data.get("words_to_check")
         readings = fitted.get("readings") if isinstance(fitted, dict) else None
         own = readings.get("with_source" if sourced else "without_source") if isinstance(readings, dict) else None

@@ -343,7 +343,8 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                 "matched": f"no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed, so the "
                            f"refitted probe flags as many of the corrections' words as the base's did at its bar",
                 "base": "no bar is surely precise enough on the held-out words, and the base's flags too few of the "
-                        "corrections' words (or all of them) to match their count",
+                        "corrections' words (or all of them) to match their count" if bar["before"] is not None else
+                        "no bar is surely precise enough on the held-out words, and the base had none to match",
             }[bar["how"]])
             tables += ["", f"{reading}, held out:", "", "| below | flagged | changed | lower end |", "|---|---|---|---|",
                        *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"

@@ -53,7 +53,7 @@ class Suggester(ABC):
     remembers: bool = False
     """Whether this is a correction memory: ``demote`` then lowers others' rejected edits."""
     flags_words: bool = False
-    """Whether ``doubts`` names words to check (a model whose bar was fitted on dev)."""
+    """Whether ``doubts`` names words to check (a model with a bar, fitted on dev or on an editor's corrections)."""
     terms: Sequence = ()
     """Glossary terms the suggester enforces (QA checks them on the result)."""
     ceiling: float = 1.0

@@ -719,6 +719,25 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
     assert (after < bar["after"]).sum() == (before < base_bar).sum() > 20
 
 
+def test_a_refit_with_a_sure_held_out_bar_gets_it_and_the_card_says_so(tiny_model, tmp_path, monkeypatch):
+    from posteditor.learn import card, doubts
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    _give_probe(model)
+    meta = json.loads((model / "posteditor.json").read_text())
+    table = [{"below": 0.3, "flagged": 40, "changed": 0.9, "lower": 0.8}]
+    monkeypatch.setattr(doubts, "editor_bar", lambda keep, y: (0.3, table))  # the held-out words show 0.3 sure enough
+    summary = refit.refit_doubts(meta, model, _place_fixes(60, 1), _place_fixes(20, 2))
+    kept = [name for name, s in summary["readings"].items() if s["kept"]]
+    assert kept and meta["words_to_check"]["readings"] == {name: 0.3 for name in kept}
+    assert all(summary["readings"][name]["bar"] == {"before": 0.5, "after": 0.3, "how": "editor", "heldout": table}
+               for name in kept)
+    lines = "\n".join(card._adapted_lines(summary))
+    assert "  - its bar: 0.3 (the base's: 0.5); chosen for this editor" in lines
+    assert "without source, held out:" in lines and "| 0.3 | 40 | 0.9 | 0.8 |" in lines
+
+
 def test_words_to_check_without_changed_words_or_a_probe_are_left_as_they_were(tiny_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -734,6 +753,7 @@ def test_words_to_check_without_changed_words_or_a_probe_are_left_as_they_were(t
     assert meta["words_to_check"] == {"below": 0.5, "detector": original}
     summary = refit.refit_doubts(meta, model, _place_fixes(30, 1), untouched)  # nothing changed to judge by
     assert all(s["reason"].startswith("no held-out corrections") for s in summary["readings"].values())
+    assert meta["words_to_check"] == {"below": 0.5, "detector": original}
     unsourced = [replace(r, src=None) for r in _place_fixes(30, 1)]
     summary = refit.refit_doubts(meta, model, unsourced, unsourced[:10])
     assert summary["readings"]["with_source"]["reason"].startswith("no training corrections with a source")

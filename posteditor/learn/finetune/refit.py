@@ -159,7 +159,8 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         readings[name]["bar"] = {"before": bar, "after": bars[name], "how": how, "heldout": table}
     if bars:
         detector["prior"] = prior
-        fitted["readings"] = {**(fitted.get("readings") or {}), **bars}
+        earlier = fitted.get("readings")
+        fitted["readings"] = {**(earlier if isinstance(earlier, dict) else {}), **bars}
     _log("words to check: " + "; ".join(
         f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
                                          f"{s['after']}, " + (f"adapted, bar {_short(s['bar']['after'])} ({s['bar']['how']})"

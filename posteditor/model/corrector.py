@@ -165,8 +165,8 @@ class Corrector(Suggester):
         found = self.word_doubts(items) if self.flags_words else [[] for _ in items]
         return [[d for d in doubts if d.keep < (self.bars[self._sourced(it)] or 0.0)] for it, doubts in zip(items, found)]
 
-    def _sourced(self, item: Item) -> bool:  # whether the model reads the item with its source (as the prompt has it)
-        return bool(item.source and item.source.strip()) and self.info.use_source
+    def _sourced(self, item: Item) -> bool:  # whether the model reads the item with its source (its prompt keeps it)
+        return bool(item.source and item.source.strip() and self.info.use_source) and lm.reads_source(self.tok, self._encode(item)[0])
 
     def word_doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
         """Every word of each item (punctuation aside) with its probability of being kept: the

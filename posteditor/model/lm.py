@@ -278,6 +278,12 @@ def encode_pair(tok, mt: str, corrected: str | None, source: str | None = None, 
     return prompt, target
 
 
+def reads_source(tok, prompt: list[int]) -> bool:
+    """Whether a prompt ``encode_pair`` made kept its source (one too long for the input is dropped)."""
+    head = tok.encode("Source:", add_special_tokens=False)  # (how ``format_prompt`` begins one)
+    return list(prompt[: len(head)]) == head
+
+
 def word_starts(tok, text: str, draft: list[int]) -> list[int]:
     """For each word token of ``text`` (and its end), the first token of ``draft`` (the
     text as ``encode_pair`` gives it to the model) that overlaps it (the end of text where none does)."""

@@ -437,6 +437,11 @@ def test_a_fine_tuned_version_flags_each_reading_below_its_own_bar(flagging_mode
     half = [len([d for d in found if d.keep < 0.5]) for found in Corrector(model).word_doubts(items)]
     assert [len(found) for found in Corrector(model).doubts(items)] == [0, half[1]]  # the other reading keeps the model's bar
     assert Corrector(model).bars == {False: 1e-9, True: 0.5}
+    # A source too long for the input is dropped from the prompt: the words are read, and flagged, without it.
+    long = Item(items[0].text, "word " * 400)
+    corrector = Corrector(model)
+    assert corrector._sourced(items[1]) and not corrector._sourced(long) and not corrector._sourced(items[0])
+    assert corrector.word_doubts([long]) == corrector.word_doubts([items[0]]) and corrector.doubts([long]) == [[]]
 
 
 def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path, capsys):

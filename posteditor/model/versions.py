@@ -79,6 +79,11 @@ class Version:
         learnt = (self.meta.get("edit_scorer") or {}).get("editor_edits")
         if learnt:
             parts.append(f"scorer learnt {learnt} editor's edits")
+        words = ((self.meta.get("finetune") or {}).get("calibration") or {}).get("words_to_check") or {}
+        adapted = {name: s for name, s in (words.get("readings") or {}).items() if isinstance(s, dict) and s.get("kept")}
+        if adapted:  # (the held-out words' average precision, each reading the fine-tune refitted)
+            parts.append("words to check: AP " + ", ".join(f"{name.replace('_', ' ')} {s['after']} (base {s['before']})"
+                                                          for name, s in adapted.items()))
         return "; ".join(parts)
 
 

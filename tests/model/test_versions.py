@@ -102,6 +102,16 @@ def test_list_marks_current_candidates_and_metrics(root, capsys):
     assert "held-out TER 31.50 (base 30.00)" in out[4] and "ft-a" in out[4]
 
 
+def test_list_shows_how_a_fine_tune_ranks_the_words_to_check(root, capsys):
+    words = {"readings": {"without_source": {"kept": True, "before": 0.505, "after": 0.516},
+                          "with_source": {"kept": False, "reason": "no training corrections with a source"}}}
+    fake_version(root, "ft-w", {"created": "2026-11-05T10:00:00+00:00", "finetune": {
+        "gate": {"passed": True, "heldout": {"new": 29.96, "base": 29.96}}, "calibration": {"words_to_check": words}}})
+    assert cli.main(["models", "list"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.endswith("held-out TER 29.96 (base 29.96); words to check: AP without source 0.516 (base 0.505)")
+
+
 def test_list_shows_the_dev_sweep_of_a_trained_model(root, capsys):
     at = {"threshold": 0.9, "precision": 0.71, "langs": {"ro-en": {"delta_ter": -1.0}, "ru-en": {"delta_ter": -0.5}}}
     fake_version(root, "trained", {"created": "2026-11-05T10:00:00+00:00", "dev": {"at_threshold": at}})

@@ -35,7 +35,7 @@ from posteditor.core import paths  # noqa: E402
 from posteditor.learn.doubts import (ADAPT_STRENGTH, _probe, adapt, average_precision, changed_words,  # noqa: E402
                                      dev_rows, editor_bar, matched_bar)
 from posteditor.model.corrector import Corrector  # noqa: E402
-from posteditor.model.wordqe import kept  # noqa: E402
+from posteditor.model.wordqe import record_keeps  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
 
 
@@ -81,7 +81,7 @@ def main() -> None:
               f"({int(test.sum())} words, {y[test].mean():.2f} changed)")
         print("| N | pull | average precision | flagged below 0.1 | below 0.2 | the bar chosen: flagged |\n"
               "|---|---|---|---|---|---|")
-        keep = kept(x[test], np.array(prior["coef"]), prior["intercept"])
+        keep = record_keeps(prior, x[test])
         print(f"| 0 | - | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} | {flagged(keep, y[test], 0.2)} "
               "| - |")
         for n in sizes:
@@ -90,12 +90,12 @@ def main() -> None:
             train, heldout = np.isin(segment, taken[held:]), np.isin(segment, taken[:held])
             for strength in args.strength or [ADAPT_STRENGTH]:
                 adapted = adapt(prior, x[train], y[train], strength)
-                keep = kept(x[test], np.array(adapted["coef"]), adapted["intercept"])
-                bar, how = editor_bar(kept(x[heldout], np.array(adapted["coef"]), adapted["intercept"]), y[heldout])[0], "editor's"
+                keep = record_keeps(adapted, x[test])
+                bar, how = editor_bar(record_keeps(adapted, x[heldout]), y[heldout])[0], "editor's"
                 if bar is None:
                     both = train | heldout
-                    bar, how = matched_bar(kept(x[both], np.array(prior["coef"]), prior["intercept"]),
-                                           kept(x[both], np.array(adapted["coef"]), adapted["intercept"]), args.bar), "matched"
+                    bar, how = matched_bar(record_keeps(prior, x[both]),
+                                           record_keeps(adapted, x[both]), args.bar), "matched"
                 if bar is None:
                     bar, how = args.bar, "base"
                 print(f"| {n} | {strength:g} | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} "

@@ -151,7 +151,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray 
     segments; None if there are too few segments, or no changed or no kept words, to fit one."""
     from sklearn.model_selection import GroupKFold
 
-    from posteditor.model.wordqe import kept
+    from posteditor.model.wordqe import record_keeps
 
     if len(set(groups)) < FOLDS or y.min() == y.max():
         return None
@@ -159,8 +159,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray 
     for train, test in GroupKFold(FOLDS).split(x, y, groups):
         if y[train].min() == y[train].max():
             return None
-        probe = _probe(x[train], y[train])
-        keep[test] = kept(x[test], np.asarray(probe["coef"]), probe["intercept"])
+        keep[test] = record_keeps(_probe(x[train], y[train]), x[test])
     return keep
 
 

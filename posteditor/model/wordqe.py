@@ -129,6 +129,11 @@ def kept(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
     return 1.0 - 1.0 / (1.0 + np.exp(-(x.astype(np.float64) @ coef + intercept)))
 
 
+def record_keeps(probe: dict, x: np.ndarray) -> np.ndarray:
+    """``kept`` by a probe record ({coef, intercept}, as ``probe_record`` writes it)."""
+    return kept(x, np.asarray(probe["coef"], dtype=np.float64), float(probe["intercept"]))
+
+
 def probe_record(coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray) -> dict:
     """A logistic probe fitted on standardised features, as weights on the raw ones (6 digits)."""
     raw = coef / scale

@@ -131,13 +131,13 @@ def _words_changed(n: int = 600, seed: int = 3):
 def test_adapting_a_probe_follows_the_corrections_as_far_as_they_outweigh_its_pull():
     import numpy as np
 
-    from posteditor.model.wordqe import kept
+    from posteditor.model.wordqe import record_keeps
 
     x, y = _words_changed()
     wrong = {"coef": [0.0, 0.0, 0.0, 0.0, 1.5], "intercept": -1.0}  # reads noise, not the clue
-    start = doubts.average_precision(y, kept(x, np.array(wrong["coef"]), wrong["intercept"]))
+    start = doubts.average_precision(y, record_keeps(wrong, x))
     loose = doubts.adapt(wrong, x, y, strength=1.0)
-    assert doubts.average_precision(y, kept(x, np.array(loose["coef"]), loose["intercept"])) > start + 0.3
+    assert doubts.average_precision(y, record_keeps(loose, x)) > start + 0.3
     assert loose["coef"][0] > 1.0 and abs(loose["coef"][4]) < 0.3
     firm = doubts.adapt(wrong, x, y, strength=1e7)  # held to its weights: only the free intercept moves
     assert np.allclose(firm["coef"], wrong["coef"], atol=1e-3) and firm["intercept"] != wrong["intercept"]

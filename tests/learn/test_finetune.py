@@ -695,7 +695,7 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
 
     from posteditor.learn import doubts
     from posteditor.model.corrector import Corrector
-    from posteditor.model.wordqe import kept
+    from posteditor.model.wordqe import record_keeps
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -707,7 +707,7 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
     rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
     corrector = Corrector(model, rescore=False)
     x = np.vstack([refit._words(corrector, rows, False)[0], refit._words(corrector, heldout, False)[0]])
-    before = kept(x, np.asarray(original["without_source"]["coef"]), original["without_source"]["intercept"])
+    before = record_keeps(original["without_source"], x)
     base_bar = round(float(np.quantile(before, 0.3)), 4)  # the model's bar flags about 30% of these words
     meta["words_to_check"]["below"] = base_bar
     summary = refit.refit_doubts(meta, model, rows, heldout)
@@ -715,7 +715,7 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
     bar = summary["readings"]["without_source"]["bar"]
     assert bar["how"] == "matched" and meta["words_to_check"]["readings"] == {"without_source": bar["after"]}
     adapted = meta["words_to_check"]["detector"]["without_source"]
-    after = kept(x, np.asarray(adapted["coef"]), adapted["intercept"])
+    after = record_keeps(adapted, x)
     assert (after < bar["after"]).sum() == (before < base_bar).sum() > 20
 
 

@@ -111,7 +111,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     from posteditor.core.meta import ModelMeta
     from posteditor.learn.doubts import adapt, average_precision, editor_bar, matched_bar
     from posteditor.model.corrector import Corrector
-    from posteditor.model.wordqe import kept
+    from posteditor.model.wordqe import record_keeps
 
     record = ModelMeta(meta)
     fitted = meta.get("words_to_check")
@@ -142,7 +142,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited prior
             readings[name] = {"kept": False, "reason": f"its dev fit is unusable ({exc!r})"}
             continue
-        keep = kept(hx, np.asarray(adapted["coef"]), adapted["intercept"])
+        keep = record_keeps(adapted, hx)
         before = average_precision(hy, corrector.word_check.keep(hx, sourced))
         after = average_precision(hy, keep)
         readings[name] = {"corrections": corrections, "words": len(y), "changed": int(y.sum()), "heldout_words": len(hy),
@@ -153,7 +153,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         own, table = editor_bar(keep, hy)
         both = np.vstack([x, hx])
         matched = matched_bar(corrector.word_check.keep(both, sourced),
-                              kept(both, np.asarray(adapted["coef"]), adapted["intercept"]), bar) if bar is not None else None
+                              record_keeps(adapted, both), bar) if bar is not None else None
         how = "editor" if own is not None else "matched" if matched is not None else "base"
         bars[name] = own if own is not None else matched if matched is not None else bar
         readings[name]["bar"] = {"before": bar, "after": bars[name], "how": how, "heldout": table}

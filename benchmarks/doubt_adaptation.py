@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.learn.doubts import (ADAPT_STRENGTH, _probe, adapt, average_precision, changed_words,  # noqa: E402
-                                     dev_rows, editor_bar, matched_bar)
+                                     dev_rows, editor_choice)
 from posteditor.model.corrector import Corrector  # noqa: E402
 from posteditor.model.wordqe import record_keeps  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
@@ -91,13 +91,9 @@ def main() -> None:
             for strength in args.strength or [ADAPT_STRENGTH]:
                 adapted = adapt(prior, x[train], y[train], strength)
                 keep = record_keeps(adapted, x[test])
-                bar, how = editor_bar(record_keeps(adapted, x[heldout]), y[heldout])[0], "editor's"
-                if bar is None:
-                    both = train | heldout
-                    bar, how = matched_bar(record_keeps(prior, x[both]),
-                                           record_keeps(adapted, x[both]), args.bar), "matched"
-                if bar is None:
-                    bar, how = args.bar, "base"
+                both = train | heldout
+                bar, how, _ = editor_choice(record_keeps(adapted, x[heldout]), y[heldout], record_keeps(prior, x[both]),
+                                            record_keeps(adapted, x[both]), args.bar)
                 print(f"| {n} | {strength:g} | {average_precision(y[test], keep)} | {flagged(keep, y[test], 0.1)} "
                       f"| {flagged(keep, y[test], 0.2)} | {bar:.3g} ({how}): {flagged(keep, y[test], bar)} |", flush=True)
 

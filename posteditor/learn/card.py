@@ -319,7 +319,7 @@ def finetune_card(name: str, plan: dict, passed: bool, reasons: list[str], train
 
 def _adapted_lines(summary: dict | None) -> list[str]:
     """The fine-tuned card's account of its words to check (``refit.refit_doubts``)."""
-    from posteditor.learn.doubts import MIN_FLAGGED, MIN_SHARE
+    from posteditor.learn.doubts import MIN_FLAGGED, MIN_SHARE, bar_figure
 
     if not summary:
         return []
@@ -337,7 +337,7 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                      f"held-out ({s['heldout_words']} words, {s['heldout_changed']} changed): {s['before']} -> {s['after']}, "
                      + ("adapted" if s["kept"] else "left as it was, with its bar"))
         if bar := s.get("bar"):
-            lines.append(f"  - its bar: {_bar_figure(bar['after'])} (the base's: {_bar_figure(bar['before'])}); " + {
+            lines.append(f"  - its bar: {bar_figure(bar['after'])} (the base's: {bar_figure(bar['before'])}); " + {
                 "editor": f"chosen for this editor: the largest whose held-out flags are at least {MIN_FLAGGED} and at "
                           f"least {MIN_SHARE} changed at the lower end of the share's 90% interval",
                 "matched": f"no bar flags at least {MIN_FLAGGED} held-out words surely at least {MIN_SHARE} changed, so the "
@@ -350,7 +350,3 @@ def _adapted_lines(summary: dict | None) -> list[str]:
                        *[f"| {r['below']} | {r['flagged']} | {r['changed'] if r['changed'] is not None else '-'} | {r['lower']} |"
                          for r in bar["heldout"]]]
     return [*lines, *tables, ""]
-
-
-def _bar_figure(bar: float | None) -> str:
-    return "none" if bar is None else f"{bar:.3g}"

@@ -256,6 +256,25 @@ def matched_bar(before: np.ndarray, after: np.ndarray, bar: float) -> float | No
     return float(ordered[count - 1] + ordered[count]) / 2
 
 
+def editor_choice(heldout_keep: np.ndarray, heldout_y: np.ndarray, before: np.ndarray, after: np.ndarray,
+                  bar: float | None) -> tuple[float | None, str, list[dict]]:
+    """A refitted probe's bar for its editor: ``editor_bar`` on the held-out words (their keep
+    probabilities by the refit, and whether each was changed), else ``matched_bar`` over the
+    corrections' words (keep probabilities ``before`` and ``after`` the refit) against the
+    inherited ``bar``, else that bar; with how it was chosen ("editor", "matched" or "base")
+    and the held-out table."""
+    own, table = editor_bar(heldout_keep, heldout_y)
+    if own is not None:
+        return own, "editor", table
+    matched = matched_bar(before, after, bar) if bar is not None else None
+    return (matched, "matched", table) if matched is not None else (bar, "base", table)
+
+
+def bar_figure(bar: float | None) -> str:
+    """A bar for people: three digits, or "none"."""
+    return "none" if bar is None else f"{bar:.3g}"
+
+
 def dev_rows(dev: str | Path, limit: int | None) -> list[Pair]:
     """The first ``limit`` dev pairs of each language (all of them without a limit)."""
     taken: dict[str, int] = defaultdict(int)

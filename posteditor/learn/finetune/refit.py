@@ -109,7 +109,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     one only from the held-out corrections. A summary for the card, or None for a model without
     a usable probe."""
     from posteditor.core.meta import ModelMeta
-    from posteditor.learn.doubts import adapt, average_precision, editor_bar, matched_bar
+    from posteditor.learn.doubts import adapt, average_precision, bar_figure, editor_choice
     from posteditor.model.corrector import Corrector
     from posteditor.model.wordqe import record_keeps
 
@@ -150,12 +150,8 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         if after < before:
             continue
         detector[name] = adapted
-        own, table = editor_bar(keep, hy)
         both = np.vstack([x, hx])
-        matched = matched_bar(corrector.word_check.keep(both, sourced),
-                              record_keeps(adapted, both), bar) if bar is not None else None
-        how = "editor" if own is not None else "matched" if matched is not None else "base"
-        bars[name] = own if own is not None else matched if matched is not None else bar
+        bars[name], how, table = editor_choice(keep, hy, corrector.word_check.keep(both, sourced), record_keeps(adapted, both), bar)
         readings[name]["bar"] = {"before": bar, "after": bars[name], "how": how, "heldout": table}
     if bars:
         detector["prior"] = prior
@@ -163,15 +159,11 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         fitted["readings"] = {**(earlier if isinstance(earlier, dict) else {}), **bars}
     _log("words to check: " + "; ".join(
         f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
-                                         f"{s['after']}, " + (f"adapted, bar {_short(s['bar']['after'])} ({s['bar']['how']})"
+                                         f"{s['after']}, " + (f"adapted, bar {bar_figure(s['bar']['after'])} ({s['bar']['how']})"
                                                               if s["kept"] else "left as it was")
                                          if "before" in s else f"{s['reason']}, left as it was")
         for name, s in readings.items()))
     return {"readings": readings}
-
-
-def _short(bar: float | None) -> str:
-    return "none" if bar is None else f"{bar:.3g}"
 
 
 def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:

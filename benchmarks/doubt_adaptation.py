@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posteditor.core import paths  # noqa: E402
 from posteditor.learn.doubts import (ADAPT_STRENGTH, _probe, adapt, average_precision, changed_words,  # noqa: E402
-                                     dev_rows, editor_choice)
+                                     dev_rows, editor_choice, labelled)
 from posteditor.model.corrector import Corrector  # noqa: E402
 from posteditor.model.wordqe import record_keeps  # noqa: E402
 from posteditor.suggest.base import Item  # noqa: E402
@@ -60,14 +60,7 @@ def main() -> None:
     started = time.time()
     read = Corrector(args.model, rescore=False).word_features([Item(r.mt) for r in rows])
     print(f"{len(rows)} dev segments read in {time.time() - started:.0f} s")
-    x, y, segment = [], [], []
-    for k, (r, found) in enumerate(zip(rows, read)):
-        if found is not None and found[0]:
-            changed = changed_words(r.mt, r.pe)
-            x.append(found[1])
-            y += [i in changed for i in found[0]]
-            segment += [k] * len(found[0])
-    x, y, segment = np.vstack(x), np.array(y, dtype=int), np.array(segment)
+    _, x, y, segment = labelled(read, [changed_words(r.mt, r.pe) for r in rows])
     language = np.array([rows[k].language for k in segment])
     rng = np.random.default_rng(args.seed)
     for pair in args.pair or ["ro-en", "et-en"]:

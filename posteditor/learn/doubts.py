@@ -115,13 +115,12 @@ def fit(corrector, rows: list[Pair]) -> dict:
     changed = [changed_words(r.mt, r.pe) for r in rows]  # (the same post-edits, whether the source is read or not)
     for name, sourced in (("without_source", False), ("with_source", True)):
         read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
-        segments = [(k, found) for k, found in enumerate(read) if found is not None and found[0]]
-        if not segments:
+        found = labelled(read, changed)
+        if found is None:
             return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "ranking": None, "detector": None,
                     "without_source": {}, "with_source": {}}
-        x = np.vstack([found[1] for _, found in segments])
-        y = np.array([i in changed[k] for k, (indices, _) in segments for i in indices], dtype=int)
-        groups = np.repeat(np.arange(len(segments)), [len(found[0]) for _, found in segments])
+        with_words, x, y, groups = found
+        segments = [(k, read[k]) for k in with_words]
         copy = np.exp(x[:, 0])  # the least copy probability of the word's pieces
         probed = out_of_fold(x, y, groups)
         ranked[name] = {"copy": average_precision(y, copy) if probed is not None else None,
@@ -144,6 +143,18 @@ def fit(corrector, rows: list[Pair]) -> dict:
     return {"below": choose(list(tables.values())), "min_share": MIN_SHARE, "segments": len(rows),
             "ranking": {"measure": f"average precision of changed words, {FOLDS}-fold out of fold", **ranked},
             "detector": detector, **tables}
+
+
+def labelled(read: list, changed) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
+    """Of the items ``Corrector.word_features`` read (``read``), the numbers of those with words;
+    then all their words' features, whether each is one of its item's ``changed`` words (a set
+    for each item), and its item's number. None if no item has words."""
+    with_words = [k for k, found in enumerate(read) if found is not None and found[0]]
+    if not with_words:
+        return None
+    x = np.vstack([read[k][1] for k in with_words])
+    y = np.array([i in changed[k] for k in with_words for i in read[k][0]], dtype=int)
+    return with_words, x, y, np.repeat(with_words, [len(read[k][0]) for k in with_words])
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray | None:

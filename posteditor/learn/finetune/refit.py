@@ -170,14 +170,12 @@ def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.n
     """The probe's features of the corrections' words (``Corrector.word_features``), whether
     the editor changed each, and how many corrections they come from; None unless both changed
     and kept words are there."""
-    from posteditor.learn.doubts import changed_words
+    from posteditor.learn.doubts import changed_words, labelled
     from posteditor.suggest.base import Item
 
-    found = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
-    read = [(r, f) for r, f in zip(rows, found) if f is not None and f[0]]
-    if not read:
+    found = labelled(corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows]),
+                     [changed_words(r.mt, r.pe) for r in rows])
+    if found is None:
         return None
-    x = np.vstack([f[1] for _, f in read])
-    y = np.array([i in changed for r, (indices, _) in read for changed in [changed_words(r.mt, r.pe)] for i in indices],
-                 dtype=int)
-    return (x, y, len(read)) if 0 < y.sum() < len(y) else None
+    with_words, x, y, _ = found
+    return (x, y, len(with_words)) if 0 < y.sum() < len(y) else None

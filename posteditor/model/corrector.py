@@ -160,13 +160,13 @@ class Corrector(Suggester):
         return results
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        """The words to check in each item: those kept with less probability than the bar of
-        its reading (fitted on dev by ``posteditor.learn.doubts``, unless the user gave one)."""
+        """The words to check in each item: those kept with less probability than its reading's bar (``bars``)."""
         found = self.word_doubts(items) if self.flags_words else [[] for _ in items]
-        return [[d for d in doubts if d.keep < (self.bars[self._sourced(it)] or 0.0)] for it, doubts in zip(items, found)]
+        bars = [self.bars[self._sourced(it)] or 0.0 for it in items]  # (each item's reading, once)
+        return [[d for d in doubts if d.keep < bar] for bar, doubts in zip(bars, found)]
 
-    def _sourced(self, item: Item) -> bool:  # whether the model reads the item with its source (its prompt keeps it)
-        return bool(item.source and item.source.strip() and self.info.use_source) and lm.reads_source(self.tok, self._encode(item)[0])
+    def _sourced(self, item: Item, prompt: list[int] | None = None) -> bool:  # (whether its prompt keeps its source)
+        return bool(item.source and item.source.strip() and self.info.use_source) and lm.reads_source(self.tok, prompt or self._encode(item)[0])
 
     def word_doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
         """Every word of each item (punctuation aside) with its probability of being kept: the
@@ -175,31 +175,31 @@ class Corrector(Suggester):
         now. Items too long for the model have none."""
         found = {it: self._kept[it] for it in items if it in self._kept}  # (not evicted by what this call adds)
         todo = [i for i, it in enumerate(items) if it not in found]
-        for i, draft, p_copy, clue in self._verified(items, todo, self.word_check is not None):
-            found[items[i]] = self._keep(items[i], draft, p_copy, clue)
+        for i, prompt, draft, p_copy, clue in self._verified(items, todo, self.word_check is not None):
+            found[items[i]] = self._keep(items[i], prompt, draft, p_copy, clue)
         return [list(found.get(it, ())) for it in items]
 
     def word_features(self, items: Sequence[Item]) -> list[tuple[list[int], np.ndarray] | None]:
         """What the probe of words to check reads in each item (``wordqe.features``), for
         fitting it; None for items too long for the model or empty."""
         out: list = [None] * len(items)
-        for i, draft, _, clue in self._verified(items, range(len(items)), True):
+        for i, _, draft, _, clue in self._verified(items, range(len(items)), True):
             out[i] = wordqe.features(tokenize(items[i].text), lm.word_starts(self.tok, items[i].text, draft), clue)
         return out
 
     def _verified(self, items: Sequence[Item], indices: Sequence[int], clues: bool):
-        """(index, draft, copy probabilities, clues or None) for each of ``indices`` whose item has
-        text that fits the model, batch by batch."""
+        """(index, prompt, draft, copy probabilities, clues or None) for each of ``indices`` whose
+        item has text that fits the model, batch by batch."""
         todo = [i for i in indices if items[i].text.strip() and self.fits(items[i].text)]
         hints = self.hints([items[i].source for i in todo])
         for k in range(0, len(todo), self.batch_size):
             chunk = todo[k : k + self.batch_size]
             encoded = [self._encode(items[i], hint) for i, hint in zip(chunk, hints[k : k + self.batch_size])]
             verified = self._verify(encoded, clues)
-            for i, (_, draft), p_copy, clue in zip(chunk, encoded, verified[0], verified[4]):
-                yield i, draft, p_copy, clue
+            for i, (prompt, draft), p_copy, clue in zip(chunk, encoded, verified[0], verified[4]):
+                yield i, prompt, draft, p_copy, clue
 
-    def _keep(self, item: Item, draft: list[int], p_copy: list[float], clue: wordqe.Clues | None,
+    def _keep(self, item: Item, prompt: list[int], draft: list[int], p_copy: list[float], clue: wordqe.Clues | None,
               starts: list[int] | None = None) -> list[Doubt]:
         """The item's word doubts (``word_doubts``), remembered (the oldest forgotten beyond ``REMEMBERED``)."""
         starts = starts or lm.word_starts(self.tok, item.text, draft)
@@ -209,7 +209,7 @@ class Corrector(Suggester):
             doubts = [Doubt(k, round(min(p_copy[spans[k][0] : spans[k][1]]), 4)) for k in wordqe.word_indices(tokens)]
         else:
             indices, x = wordqe.features(tokens, starts, clue)
-            kept = self.word_check.keep(x, self._sourced(item)) if indices else []
+            kept = self.word_check.keep(x, self._sourced(item, prompt)) if indices else []
             doubts = [Doubt(k, round(float(p), 4)) for k, p in zip(indices, kept)]
         self._kept.pop(item, None)
         self._kept[item] = doubts
@@ -255,7 +255,7 @@ class Corrector(Suggester):
         for row, (item, (prompt, draft), p_copy) in enumerate(zip(items, encoded, copy_probs)):
             decoded = [d for job, d in zip(jobs, results) if job.row == row]
             starts = lm.word_starts(self.tok, item.text, draft)
-            self._keep(item, draft, p_copy, found_clues[row], starts)
+            self._keep(item, prompt, draft, p_copy, found_clues[row], starts)
             # (edit, 1.0 for a dictionary sibling else 0.0) for every candidate
             found = [(e, 0.0) for d in decoded if d is not None for e in self._edits(item, d)]
             found += [(e, 1.0) for e in self._sibling_candidates(item, starts, p_copy, rows[row])]

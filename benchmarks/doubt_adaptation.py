@@ -9,7 +9,7 @@ segments (shuffled with a fixed seed) as if they were corrections, and measured 
 ``Corrector.word_features`` reads them (about 200 s for all 5,000 dev segments on 2 cores).
 
 As ``finetune`` does, the probe is adapted on 85% of the N corrections and the bar for this
-editor is chosen on the other 15% (``editor_bar``), or, where none is sure enough there
+editor is chosen on the other 15% (``sure_bar``), or, where none is sure enough there
 ("matched"), the bar at which it flags as many of the N corrections' words as the probe before
 did at ``--bar`` (``matched_bar``). For each N (0: the probe before adapting): average
 precision of the changed words, the words flagged and the share of them changed at bars 0.1

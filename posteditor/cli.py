@@ -54,6 +54,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def language(text: str) -> str:
+    """A language tag, keyed as the model keys languages ("ro-RO" -> "ro")."""
+    from posteditor.core.records import language_code
+
+    try:
+        return language_code(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="DIR", help="model folder (default: the current model under models/)")
 
@@ -81,6 +91,10 @@ def _add_checks(p: argparse.ArgumentParser) -> None:
                         "(default: the model's bar, chosen on dev, or a fine-tuned version's for each reading, with "
                         "the source and without, chosen on the editor's held-out corrections; this sets both; the "
                         "model card lists how many each bar flags, and how many of those post-editors changed)")
+    p.add_argument("--source-language", type=language, metavar="LANG",
+                   help="the language the text was translated from (ro, et, ru, ...; default: an XLIFF file's "
+                        "source-language): words to check are then found by that language's own probe and bar, "
+                        "where the model has them (the model card lists them; others use the shared ones)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -188,6 +188,7 @@ def _prepare(job: Job, args) -> None:
         job.file = read_text(job.path)
         fmt = args.format if args.format != "auto" else ("txt" if job.path == "-" else guess_format(job.path))
         job.document = parse(job.file.text, fmt, job.file.path)
+        job.document.language = args.source_language or job.document.language  # (the user's, else the file's)
         if args.source:
             job.sources = read_sources(args.source, job.document, fmt, job.file.path)
         else:
@@ -296,7 +297,8 @@ def run(jobs: list[Job], suggester: Suggester, threshold: float, args) -> Tally:
                                                  suggester.terms, skip)
                     if "doubt" not in skip and suggester.flags_words:  # the model's words to check
                         todo = sorted(set(range(len(segments))) - set(long))
-                        doubts = suggester.doubts([Item(segments[i].text, segments[i].source) for i in todo])
+                        doubts = suggester.doubts([Item(segments[i].text, segments[i].source, job.document.language)
+                                                   for i in todo])
                         tally.rows += qa.doubt_rows(job.file.path, job.document, segments, dict(zip(todo, doubts)))
             except OSError as exc:
                 tally.failed += 1
@@ -359,7 +361,7 @@ def main(args) -> int:
 
         from posteditor.commands.ray_engine import suggest_with_ray
 
-        items = [Item(t, s) for j in ready
+        items = [Item(t, s, j.document.language) for j in ready
                  for t, s in zip(j.document.segments, j.sources or [None] * len(j.document.segments))]
         # Every part runs on the workers: the line saying what was left out would not reach this terminal.
         make = partial(build_suggester, args.model, not args.no_memory, terms, check_below=args.check_below)

@@ -71,7 +71,8 @@ class Worker:
         import numpy as np
 
         # A column of missing sources comes back as NaN (Arrow's null through NumPy): no source.
-        items = [Item(str(t), s if isinstance(s, str) else None) for t, s in zip(batch["text"], batch["source"])]
+        items = [Item(str(t), s if isinstance(s, str) else None, lang if isinstance(lang, str) else None)
+                 for t, s, lang in zip(batch["text"], batch["source"], batch["language"])]
         ok = [fits(self.suggester, item.text) for item in items]
         asked = [it for it, f in zip(items, ok) if f]
         found = iter(zip(self.suggester.suggest(asked), self.suggester.doubts(asked)))
@@ -109,7 +110,7 @@ def suggest_with_ray(
         workers = workers or max(1, total)
         if not unique:
             return Answered({}, make_suggester().info, terms)
-        rows = [{"index": i, "text": it.text, "source": it.source} for i, it in enumerate(unique)]
+        rows = [{"index": i, "text": it.text, "source": it.source, "language": it.language} for i, it in enumerate(unique)]
         batch = max(1, min(256, math.ceil(len(rows) / (BATCHES_PER_WORKER * workers))))
         ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), BATCHES_PER_WORKER * workers))
         with warnings.catch_warnings():  # Ray 2.60 warns of actor options it has no named parameter for yet

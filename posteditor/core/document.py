@@ -60,6 +60,7 @@ class Document:
     spans: list[tuple[int, int]]
     locked: list[tuple[int, int]] = field(default_factory=list)
     sources: list[str | None] | None = None  # the source of each segment, where the file holds it
+    language: str | None = None  # the sources' language ("ro"), as the file declares it or the user names it
 
     @property
     def segments(self) -> list[str]:

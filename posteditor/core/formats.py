@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from posteditor.core.document import Document
+from posteditor.core.records import language_code
 from posteditor.core.textio import InputError
 
 FORMATS = ("xliff", "po", "srt")
@@ -99,8 +100,23 @@ def parse(text: str, fmt: str, name: str = "the file") -> UnitDocument:
         locked += [(pos + m.start(), pos + m.end()) for m in PLACEHOLDER.finditer(unit.text)]
         pos += len(unit.text) + len(_GAP)
     display = _GAP.join(u.text for u in units)
-    return UnitDocument(display, spans, locked, [u.source for u in units], raw=text, units=units,
-                        fmt=fmt, writer=writer)
+    return UnitDocument(display, spans, locked, [u.source for u in units], _declared(text) if fmt == "xliff" else None,
+                        raw=text, units=units, fmt=fmt, writer=writer)
+
+
+_SOURCE_LANGUAGE = re.compile(r"""<file\b[^>]*?\bsource-language\s*=\s*(["'])(.*?)\1""", re.S)
+
+
+def _declared(text: str) -> str | None:
+    """The source language an XLIFF file declares on its ``<file>`` elements ("ro-RO" -> "ro"):
+    None where they declare none, several, or one that is no language tag."""
+    found = set()
+    for m in _SOURCE_LANGUAGE.finditer(text):
+        try:
+            found.add(language_code(m.group(2)))
+        except ValueError:
+            return None
+    return found.pop() if len(found) == 1 else None
 
 
 def _line(text: str, pos: int) -> int:

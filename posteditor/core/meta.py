@@ -69,6 +69,13 @@ class ModelMeta(Mapping):
         return self.data.get("doubt", 0.6)
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        """The source languages with a probe or a bar of their own for words to check."""
+        fitted = self.data.get("words_to_check")
+        languages = fitted.get("languages") if isinstance(fitted, dict) else None
+        return tuple(sorted(languages)) if isinstance(languages, dict) else ()
+
+    @property
     def check_below(self) -> float | None:
         """Words kept with less than this probability (as the model's probe of words to check, or
         its least sure piece, estimates it) are shown as words to check (``posteditor.learn.doubts``
@@ -78,14 +85,35 @@ class ModelMeta(Mapping):
         below = fitted.get("below") if isinstance(fitted, dict) else None
         return _bar(below)
 
-    def reading_bar(self, sourced: bool) -> float | None:
-        """The bar for words read with the source or without it: a fine-tuned version's own for
-        that reading (``words_to_check.readings``, chosen on its editor's corrections; a
-        hand-edited one that is not a probability shows none), else ``check_below``."""
+    def reading_bar(self, sourced: bool, language: str | None = None) -> float | None:
+        """The bar for words read with the source or without, in a document from ``language``: a
+        fine-tuned version's own for that reading (``words_to_check.readings``, chosen on its
+        editor's corrections; a hand-edited one that is not a probability shows none), else the
+        language's (``language_reading``: None where no bar was sure enough for it), else
+        ``check_below``."""
         fitted = self.data.get("words_to_check")
         readings = fitted.get("readings") if isinstance(fitted, dict) else None
-        own = readings.get("with_source" if sourced else "without_source") if isinstance(readings, dict) else None
-        return _bar(own) if own is not None else self.check_below
+        own = readings.get(_READINGS[sourced]) if isinstance(readings, dict) else None
+        if own is not None:
+            return _bar(own)
+        mine = self.language_reading(language, sourced)
+        return _bar(mine.get("below")) if mine is not None else self.check_below
+
+    def language_reading(self, language: str | None, sourced: bool) -> dict | None:
+        """The probe and bar fitted on dev for words of ``language`` (its source language) read
+        with the source or without (``words_to_check.languages``); None for a language not
+        fitted, or a reading a fine-tuned version refitted on its editor's corrections (those
+        stand for it)."""
+        fitted = self.data.get("words_to_check")
+        if not isinstance(fitted, dict) or not language:
+            return None
+        readings = fitted.get("readings")
+        if isinstance(readings, dict) and readings.get(_READINGS[sourced]) is not None:
+            return None
+        languages = fitted.get("languages")
+        mine = languages.get(language) if isinstance(languages, dict) else None
+        mine = mine.get(_READINGS[sourced]) if isinstance(mine, dict) else None
+        return mine if isinstance(mine, dict) else None
 
     @property
     def min_alternative(self) -> float:
@@ -173,6 +201,9 @@ def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
     return float(getattr(meta, "min_confidence", DEFAULT_THRESHOLD))
 
 
+_READINGS = {False: "without_source", True: "with_source"}
+
+
 def _bar(below) -> float | None:
     return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)
 
@@ -183,7 +214,8 @@ def model_signature(model_dir: str | os.PathLike | None = None, check_below: flo
     The editor's journal keeps it, so suggestions cached from another model (say before a
     fine-tune became current, or before its edit scorer was refitted, which changes every
     confidence, or its bar for words to check, or the user's ``check_below``) are asked for
-    again rather than shown as the current model's.
+    again rather than shown as the current model's. (The editor adds the document's source
+    language, whose probe and bar may check its words.)
     """
     folder = Path(model_dir) if model_dir else default_model()
     try:
@@ -196,8 +228,11 @@ def model_signature(model_dir: str | os.PathLike | None = None, check_below: flo
     fitted = meta.get("words_to_check")
     fitted = fitted if isinstance(fitted, dict) else {}
     readings = fitted.get("readings") if check_below is None else None  # (a fine-tuned version's bars, each reading's)
-    if bar is not None or readings:  # (a model without words to check keeps the signature it had)
+    languages = fitted.get("languages")  # (each source language's probe and bar, fitted on dev)
+    if bar is not None or readings or languages:  # (a model without words to check keeps the signature it had)
         scorer += f":{bar}" + (":" + json.dumps(readings, sort_keys=True) if readings else "")
         if detector := fitted.get("detector"):  # (one fitted before the probe keeps it too)
             scorer += ":" + json.dumps(detector, sort_keys=True)
+        if languages:
+            scorer += ":" + json.dumps(languages, sort_keys=True)
     return f"{folder.resolve()}:{weights.st_size}:{weights.st_mtime_ns}:{hashlib.sha256(scorer.encode()).hexdigest()[:12]}"

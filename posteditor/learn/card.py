@@ -197,8 +197,11 @@ def _doubt_lines(meta: dict) -> list[str]:
     """Words to check (``posteditor.learn.doubts``): the bar, and how often post-editors changed
     the words it flags on dev."""
     fitted = meta.get("words_to_check")
-    if not isinstance(fitted, dict) or fitted.get("below") is None:
+    if not isinstance(fitted, dict):
         return []
+    languages = _language_lines(fitted.get("languages"))
+    if fitted.get("below") is None:
+        return languages
     try:
         below = fitted["below"]
         cells = []
@@ -228,6 +231,37 @@ def _doubt_lines(meta: dict) -> list[str]:
         f"posteditor.learn.doubts`, on {fitted.get('segments', '?')} dev segments"
         f"{', out of fold' if isinstance(detector, dict) else ''})" + (": " + "; ".join(cells) + "." if cells else "."),
         *ranked_line,
+        "",
+        *languages,
+    ]
+
+
+def _language_lines(languages) -> list[str]:
+    """The words to check of each source language with its own probe or bar (``doubts.language_fits``)."""
+    if not isinstance(languages, dict) or not languages:
+        return []
+    from posteditor.learn.doubts import MIN_FLAGGED, MIN_SHARE, bar_figure
+
+    rows = []
+    try:
+        for lang, readings in languages.items():
+            for name, r in readings.items():
+                at = next((b for b in r["bars"] if b["below"] == r["below"]), None)
+                flags = f"{at['flagged']:,} of {r['words']:,}, {at['changed']:.2f} changed" if at else "none"
+                rows.append(f"| {lang} | {name.replace('_', ' ')} | {r['segments']} | {r['changed']:.2f} | "
+                            f"{r['ranking']['shared']} | {r['ranking']['own']}{'' if 'coef' in r else ' (not kept)'} | "
+                            f"{bar_figure(r['below'])} | {flags} |")
+    except (AttributeError, KeyError, TypeError, ValueError):  # a hand-edited record
+        return []
+    return [
+        "**By source language** (`--source-language`, or an XLIFF file's `source-language`): each language's words are "
+        "checked by the probe refitted on its dev words where that ranks them better out of fold, and below the largest "
+        f"bar whose flags are at least {MIN_SHARE} changed at the lower end of a 90% interval ({MIN_FLAGGED} flags or "
+        "more; none: no words are shown for it). Other languages, or none named, use the bar above.",
+        "",
+        "| language | reading | dev segments | words changed | AP, shared probe | AP, its own | bar | flagged, out of fold |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
         "",
     ]
 

@@ -21,10 +21,18 @@ good, gets few flags and most of them are right words): a word to check should m
 not be wrong. The result goes into the model's ``posteditor.json`` under ``words_to_check``, with
 the tables it was chosen from.
 
+Each source language with ``MIN_LANGUAGE`` dev segments or more gets a probe and a bar of its
+own (``words_to_check.languages``): the probe fitted on all languages, refitted on that
+language's words (``adapt``), kept where it ranks them better out of fold; and the largest bar
+whose flags are surely at least ``MIN_SHARE`` changed (``sure_bar``). Post-editors change a
+third of ro-en's words and half of ne-en's, but an eighth of ru-en's; one bar for all is held
+down by the best MT, so a document whose source language is known (``--source-language``, or
+an XLIFF file's ``source-language``) is checked by its own.
+
 An editor's corrections teach the probe more (``adapt``, which ``finetune`` calls): it is
 refitted on the words the editor changed and kept, pulled towards the weights fitted here so a
 few corrections move it a little and many move it more, and it gets a bar of its own for that
-editor (``editor_bar``, else ``matched_bar``).
+editor (``sure_bar`` on held-out corrections, else ``matched_bar``).
 
     .venv/bin/python -m posteditor.learn.doubts [--model models/default] [--dev PATH] [--limit 1000]
 """
@@ -54,6 +62,8 @@ FOLDS = 5
 """The probe's precision is measured on each fifth of the dev segments by a probe fitted on the rest."""
 REGULARIZATION = 0.05
 """The probe's inverse L2 strength (scikit-learn's ``C``): 0.005-0.2 ranked alike on MLQE-PE dev."""
+MIN_LANGUAGE = 200
+"""A source language gets a probe and a bar of its own from this many dev segments up."""
 
 
 def changed_words(mt: str, pe: str) -> set[int]:
@@ -111,23 +121,25 @@ def fit(corrector, rows: list[Pair]) -> dict:
     from posteditor.model.wordqe import SCALARS
     from posteditor.suggest.base import Item
 
-    measured, probes, ranked = {}, {}, {}
+    measured, probes, ranked, own_fits = {}, {}, {}, {}
     changed = [changed_words(r.mt, r.pe) for r in rows]  # (the same post-edits, whether the source is read or not)
     for name, sourced in (("without_source", False), ("with_source", True)):
         read = corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows])
         found = labelled(read, changed)
         if found is None:
             return {"below": None, "min_share": MIN_SHARE, "segments": len(rows), "ranking": None, "detector": None,
-                    "without_source": {}, "with_source": {}}
+                    "languages": {}, "without_source": {}, "with_source": {}}
         with_words, x, y, groups = found
         segments = [(k, read[k]) for k in with_words]
         copy = np.exp(x[:, 0])  # the least copy probability of the word's pieces
-        probed = out_of_fold(x, y, groups)
+        languages = np.array([rows[k].source_language for k in groups], dtype=object)
+        probed, own = out_of_fold(x, y, groups, languages) or (None, {})
         ranked[name] = {"copy": average_precision(y, copy) if probed is not None else None,
                         "probe": average_precision(y, probed) if probed is not None else None}
         measured[name] = (segments, copy, probed)
         if probed is not None:
             probes[name] = _probe(x, y)
+            own_fits[name] = language_fits(probes[name], x, y, groups, languages, probed, own)
     use_probe = len(probes) == 2 and all(r["probe"] > r["copy"] for r in ranked.values())
     tables = {}
     for name, (segments, copy, probed) in measured.items():
@@ -140,9 +152,13 @@ def fit(corrector, rows: list[Pair]) -> dict:
     if use_probe:
         detector = {"layer": corrector.qe_layer, "regularization": REGULARIZATION,
                     "features": [*SCALARS, f"hidden state, layer {corrector.qe_layer}"], **probes}
+    languages = {}  # (each language's readings, where both were measured)
+    if use_probe:
+        for lang in sorted(set(own_fits["without_source"]) & set(own_fits["with_source"])):
+            languages[lang] = {name: own_fits[name][lang] for name in ("without_source", "with_source")}
     return {"below": choose(list(tables.values())), "min_share": MIN_SHARE, "segments": len(rows),
             "ranking": {"measure": f"average precision of changed words, {FOLDS}-fold out of fold", **ranked},
-            "detector": detector, **tables}
+            "detector": detector, "languages": languages, **tables}
 
 
 def labelled(read: list, changed) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
@@ -157,21 +173,51 @@ def labelled(read: list, changed) -> tuple[list[int], np.ndarray, np.ndarray, np
     return with_words, x, y, np.repeat(with_words, [len(read[k][0]) for k in with_words])
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray | None:
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                languages: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """Each word's probability of being kept, from a probe fitted on the other folds'
-    segments; None if there are too few segments, or no changed or no kept words, to fit one."""
+    segments; and, for each of ``languages`` (each word's source language) with
+    ``MIN_LANGUAGE`` segments or more, its words' probabilities by that probe ``adapt``ed to the
+    language's words of the other folds. None if there are too few segments, or no changed or
+    no kept words, to fit one."""
     from sklearn.model_selection import GroupKFold
 
     from posteditor.model.wordqe import record_keeps
 
     if len(set(groups)) < FOLDS or y.min() == y.max():
         return None
-    keep = np.zeros(len(y))
+    own_languages = [] if languages is None else [
+        lang for lang in sorted(set(languages) - {None}) if len(set(groups[languages == lang])) >= MIN_LANGUAGE]
+    keep, own = np.zeros(len(y)), {lang: np.zeros(len(y)) for lang in own_languages}
     for train, test in GroupKFold(FOLDS).split(x, y, groups):
         if y[train].min() == y[train].max():
             return None
-        keep[test] = record_keeps(_probe(x[train], y[train]), x[test])
-    return keep
+        probe = _probe(x[train], y[train])
+        keep[test] = record_keeps(probe, x[test])
+        for lang in own_languages:
+            mine, theirs = train[languages[train] == lang], test[languages[test] == lang]
+            adapted = adapt(probe, x[mine], y[mine]) if y[mine].min() < y[mine].max() else probe
+            own[lang][theirs] = record_keeps(adapted, x[theirs])
+    return keep, {lang: keys[languages == lang] for lang, keys in own.items()}
+
+
+def language_fits(probe: dict, x: np.ndarray, y: np.ndarray, groups: np.ndarray, languages: np.ndarray,
+                  shared: np.ndarray, own: dict[str, np.ndarray]) -> dict[str, dict]:
+    """For each language of ``own`` (``out_of_fold``'s), its reading's record: its own probe
+    (``probe`` adapted to all its words) where that ranked its words better out of fold than
+    the ``shared`` probe did, and the bar ``sure_bar`` chooses on the better one's out-of-fold
+    probabilities (None: no bar is sure enough; no words are shown for it), with both rankings
+    and the bar's table."""
+    out = {}
+    for lang, keep in own.items():
+        mask = languages == lang
+        ranked = {"shared": average_precision(y[mask], shared[mask]), "own": average_precision(y[mask], keep)}
+        better = ranked["own"] > ranked["shared"]
+        bar, rows = sure_bar(keep if better else shared[mask], y[mask])
+        out[lang] = {"segments": len(set(groups[mask])), "words": int(mask.sum()), "changed": round(float(y[mask].mean()), 3),
+                     "ranking": ranked, "below": bar, "bars": rows,
+                     **(adapt(probe, x[mask], y[mask]) if better else {})}  # (coef and intercept: its own probe)
+    return out
 
 
 def _probe(x: np.ndarray, y: np.ndarray) -> dict:
@@ -234,12 +280,13 @@ def adapt(reading: dict, x: np.ndarray, y: np.ndarray, strength: float = ADAPT_S
     return probe_record(fitted[:-1], float(fitted[-1]), mean, scale)
 
 
-def editor_bar(keep: np.ndarray, y: np.ndarray, bars=BARS) -> tuple[float | None, list[dict]]:
-    """The bar for an editor's adapted probe, from its keep probabilities and the changed
-    labels ``y`` of held-out corrections' words: the largest of ``bars`` that flags at least
-    ``MIN_FLAGGED`` words, of which at least ``MIN_SHARE`` were changed even at the lower end of
-    the share's 90% interval (Wilson's): corrections are few, so a share that merely reaches it
-    is not enough. None if no bar does; and each bar's flags, share and lower end."""
+def sure_bar(keep: np.ndarray, y: np.ndarray, bars=BARS) -> tuple[float | None, list[dict]]:
+    """The bar for a probe, from its keep probabilities and the changed labels ``y`` of words it
+    was not fitted on (an editor's held-out corrections, a language's out-of-fold dev words):
+    the largest of ``bars`` that flags at least ``MIN_FLAGGED`` words, of which at least
+    ``MIN_SHARE`` were changed even at the lower end of the share's 90% interval (Wilson's): a
+    share that merely reaches it on a few words is not enough. None if no bar does; and each
+    bar's flags, share and lower end."""
     from scipy.stats import binomtest
 
     passed, rows = [], []
@@ -269,12 +316,12 @@ def matched_bar(before: np.ndarray, after: np.ndarray, bar: float) -> float | No
 
 def editor_choice(heldout_keep: np.ndarray, heldout_y: np.ndarray, before: np.ndarray, after: np.ndarray,
                   bar: float | None) -> tuple[float | None, str, list[dict]]:
-    """A refitted probe's bar for its editor: ``editor_bar`` on the held-out words (their keep
+    """A refitted probe's bar for its editor: ``sure_bar`` on the held-out words (their keep
     probabilities by the refit, and whether each was changed), else ``matched_bar`` over the
     corrections' words (keep probabilities ``before`` and ``after`` the refit) against the
     inherited ``bar``, else that bar; with how it was chosen ("editor", "matched" or "base")
     and the held-out table."""
-    own, table = editor_bar(heldout_keep, heldout_y)
+    own, table = sure_bar(heldout_keep, heldout_y)
     if own is not None:
         return own, "editor", table
     matched = matched_bar(before, after, bar) if bar is not None else None
@@ -312,6 +359,12 @@ def summary(fitted: dict) -> str:
             cells = "  ".join(f"<{b['below']}: {b['flagged']} {b['changed'] if b['changed'] is not None else '-'}"
                               for b in t["bars"])
             lines.append(f"  {name.replace('_', ' ')}, {lang}: {t['words']} words, {t['changed']} changed;  {cells}")
+    for lang, readings in (fitted.get("languages") or {}).items():
+        lines.append(f"  source language {lang}: " + "; ".join(
+            f"{name.replace('_', ' ')}, {'its own probe' if 'coef' in r else 'the shared probe'} (AP {r['ranking']['own']} "
+            f"against {r['ranking']['shared']}), below {bar_figure(r['below'])}: "
+            + next((f"{b['flagged']} flagged, {b['changed']} changed" for b in r["bars"] if b["below"] == r["below"]), "none shown")
+            for name, r in readings.items()))
     return "\n".join(lines)
 
 

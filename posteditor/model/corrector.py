@@ -101,9 +101,10 @@ class Corrector(Suggester):
         # the chains this machine has (without them it reads the source alone, as it also learnt).
         self.hint_chains = wordcheck.hint_chains(raw.hints) if raw.use_source else {}
         self.word_check, self.qe_layer, usable = self._word_check(raw)
-        # Words to check: below the bar of their reading (``ModelMeta.reading_bar``), or the user's.
-        self.bars = {sourced: check_below if check_below is not None else raw.reading_bar(sourced) for sourced in (False, True)}
-        self.flags_words = any(bar is not None for bar in self.bars.values()) and usable
+        # Words to check: below the bar of their reading and language (``ModelMeta.reading_bar``), or the user's.
+        self.check_below = check_below
+        self.flags_words = usable and any(self._bar(sourced, language) is not None
+                                          for sourced in (False, True) for language in (None, *raw.languages))
         self._kept: dict[Item, list[Doubt]] = {}  # each segment's word doubts, from suggest's verify pass
 
     def _word_check(self, raw: ModelMeta) -> tuple[wordqe.WordCheck | None, int, bool]:
@@ -116,8 +117,10 @@ class Corrector(Suggester):
         default = min(wordqe.LAYER, layers)
         if detector is None:
             return None, default, True
+        own = {(lang, sourced): mine for lang in raw.languages for sourced in (False, True)
+               if (mine := raw.language_reading(lang, sourced)) is not None and "coef" in mine}
         try:
-            check = wordqe.WordCheck(detector)
+            check = wordqe.WordCheck(detector, own)
             if not (0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size
                     and list(detector.get("features", []))[: len(wordqe.SCALARS)] == list(wordqe.SCALARS)):
                 raise ValueError("it reads other features than this model gives")
@@ -160,10 +163,13 @@ class Corrector(Suggester):
         return results
 
     def doubts(self, items: Sequence[Item]) -> list[list[Doubt]]:
-        """The words to check in each item: those kept with less probability than its reading's bar (``bars``)."""
+        """The words to check in each item: those kept with less probability than the bar of its reading and language."""
         found = self.word_doubts(items) if self.flags_words else [[] for _ in items]
-        bars = [self.bars[self._sourced(it)] or 0.0 for it in items]  # (each item's reading, once)
+        bars = [self._bar(self._sourced(it), it.language) or 0.0 for it in items]  # (each item's reading, once)
         return [[d for d in doubts if d.keep < bar] for bar, doubts in zip(bars, found)]
+
+    def _bar(self, sourced: bool, language: str | None) -> float | None:
+        return self.check_below if self.check_below is not None else self.info.reading_bar(sourced, language)
 
     def _sourced(self, item: Item, prompt: list[int] | None = None) -> bool:  # (whether its prompt keeps its source)
         return bool(item.source and item.source.strip() and self.info.use_source) and lm.reads_source(self.tok, prompt or self._encode(item)[0])
@@ -209,7 +215,7 @@ class Corrector(Suggester):
             doubts = [Doubt(k, round(min(p_copy[spans[k][0] : spans[k][1]]), 4)) for k in wordqe.word_indices(tokens)]
         else:
             indices, x = wordqe.features(tokens, starts, clue)
-            kept = self.word_check.keep(x, self._sourced(item, prompt)) if indices else []
+            kept = self.word_check.keep(x, self._sourced(item, prompt), item.language) if indices else []
             doubts = [Doubt(k, round(float(p), 4)) for k, p in zip(indices, kept)]
         self._kept.pop(item, None)
         self._kept[item] = doubts

@@ -84,6 +84,8 @@ class Version:
         if adapted:  # (the held-out words' average precision, each reading the fine-tune refitted)
             parts.append("words to check: AP " + ", ".join(f"{name.replace('_', ' ')} {s['after']} (base {s['before']})"
                                                           for name, s in adapted.items()))
+        if languages := ModelMeta(self.meta).languages:
+            parts.append("words to check of their own: " + ", ".join(languages))
         return "; ".join(parts)
 
 

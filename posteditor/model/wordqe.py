@@ -100,28 +100,36 @@ def features(tokens: Sequence[str], starts: Sequence[int], found: Clues) -> tupl
 
 class WordCheck:
     """A fitted probe: the probability that a post-editor keeps each word, from its features,
-    reading the MT alone or with its source (``fitted`` is ``words_to_check.detector``)."""
+    reading the MT alone or with its source (``fitted`` is ``words_to_check.detector``); and
+    the probes of their own that some source languages have (``own``: (language, with the
+    source or not) -> {coef, intercept}, from ``words_to_check.languages``)."""
 
-    def __init__(self, fitted: dict):
+    def __init__(self, fitted: dict, own: dict[tuple[str, bool], dict] | None = None):
         self.layer = int(fitted["layer"])
-        self.weights = {}
-        for name in ("without_source", "with_source"):
-            coef = np.asarray(fitted[name]["coef"], dtype=np.float64)
-            intercept = float(fitted[name]["intercept"])
-            if coef.ndim != 1 or not np.isfinite(coef).all() or not math.isfinite(intercept):
-                raise ValueError(f"{name}: weights are not a list of numbers")
-            self.weights[name] = (coef, intercept)
-        if len({len(c) for c, _ in self.weights.values()}) != 1:
-            raise ValueError("the two probes read different features")
+        self.weights = {name: _weights(fitted[name], name) for name in ("without_source", "with_source")}
+        self.own = {key: _weights(record, f"{key[0]}'s {'with' if key[1] else 'without'} source")
+                    for key, record in (own or {}).items()}
+        if len({len(c) for c, _ in [*self.weights.values(), *self.own.values()]}) != 1:
+            raise ValueError("the probes read different features")
 
     @property
     def width(self) -> int:
         """How many features the probe reads (the hidden size is the rest)."""
         return len(self.weights["without_source"][0])
 
-    def keep(self, x: np.ndarray, sourced: bool) -> np.ndarray:
-        """Each row's probability of being kept by the post-editor."""
-        return kept(x, *self.weights["with_source" if sourced else "without_source"])
+    def keep(self, x: np.ndarray, sourced: bool, language: str | None = None) -> np.ndarray:
+        """Each row's probability of being kept by the post-editor, by ``language``'s own probe
+        where it has one."""
+        weights = self.own.get((language, sourced)) or self.weights["with_source" if sourced else "without_source"]
+        return kept(x, *weights)
+
+
+def _weights(record: dict, name: str) -> tuple[np.ndarray, float]:
+    coef = np.asarray(record["coef"], dtype=np.float64)
+    intercept = float(record["intercept"])
+    if coef.ndim != 1 or not np.isfinite(coef).all() or not math.isfinite(intercept):
+        raise ValueError(f"{name}: weights are not a list of numbers")
+    return coef, intercept
 
 
 def kept(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:

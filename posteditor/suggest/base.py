@@ -39,10 +39,12 @@ def capped(edits: Sequence[Edit]) -> list[Edit]:
 
 @dataclass(frozen=True)
 class Item:
-    """One segment to correct: the MT text exactly as in the document, and its source."""
+    """One segment to correct: the MT text exactly as in the document, its source, and the
+    source's language where the user or the file names it ("ro": ``core.records.language_code``)."""
 
     text: str
     source: str | None = None
+    language: str | None = None
 
 
 class Suggester(ABC):

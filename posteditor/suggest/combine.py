@@ -131,7 +131,7 @@ def propose(
     segments = [Segment(t, source=s) for t, s in zip(texts, sources)]
     skip = set(long_segments(document, suggester))
     todo = [i for i in range(len(texts)) if i not in skip]
-    items = [Item(t, s) for t, s in zip(texts, sources)]
+    items = [Item(t, s, document.language) for t, s in zip(texts, sources)]
     for i, edits in suggest_each(suggester, items, todo, progress):
         size = len(tokenize(texts[i]))
         ok = [e for e in edits if e.confidence >= min_confidence and e.end <= size and document.allows(i, e)]

@@ -153,7 +153,8 @@ def main(args) -> int:
     skip = parse_checks(args.no_check)
     terms = read_glossary(args.glossary) if args.glossary else []
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
-                      model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(args.model))
+                      model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(args.model),
+                      language=args.source_language)
     session.notes = Notes(terms, skip)
     session.state.flag_words = "doubt" not in skip
     try:

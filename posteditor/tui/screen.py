@@ -68,7 +68,7 @@ class ReviewScreen(Screen):
         self._show()
         if self._todo and self.factory is not None:
             # Start once the screen is painted: loading torch can hold the GIL for a moment.
-            items = [Item(t, s) for t, s in zip(self.state.texts, self.state.sources)]
+            items = [Item(t, s, self.state.doc.language) for t, s in zip(self.state.texts, self.state.sources)]
             self.call_after_refresh(self.analyse, self.factory, set(self._todo), items)
         elif self._todo:
             self.progress = Progress(self.progress.analysed, self.progress.total, "failed")

@@ -14,7 +14,7 @@ are the child's side (``python -m posteditor.tui.worker [--model DIR] [--no-memo
 The protocol is one JSON object per line. Once the model is loaded, the child sends
 ``{"ready": true}``, or ``{"failed": message}`` if it could not load it (the editor reads the
 model's threshold from its ``posteditor.json`` itself: nothing about the model comes back). It then answers
-each ``{"items": [[text, source], ...]}`` with ``{"edits": [[edit, ...], ...], "doubts":
+each ``{"items": [[text, source, language], ...]}`` with ``{"edits": [[edit, ...], ...], "doubts":
 [[doubt, ...], ...]}`` (each edit as ``[start, end, replacement, confidence, category]``, each
 word to check as ``[token index, probability of keeping it]``) or with ``{"error": message}``. The
 editor decides which segments to send next, so the cursor-nearest-first order works as it
@@ -85,7 +85,7 @@ class ModelProcess:
     def ask(self, items: Sequence[Item]) -> tuple[list[list[Edit]], list[list[Doubt]]]:
         """The child's edits and words to check for ``items`` (a ``RuntimeError`` if the model
         failed on them)."""
-        request = json.dumps({"items": [[it.text, it.source] for it in items]})
+        request = json.dumps({"items": [[it.text, it.source, it.language] for it in items]})
         with self.lock:
             try:
                 self.proc.stdin.write(request + "\n")
@@ -174,7 +174,7 @@ def serve(model: str | None, use_memory: bool, requests: Iterable[str], replies:
     say(ready=True)
     for line in requests:
         try:  # a bad batch is reported, and the child goes on serving the next
-            items = [Item(text, source) for text, source in json.loads(line)["items"]]
+            items = [Item(*item) for item in json.loads(line)["items"]]
             readable = [k for k, item in enumerate(items) if fits(suggester, item.text)]
             asked = [items[k] for k in readable]
             found = dict(zip(readable, suggester.suggest(asked))) if readable else {}

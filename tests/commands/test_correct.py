@@ -280,6 +280,7 @@ def test_o_folder_containing_an_input_is_refused_for_that_file(fake, tmp_path, c
         (["--in-place", "--diff"], "--diff"),
         (["-o", "FILE"], "need -o to be a folder"),
         (["--source", "SRC"], "--source goes with exactly one input"),
+        (["--source-language", "Romanian!"], "is not a language tag"),
     ],
 )
 def test_usage_errors(fake, tmp_path, capsys, argv, message):

@@ -155,6 +155,17 @@ def test_xliff_sources_reach_the_suggester(fake, tmp_path):
                                                        "Le lipsesc informații & apă.", "Nimic."]
 
 
+def test_xliff_source_language_reaches_the_suggester_unless_the_user_names_another(fake, tmp_path):
+    corrected(tmp_path, "a.xlf", XLIFF.replace('source-language="ro"', 'source-language="ro-RO"'))
+    assert {item.language for item in fake.calls[-1]} == {"ro"}
+    corrected(tmp_path, "b.xlf", XLIFF, "--source-language", "ET")
+    assert {item.language for item in fake.calls[-1]} == {"et"}
+    two = XLIFF.replace("</file>", '</file><file original="b" source-language="et" target-language="en"><body/></file>')
+    for text in (two, XLIFF.replace('source-language="ro"', 'source-language="r o"'), XLIFF.replace('source-language="ro" ', "")):
+        assert parse(text, "xliff").language is None  # several, none a language tag, or none declared: not known
+    assert parse("Plain text.", "txt").language is None
+
+
 def test_reviewed_xliff_unit_is_translated_and_typed_markup_escaped():
     doc = parse(XLIFF, "xliff")
     out = doc.render({1: 'They lack information & water <now>.<x id="p1"/>'})

@@ -72,8 +72,8 @@ def test_the_probe_is_measured_out_of_fold_and_kept_only_where_it_ranks_better()
     x = rng.normal(size=(600, 3))
     y = (x[:, 1] + 0.3 * rng.normal(size=600) > 0.5).astype(int)  # feature 1 tells changed words
     groups = np.arange(600) // 6
-    keep = doubts.out_of_fold(x, y, groups)
-    assert keep.shape == (600,) and ((0 < keep) & (keep < 1)).all()
+    keep, own = doubts.out_of_fold(x, y, groups)
+    assert keep.shape == (600,) and ((0 < keep) & (keep < 1)).all() and own == {}
     assert doubts.average_precision(y, keep) > 0.9 > doubts.average_precision(y, rng.random(600))
     assert doubts.out_of_fold(x, np.zeros(600, dtype=int), groups) is None  # nothing changed: nothing to learn
     assert doubts.out_of_fold(x[:12], y[:12], groups[:12]) is None  # 2 segments: too few folds
@@ -160,13 +160,13 @@ def test_an_editors_bar_must_be_surely_precise():
     keep = np.repeat([0.04, 0.12, 0.25, 0.45], 50)  # 50 words in each band
     y = np.concatenate([np.ones(50), np.r_[np.ones(40), np.zeros(10)], np.r_[np.ones(30), np.zeros(20)],
                         np.zeros(50)]).astype(int)
-    bar, table = doubts.editor_bar(keep, y)
+    bar, table = doubts.sure_bar(keep, y)
     # below 0.15: 90 of 100 changed; below 0.4: 120 of 150 (0.8); below 0.5: 120 of 200 (0.6, its lower end less)
     assert bar == 0.4 and [r["flagged"] for r in table] == [0, 50, 50, 100, 100, 150, 150, 200]
     assert table[-1]["changed"] == 0.6 and table[-1]["lower"] < 0.6 <= table[6]["lower"]
-    assert doubts.editor_bar(keep[:40], y[:40])[0] == 0.5  # 40 words, all changed: every bar flags them
-    assert doubts.editor_bar(keep[:15], y[:15])[0] is None  # fewer than MIN_FLAGGED flagged
-    assert doubts.editor_bar(keep[150:], y[150:])[0] is None  # none changed
+    assert doubts.sure_bar(keep[:40], y[:40])[0] == 0.5  # 40 words, all changed: every bar flags them
+    assert doubts.sure_bar(keep[:15], y[:15])[0] is None  # fewer than MIN_FLAGGED flagged
+    assert doubts.sure_bar(keep[150:], y[150:])[0] is None  # none changed
 
 
 def test_a_matched_bar_flags_as_many_words_as_before():
@@ -178,3 +178,44 @@ def test_a_matched_bar_flags_as_many_words_as_before():
     assert (after < bar).sum() == 10 and 0.3 < bar < 0.32
     assert doubts.matched_bar(before, after, 0.03) is None  # 3 flagged: too few to match
     assert doubts.matched_bar(before[:20], after[:20], 0.5) is None  # every word flagged
+
+
+def language_words(seed: int = 2):
+    """Three words a segment: in "ro" segments feature 1 tells the changed words, in "ru" ones
+    feature 2 (and fewer are changed), in the 50 "et" ones feature 1."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    langs = np.repeat(np.array(["ro"] * 250 + ["ru"] * 250 + ["et"] * 50, dtype=object), 3)
+    x = rng.normal(size=(len(langs), 3))
+    signal = np.where(langs == "ru", x[:, 2] - 1.0, x[:, 1])
+    y = (signal + 0.3 * rng.normal(size=len(langs)) > 0.3).astype(int)
+    return x, y, np.arange(len(langs)) // 3, langs
+
+
+def test_each_language_with_enough_segments_gets_its_own_probe_and_bar():
+    x, y, groups, langs = language_words()
+    keep, own = doubts.out_of_fold(x, y, groups, langs)
+    assert set(own) == {"ro", "ru"}  # et has 50 segments: fewer than MIN_LANGUAGE
+    for lang in own:
+        mine = langs == lang
+        assert own[lang].shape == (mine.sum(),)
+        assert doubts.average_precision(y[mine], own[lang]) > doubts.average_precision(y[mine], keep[mine])
+    shared = doubts._probe(x, y)
+    fits = doubts.language_fits(shared, x, y, groups, langs, keep, own)
+    ru = fits["ru"]
+    assert ru["segments"] == 250 and ru["words"] == 750 and ru["ranking"]["own"] > ru["ranking"]["shared"]
+    assert ru["coef"][2] > shared["coef"][2] and ru["coef"][1] < shared["coef"][1]  # its own probe reads feature 2 more
+    assert fits["ro"]["below"] in doubts.BARS and ru["bars"][0]["below"] == doubts.BARS[0]
+    assert doubts.out_of_fold(x, y, groups)[1] == {}  # no languages given: none of their own
+
+
+def test_a_language_its_own_probe_ranks_no_better_keeps_the_shared_one_with_a_bar_of_its_own():
+    import numpy as np
+
+    x, y, groups, langs = language_words()
+    keep, own = doubts.out_of_fold(x, y, groups, langs)
+    own["ro"] = np.full(len(own["ro"]), 0.5)  # ranks nothing
+    fits = doubts.language_fits(doubts._probe(x, y), x, y, groups, langs, keep, own)
+    assert "coef" not in fits["ro"] and fits["ro"]["ranking"]["own"] < fits["ro"]["ranking"]["shared"]
+    assert fits["ro"]["below"] == doubts.sure_bar(keep[langs == "ro"], y[langs == "ro"])[0]

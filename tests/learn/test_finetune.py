@@ -703,7 +703,7 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
     meta = json.loads((model / "posteditor.json").read_text())
     meta["use_source"] = False  # a model that never reads sources has one reading
     (model / "posteditor.json").write_text(json.dumps(meta))  # (the model reads it; the refit writes into meta)
-    monkeypatch.setattr(doubts, "editor_bar", lambda keep, y: (None, []))  # no bar sure enough on the held-out words
+    monkeypatch.setattr(doubts, "sure_bar", lambda keep, y: (None, []))  # no bar sure enough on the held-out words
     rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
     corrector = Corrector(model, rescore=False)
     x = np.vstack([refit._words(corrector, rows, False)[0], refit._words(corrector, heldout, False)[0]])
@@ -727,7 +727,7 @@ def test_a_refit_with_a_sure_held_out_bar_gets_it_and_the_card_says_so(tiny_mode
     _give_probe(model)
     meta = json.loads((model / "posteditor.json").read_text())
     table = [{"below": 0.3, "flagged": 40, "changed": 0.9, "lower": 0.8}]
-    monkeypatch.setattr(doubts, "editor_bar", lambda keep, y: (0.3, table))  # the held-out words show 0.3 sure enough
+    monkeypatch.setattr(doubts, "sure_bar", lambda keep, y: (0.3, table))  # the held-out words show 0.3 sure enough
     summary = refit.refit_doubts(meta, model, _place_fixes(60, 1), _place_fixes(20, 2))
     kept = [name for name, s in summary["readings"].items() if s["kept"]]
     assert kept and meta["words_to_check"]["readings"] == {name: 0.3 for name in kept}

@@ -436,7 +436,7 @@ def test_a_fine_tuned_version_flags_each_reading_below_its_own_bar(flagging_mode
     ModelMeta.read(model).updated(words_to_check={"below": 0.5, "readings": {"without_source": 1e-9}}).write(model)
     half = [len([d for d in found if d.keep < 0.5]) for found in Corrector(model).word_doubts(items)]
     assert [len(found) for found in Corrector(model).doubts(items)] == [0, half[1]]  # the other reading keeps the model's bar
-    assert Corrector(model).bars == {False: 1e-9, True: 0.5}
+    assert [ModelMeta.read(model).reading_bar(sourced) for sourced in (False, True)] == [1e-9, 0.5]
     # A source too long for the input is dropped from the prompt: the words are read, and flagged, without it.
     long = Item(items[0].text, "word " * 400)
     corrector = Corrector(model)
@@ -488,6 +488,43 @@ def test_a_fitted_probe_decides_the_words_to_check(flagging_model, tmp_path, cap
                 probed(0.0, features=["other", *wordqe.SCALARS[1:], "state"])):
         assert bad.word_check is None and not bad.flags_words and bad.doubts(items) == [[], []]
     assert "words_to_check.detector is unusable" in capsys.readouterr().err
+
+
+def test_a_source_language_with_a_probe_of_its_own_is_checked_by_it(flagging_model, tmp_path, capsys):
+    import shutil
+
+    from posteditor.core.meta import ModelMeta, model_signature
+    from posteditor.model import wordqe
+    from posteditor.model.corrector import Corrector
+
+    width = len(wordqe.SCALARS) + 32
+    model = tmp_path / "model"
+    shutil.copytree(flagging_model, model)
+    probe = {"coef": [0.0] * width, "intercept": -2.0}  # every word kept with 0.88
+    detector = {"layer": 2, "features": [*wordqe.SCALARS, "hidden state, layer 2"], "without_source": probe,
+                "with_source": probe}
+    ro = {"without_source": {"coef": [0.0] * width, "intercept": 2.0, "below": 0.5},  # kept with 0.12: flagged
+          "with_source": {"below": 0.95}}  # the shared probe, its own bar: 0.88 is below it
+    ru = {"without_source": {"below": None}, "with_source": {"below": None}}  # no bar sure enough: none shown
+    before = model_signature(model)
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": ro, "ru": ru}}
+                                  ).write(model)
+    assert model_signature(model) != before and ModelMeta.read(model).languages == ("ro", "ru")
+    corrector = Corrector(model)
+    text = "The family fled the world of Idlib."
+    items = [Item(text), Item(text, None, "ro"), Item(text, "src", "ro"), Item(text, None, "ru"), Item(text, None, "de")]
+    assert [len(found) for found in corrector.doubts(items)] == [0, 7, 7, 0, 0]
+    assert [round(d.keep, 2) for d in corrector.word_doubts(items[1:2])[0]] == [0.12] * 7
+    assert [len(found) for found in Corrector(model, check_below=0.2).doubts(items)] == [0, 7, 0, 0, 0]  # the user's bar
+    # An editor's refit of a reading stands for every language's.
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": ro},
+                                                  "readings": {"without_source": 0.9}}).write(model)
+    assert [len(found) for found in Corrector(model).doubts(items[:3])] == [7, 7, 7]
+    assert [round(d.keep, 2) for d in Corrector(model).word_doubts(items[1:2])[0]] == [0.88] * 7
+    # A language's probe that does not fit this model shows no words at all, and says so.
+    bad = {"without_source": {"coef": [0.0] * (width - 1), "intercept": 2.0, "below": 0.5}}
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": bad}}).write(model)
+    assert not Corrector(model).flags_words and "words_to_check.detector is unusable" in capsys.readouterr().err
 
 
 def test_a_probe_folds_its_standardisation_into_its_weights():

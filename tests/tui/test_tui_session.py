@@ -338,6 +338,13 @@ def test_suggestions_cached_from_another_model_are_asked_for_again(article):
     records = [json.loads(line) for line in journal_path(article).read_text(encoding="utf-8").splitlines()]
     assert {"t": "model", "id": "model-b"} in records  # the journal now speaks for model-b
 
+    # Words checked for one source language are not shown for another.
+    suggest_all(other_again := Session(str(article), model_id="model-b"))
+    crash(other_again)
+    ro = Session(str(article), model_id="model-b", language="ro")
+    assert ro.state.doc.language == "ro" and ro.model_id == "model-b:ro" and ro.restored.stale == 2
+    ro.close()
+
 
 def test_model_signature_follows_the_weights(tmp_path):
     from posteditor.core.meta import model_signature

@@ -41,6 +41,8 @@ def test_serve_answers_each_request_with_edits(monkeypatch):
     assert replies[2] == {"edits": [[]], "doubts": [[]]}
     assert [[item.text for item in call] for call in suggester.calls] == [["The world."], ["No fix here."]]
     assert suggester.calls[1][0].source == "src"
+    talk(monkeypatch, suggester, [["The world.", "src", "ro"]])  # the source's language, where known
+    assert suggester.calls[-1][0] == Item("The world.", "src", "ro")
 
 
 def test_serve_sends_the_words_to_check_with_the_edits(monkeypatch):

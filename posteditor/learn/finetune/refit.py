@@ -100,7 +100,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     least as well (average precision).
 
     A refitted reading gets its own bar (``words_to_check.readings``), chosen on the held-out
-    corrections (``learn.doubts.editor_bar``; not on the others, which the new model was trained
+    corrections (``learn.doubts.sure_bar``; not on the others, which the new model was trained
     on and reads too well). Where none is sure enough there, it gets the bar at which it flags as
     many of the corrections' words as the inherited probe did at its bar
     (``learn.doubts.matched_bar``): a probe fitted to an editor who changes fewer words than

@@ -93,7 +93,7 @@ class Session:
 
     def __init__(self, path: str, fmt: str = "auto", source: str | None = None,
                  min_confidence: float | None = None, log: str | Path | None = None,
-                 model_id: str | None = None, model_threshold: float | None = None):
+                 model_id: str | None = None, model_threshold: float | None = None, language: str | None = None):
         if path == "-":
             raise InputError("review needs a file to save to, not stdin")
         self.file = read_text(path)
@@ -112,12 +112,12 @@ class Session:
         self.journal = Journal(journal_path(self.path))
         self.journal.lock()
         try:
-            self._open(source)
+            self._open(source, language)
         except BaseException:
             self.journal.close()
             raise
 
-    def _open(self, source: str | None) -> None:
+    def _open(self, source: str | None, language: str | None) -> None:
         records, bad = self.journal.read()
         header = records[0] if records and records[0].get("t") == "open" else None
         file_hash = text_hash(self.file.text)
@@ -129,6 +129,9 @@ class Session:
         if not doc.spans:
             raise InputError(f"{self.path}: no text to review")
         sources = read_sources(source, len(doc.spans), str(self.path)) if source else doc.sources
+        doc.language = language or doc.language  # (the user's, else the file's): its own words to check
+        if self.model_id and doc.language:  # so words checked for another language are asked for again
+            self.model_id += f":{doc.language}"
         self.state = ReviewState(doc, sources, 0.5)
         matches_file = header is not None and (from_saved or file_hash == header.get("base_hash"))
         trust = matches_file and self.saved_hash in (None, file_hash)

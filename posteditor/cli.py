@@ -56,7 +56,7 @@ def positive_float(text: str) -> float:
 
 def language(text: str) -> str:
     """A language tag, keyed as the model keys languages ("ro-RO" -> "ro")."""
-    from posteditor.core.records import language_code
+    from posteditor.core.languages import language_code
 
     try:
         return language_code(text)

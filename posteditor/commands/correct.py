@@ -25,6 +25,7 @@ from posteditor.core.document import Document
 from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import RETRANSLATION, SOURCE_WORD, Decision, Edit, Segment
 from posteditor.core.meta import resolve_threshold
+from posteditor.core.languages import identify
 from posteditor.pipeline import load_suggester
 from posteditor.suggest.base import Item, Suggester
 from posteditor.suggest.combine import Combined, accept_confident, applying, long_segments, propose
@@ -188,11 +189,12 @@ def _prepare(job: Job, args) -> None:
         job.file = read_text(job.path)
         fmt = args.format if args.format != "auto" else ("txt" if job.path == "-" else guess_format(job.path))
         job.document = parse(job.file.text, fmt, job.file.path)
-        job.document.language = args.source_language or job.document.language  # (the user's, else the file's)
         if args.source:
             job.sources = read_sources(args.source, job.document, fmt, job.file.path)
         else:
             job.sources = job.document.sources  # a translation file's own source units
+        # The sources' language: the user's, else the file's, else the sources' own (core.languages).
+        job.document.language = args.source_language or job.document.language or identify(job.sources or ())
     except InputError as exc:
         job.error = str(exc)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from posteditor.core.document import Document
-from posteditor.core.records import language_code
+from posteditor.core.languages import language_code
 from posteditor.core.textio import InputError
 
 FORMATS = ("xliff", "po", "srt")

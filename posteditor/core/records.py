@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -54,18 +53,6 @@ class Pair:
         """A pair from its row; keys missing take the defaults, others are ignored (``KeyError``
         without ``mt`` or ``pe``, ``TypeError`` when the row is no object)."""
         return cls(row["mt"], row["pe"], row.get("src"), row.get("origin"), row.get("prev"), row.get("hint"))
-
-
-_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
-
-
-def language_code(tag: str) -> str:
-    """A language tag as posteditor keys languages: its primary subtag in lower case ("ro-RO"
-    and "RO" -> "ro"); ``ValueError`` for what is no language tag."""
-    match = _TAG.fullmatch(tag.strip())
-    if not match:
-        raise ValueError(f"{tag!r} is not a language tag (ro, et, ru-RU, ...)")
-    return match.group(1).lower()
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -40,7 +40,7 @@ def capped(edits: Sequence[Edit]) -> list[Edit]:
 @dataclass(frozen=True)
 class Item:
     """One segment to correct: the MT text exactly as in the document, its source, and the
-    source's language where the user or the file names it ("ro": ``core.records.language_code``)."""
+    source's language where it is known ("ro": ``core.languages``)."""
 
     text: str
     source: str | None = None

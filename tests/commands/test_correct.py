@@ -205,6 +205,17 @@ def test_source_sentences_reach_the_suggester(fake, tmp_path):
     ]
 
 
+def test_the_sources_language_reaches_the_suggester(fake, tmp_path):
+    f = write(tmp_path / "a.txt", "The world fled.\n\nThe army took dozens of towns.\n")
+    src = write(tmp_path / "src.txt", "Oamenii au fugit din regiunea Idlib.\n\nArmata a cucerit zeci de orașe și sate.\n")
+    assert run(f, "--format", "lines", "--source", src, "-o", tmp_path / "out.txt") == 0
+    assert {i.language for i in fake.calls[-1]} == {"ro"}  # identified from the sources
+    assert run(f, "--format", "lines", "--source", src, "--source-language", "et", "-o", tmp_path / "out.txt") == 0
+    assert {i.language for i in fake.calls[-1]} == {"et"}  # the user's, first
+    assert run(f, "--format", "lines", "-o", tmp_path / "out.txt") == 0
+    assert {i.language for i in fake.calls[-1]} == {None}  # no sources, none named: not known
+
+
 def test_source_for_txt_aligns_by_segment(fake, tmp_path):
     f = write(tmp_path / "a.txt", ARTICLE)
     src = write(tmp_path / "src.txt", "uno\ndos\ntres\n")

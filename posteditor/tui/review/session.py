@@ -16,6 +16,7 @@ from pathlib import Path
 
 from posteditor.core import corrections
 from posteditor.core import paths
+from posteditor.core.languages import identify
 from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import Doubt, Edit
 from posteditor.tui.review.journal import (
@@ -129,7 +130,7 @@ class Session:
         if not doc.spans:
             raise InputError(f"{self.path}: no text to review")
         sources = read_sources(source, len(doc.spans), str(self.path)) if source else doc.sources
-        doc.language = language or doc.language  # (the user's, else the file's): its own words to check
+        doc.language = language or doc.language or identify(sources or ())  # (the user's, the file's, the sources')
         if self.model_id and doc.language:  # so words checked for another language are asked for again
             self.model_id += f":{doc.language}"
         self.state = ReviewState(doc, sources, 0.5)

@@ -117,8 +117,11 @@ class Corrector(Suggester):
         default = min(wordqe.LAYER, layers)
         if detector is None:
             return None, default, True
-        own = {(lang, sourced): mine for lang in raw.languages for sourced in (False, True)
-               if (mine := raw.language_reading(lang, sourced)) is not None and "coef" in mine}
+        # Each language's own probe; else the dev fit its bar was chosen with, not an editor's refit of it.
+        prior = detector.get("prior") if isinstance(detector.get("prior"), dict) else {}
+        own = {(lang, sourced): mine if "coef" in mine else prior.get("with_source" if sourced else "without_source")
+               for lang in raw.languages for sourced in (False, True) if (mine := raw.language_reading(lang, sourced))}
+        own = {key: weights for key, weights in own.items() if weights is not None}
         try:
             check = wordqe.WordCheck(detector, own)
             if not (0 < check.layer <= layers and check.width == len(wordqe.SCALARS) + self.model.config.hidden_size

@@ -516,11 +516,17 @@ def test_a_source_language_with_a_probe_of_its_own_is_checked_by_it(flagging_mod
     assert [len(found) for found in corrector.doubts(items)] == [0, 7, 7, 0, 0]
     assert [round(d.keep, 2) for d in corrector.word_doubts(items[1:2])[0]] == [0.12] * 7
     assert [len(found) for found in Corrector(model, check_below=0.2).doubts(items)] == [0, 7, 0, 0, 0]  # the user's bar
-    # An editor's refit of a reading stands for every language's.
+    # A language's own stand before an editor's refit, which starts from the shared probe.
     ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": ro},
                                                   "readings": {"without_source": 0.9}}).write(model)
-    assert [len(found) for found in Corrector(model).doubts(items[:3])] == [7, 7, 7]
-    assert [round(d.keep, 2) for d in Corrector(model).word_doubts(items[1:2])[0]] == [0.88] * 7
+    assert [len(found) for found in Corrector(model).doubts(items)] == [7, 7, 7, 7, 7]
+    assert [round(d.keep, 2) for d in Corrector(model).word_doubts(items[1:2])[0]] == [0.12] * 7
+    # A language with its own bar, not its own probe, reads the dev fit its bar was chosen with, not the refit.
+    prior = {"without_source": probe, "with_source": {"coef": [0.0] * width, "intercept": 1.0}}
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector | {"prior": prior},
+                                                  "languages": {"ro": ro}}).write(model)
+    assert [round(d.keep, 2) for d in Corrector(model).word_doubts(items[1:3])[1]] == [0.27] * 7
+    assert [round(d.keep, 2) for d in Corrector(model).word_doubts([Item(text, "src")])[0]] == [0.88] * 7
     # A language's probe that does not fit this model shows no words at all, and says so.
     bad = {"without_source": {"coef": [0.0] * (width - 1), "intercept": 2.0, "below": 0.5}}
     ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": bad}}).write(model)

@@ -254,7 +254,8 @@ def _language_lines(languages) -> list[str]:
     except (AttributeError, KeyError, TypeError, ValueError):  # a hand-edited record
         return []
     return [
-        "**By source language** (`--source-language`, or an XLIFF file's `source-language`): each language's words are "
+        "**By source language** (`--source-language`, else an XLIFF file's `source-language`, else the sources' language "
+        "as py3langid identifies it): each language's words are "
         "checked by the probe refitted on its dev words where that ranks them better out of fold, and below the largest "
         f"bar whose flags are at least {MIN_SHARE} changed at the lower end of a 90% interval ({MIN_FLAGGED} flags or "
         "more; none: no words are shown for it). Other languages, or none named, use the bar above.",

@@ -240,7 +240,8 @@ def report_rows(name: str, document, segments: Sequence, terms: Sequence = (),
 def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Sequence]) -> list[dict]:
     """``correct --report`` records of the words to check (``Suggester.doubts``, by segment) that
     no applied edit took in hand, outside locked markup: ``{"file", "segment", "line", "check":
-    "doubt", "message", "word", "keep"}``."""
+    "doubt", "message", "word", "keep"}``, and ``"language"``, the source language whose probe
+    and bar judged them, where the document's is known."""
     rows = []
     for i, found in sorted(doubts.items()):
         seg = segments[i]
@@ -248,5 +249,6 @@ def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Seq
             word = d.record(seg.tokens)
             rows.append({"file": name, "segment": i, "line": document.line_of(i), "check": "doubt",
                          "message": f'the model doubts "{word["word"]}" (kept as it is with probability '
-                                    f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"]})
+                                    f'{word["keep"]:.2f}): check it', "word": word["word"], "keep": word["keep"],
+                         **({"language": document.language} if document.language else {})})
     return rows

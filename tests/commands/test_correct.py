@@ -172,7 +172,9 @@ def test_report_lists_the_words_to_check_outside_applied_edits(monkeypatch, tmp_
     assert run(f, "--report", report, "-o", tmp_path / "out.txt") == 0
     rows = [json.loads(line) for line in report.read_text().splitlines() if "doubt" in line]
     assert [(r["segment"], r["line"], r["check"], r["word"], r["keep"]) for r in rows] == [(1, 1, "doubt", "lack", 0.05)]
-    assert rows[0]["message"].startswith('the model doubts "lack"')
+    assert rows[0]["message"].startswith('the model doubts "lack"') and "language" not in rows[0]
+    assert run(f, "--report", report, "--source-language", "ro-RO", "-o", tmp_path / "out.txt") == 0
+    assert [json.loads(line).get("language") for line in report.read_text().splitlines() if "doubt" in line] == ["ro"]
     assert run(f, "--report", report, "--no-check", "doubt", "-o", tmp_path / "out.txt") == 0
     assert "doubt" not in report.read_text()
 

@@ -24,7 +24,7 @@ from posteditor.commands.console import plural, progress_bar
 from posteditor.core.document import Document
 from posteditor.core.reader import guess_format, parse
 from posteditor.core.edits import RETRANSLATION, SOURCE_WORD, Decision, Edit, Segment
-from posteditor.core.meta import resolve_threshold
+from posteditor.core.meta import model_meta, resolve_threshold
 from posteditor.core.languages import identify
 from posteditor.pipeline import load_suggester
 from posteditor.suggest.base import Item, Suggester
@@ -354,6 +354,10 @@ def main(args) -> int:
         from posteditor.core.qa import parse_checks
 
         parse_checks(args.no_check)
+    if args.source_language and args.source_language not in (known := model_meta(args.model).languages):
+        print(f"posteditor: the model has no words to check of its own for {args.source_language!r}"
+              f"{' (it has them for ' + ', '.join(known) + ')' if known else ''}; the shared probe and bar check them",
+              file=sys.stderr)
     if args.glossary:
         from posteditor.core.terms import read_glossary
 

@@ -104,14 +104,14 @@ def parse(text: str, fmt: str, name: str = "the file") -> UnitDocument:
                         raw=text, units=units, fmt=fmt, writer=writer)
 
 
-_SOURCE_LANGUAGE = re.compile(r"""<file\b[^>]*?\bsource-language\s*=\s*(["'])(.*?)\1""", re.S)
+_SOURCE_LANGUAGE = re.compile(r"""<(?:[\w.-]+:)?file\b[^>]*?\bsource-language\s*=\s*(["'])(.*?)\1""", re.S)
 
 
 def _declared(text: str) -> str | None:
-    """The source language an XLIFF file declares on its ``<file>`` elements ("ro-RO" -> "ro"):
-    None where they declare none, several, or one that is no language tag."""
+    """The source language an XLIFF file declares on its ``<file>`` elements ("ro-RO" -> "ro"),
+    comments aside: None where they declare none, several, or one that names no language."""
     found = set()
-    for m in _SOURCE_LANGUAGE.finditer(text):
+    for m in _SOURCE_LANGUAGE.finditer(_SKIP.sub("", text)):
         try:
             found.add(language_code(m.group(2)))
         except ValueError:

@@ -105,7 +105,9 @@ class ModelMeta(Mapping):
         fitted. They stand before a fine-tuned version's refit on its editor's corrections: that
         starts from the probe shared by all languages, and on MLQE-PE dev a language's own ranks
         its words better than the shared one adapted on 500 of its segments
-        (``docs/results.md``)."""
+        (``docs/results.md``). A fine-tuned version inherits them, fitted on its base's pass, as
+        it inherits the shared probe: the shipped probe ranked as well on an adapter trained
+        on all 30 layers as on its own (average precision 0.642 against 0.645)."""
         fitted = self.data.get("words_to_check")
         if not isinstance(fitted, dict) or not language:
             return None

@@ -240,8 +240,8 @@ def report_rows(name: str, document, segments: Sequence, terms: Sequence = (),
 def doubt_rows(name: str, document, segments: Sequence, doubts: Mapping[int, Sequence]) -> list[dict]:
     """``correct --report`` records of the words to check (``Suggester.doubts``, by segment) that
     no applied edit took in hand, outside locked markup: ``{"file", "segment", "line", "check":
-    "doubt", "message", "word", "keep"}``, and ``"language"``, the source language whose probe
-    and bar judged them, where the document's is known."""
+    "doubt", "message", "word", "keep"}``, and ``"language"``, the document's source language,
+    where it is known (a language the model card lists has its own probe and bar)."""
     rows = []
     for i, found in sorted(doubts.items()):
         seg = segments[i]

@@ -196,7 +196,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray,
         keep[test] = record_keeps(probe, x[test])
         for lang in own_languages:
             mine, theirs = train[languages[train] == lang], test[languages[test] == lang]
-            adapted = adapt(probe, x[mine], y[mine]) if y[mine].min() < y[mine].max() else probe
+            adapted = adapt(probe, x[mine], y[mine]) if len(mine) and y[mine].min() < y[mine].max() else probe
             own[lang][theirs] = record_keeps(adapted, x[theirs])
     return keep, {lang: keys[languages == lang] for lang, keys in own.items()}
 

@@ -131,6 +131,10 @@ class Corrector(Suggester):
             print(f"posteditor: {self.dir / META_FILE}: words_to_check.detector is unusable ({exc}); no words to check",
                   file=sys.stderr)
             return None, default, False
+        for (lang, sourced), why in check.unusable.items():
+            print(f"posteditor: {self.dir / META_FILE}: words_to_check.languages.{lang}'s probe "
+                  f"{'with' if sourced else 'without'} source is unusable ({why}); its words are checked as any "
+                  "other language's", file=sys.stderr)
         return check, check.layer, True
 
     def reach(self, sourced: bool) -> float:
@@ -172,6 +176,8 @@ class Corrector(Suggester):
         return [[d for d in doubts if d.keep < bar] for bar, doubts in zip(bars, found)]
 
     def _bar(self, sourced: bool, language: str | None) -> float | None:
+        if self.word_check is not None and (language, sourced) in self.word_check.unusable:
+            language = None  # (its bar went with its probe)
         return self.check_below if self.check_below is not None else self.info.reading_bar(sourced, language)
 
     def _sourced(self, item: Item, prompt: list[int] | None = None) -> bool:  # (whether its prompt keeps its source)

@@ -107,10 +107,17 @@ class WordCheck:
     def __init__(self, fitted: dict, own: dict[tuple[str, bool], dict] | None = None):
         self.layer = int(fitted["layer"])
         self.weights = {name: _weights(fitted[name], name) for name in ("without_source", "with_source")}
-        self.own = {key: _weights(record, f"{key[0]}'s {'with' if key[1] else 'without'} source")
-                    for key, record in (own or {}).items()}
-        if len({len(c) for c, _ in [*self.weights.values(), *self.own.values()]}) != 1:
-            raise ValueError("the probes read different features")
+        if len({len(c) for c, _ in self.weights.values()}) != 1:
+            raise ValueError("the two probes read different features")
+        self.own, self.unusable = {}, {}  # (a language's unusable probe: why; its words are checked as any other's)
+        for key, record in (own or {}).items():
+            try:
+                self.own[key] = _weights(record, "its weights")
+                if len(self.own[key][0]) != self.width:
+                    raise ValueError("it reads other features than the shared probe")
+            except (KeyError, TypeError, ValueError) as exc:
+                self.own.pop(key, None)
+                self.unusable[key] = str(exc)
 
     @property
     def width(self) -> int:

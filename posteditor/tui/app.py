@@ -154,7 +154,7 @@ def main(args) -> int:
     terms = read_glossary(args.glossary) if args.glossary else []
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
                       model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(args.model),
-                      language=args.source_language)
+                      language=args.source_language, model_languages=model_meta(args.model).languages)
     session.notes = Notes(terms, skip)
     session.state.flag_words = "doubt" not in skip
     try:

@@ -195,6 +195,8 @@ def test_the_user_sets_the_bar_for_words_to_check(flagging_model, tiny_model, tm
     for bad in ("2", "-0.1", "nan", "x"):
         assert run(f, "--check-below", bad) == 2
         assert "--check-below" in capsys.readouterr().err
+    flagged(flagging_model, "--source-language", "de")  # a language the model has no words to check of its own for
+    assert "no words to check of its own for 'de'; the shared probe and bar check them" in capsys.readouterr().err
 
 
 def test_source_sentences_reach_the_suggester(fake, tmp_path):

@@ -116,16 +116,18 @@ def test_ray_engine_reuses_the_answer_of_a_repeated_segment(local_ray):
 
 
 class Sources(Suggester):
-    """Names each segment's source in an edit of its first word: what the worker was given."""
+    """Names each segment's source and its language in an edit of its first word: what the worker was given."""
 
     def suggest(self, items):
-        return [[Edit(0, 1, (repr(item.source),), 0.9)] for item in items]
+        return [[Edit(0, 1, (repr((item.source, item.language)),), 0.9)] for item in items]
 
 
 def test_ray_workers_get_the_sources_as_given_missing_ones_included(local_ray):
-    items = [Item("The army fled."), Item("The peoples left.", "Poporul a plecat."), Item("Aid came.")]
+    items = [Item("The army fled."), Item("The peoples left.", "Poporul a plecat.", "ro"), Item("Aid came."),
+             Item("The army fled.", None, "et")]  # (the same text in another language: its own answer)
     answered = ray_engine.suggest_with_ray(items, Sources, workers=2)
     assert answered.suggest(items) == Sources().suggest(items)
+    assert answered.suggest(items)[3][0].replacement == (repr((None, "et")),)
 
 
 class Table:

@@ -156,13 +156,17 @@ def test_xliff_sources_reach_the_suggester(fake, tmp_path):
 
 
 def test_xliff_source_language_reaches_the_suggester_unless_the_user_names_another(fake, tmp_path):
-    corrected(tmp_path, "a.xlf", XLIFF.replace('source-language="ro"', 'source-language="ro-RO"'))
-    assert {item.language for item in fake.calls[-1]} == {"ro"}
+    corrected(tmp_path, "a.xlf", XLIFF.replace('source-language="ro"', 'source-language="et-EE"'))
+    assert {item.language for item in fake.calls[-1]} == {"et"}  # declared, so not identified from its sources
+    corrected(tmp_path, "c.xlf", XLIFF.replace('source-language="ro"', 'source-language="und"'))
+    assert {item.language for item in fake.calls[-1]} == {"ro"}  # no language declared: its Romanian sources tell
     corrected(tmp_path, "b.xlf", XLIFF, "--source-language", "ET")
     assert {item.language for item in fake.calls[-1]} == {"et"}
     two = XLIFF.replace("</file>", '</file><file original="b" source-language="et" target-language="en"><body/></file>')
     for text in (two, XLIFF.replace('source-language="ro"', 'source-language="r o"'), XLIFF.replace('source-language="ro" ', "")):
         assert parse(text, "xliff").language is None  # several, none a language tag, or none declared: not known
+    commented = XLIFF.replace("<body>", '<body><!-- <file source-language="et"> -->')
+    assert parse(commented, "xliff").language == "ro"  # a comment declares nothing
     assert parse("Plain text.", "txt").language is None
 
 

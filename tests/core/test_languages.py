@@ -12,6 +12,9 @@ def test_a_language_tag_is_keyed_by_its_primary_subtag():
     for bad in ("", "r", "ro RO", "román", "12"):
         with pytest.raises(ValueError, match="not a language tag"):
             language_code(bad)
+    for none in ("und", "mul", "zxx", "qaa-x-mine"):
+        with pytest.raises(ValueError, match="names no one language"):
+            language_code(none)
 
 
 def test_the_sources_language_is_identified_when_sure():
@@ -22,3 +25,4 @@ def test_the_sources_language_is_identified_when_sure():
     assert identify(romanian) == "ro" and identify([None, *estonian, " "]) == "et"
     assert identify([]) is None and identify([None, "  "]) is None  # no sources: nothing to tell
     assert identify(["42 %"]) is None  # too little to be sure of
+    assert identify(romanian * 5000) == "ro"  # one text repeated is read once, not made less sure

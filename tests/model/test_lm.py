@@ -527,10 +527,16 @@ def test_a_source_language_with_a_probe_of_its_own_is_checked_by_it(flagging_mod
                                                   "languages": {"ro": ro}}).write(model)
     assert [round(d.keep, 2) for d in Corrector(model).word_doubts(items[1:3])[1]] == [0.27] * 7
     assert [round(d.keep, 2) for d in Corrector(model).word_doubts([Item(text, "src")])[0]] == [0.88] * 7
-    # A language's probe that does not fit this model shows no words at all, and says so.
-    bad = {"without_source": {"coef": [0.0] * (width - 1), "intercept": 2.0, "below": 0.5}}
-    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": bad}}).write(model)
-    assert not Corrector(model).flags_words and "words_to_check.detector is unusable" in capsys.readouterr().err
+    # A language's probe that does not fit this model is left out, with its bar, and says so: its words are checked
+    # as any other language's, and other languages keep theirs.
+    bad = {"without_source": {"coef": [0.0] * (width - 1), "intercept": 2.0, "below": 0.95}}
+    ModelMeta.read(model).updated(words_to_check={"below": 0.5, "detector": detector, "languages": {"ro": bad, "ru": ru}}
+                                  ).write(model)
+    corrector = Corrector(model)
+    assert "languages.ro's probe without source is unusable" in capsys.readouterr().err
+    assert [len(found) for found in corrector.doubts(items)] == [0, 0, 0, 0, 0]
+    assert [round(d.keep, 2) for d in corrector.word_doubts(items[1:2])[0]] == [0.88] * 7
+    assert Corrector(model, check_below=0.9).doubts(items[1:2]) == [corrector.word_doubts(items[1:2])[0]]
 
 
 def test_a_probe_folds_its_standardisation_into_its_weights():

@@ -341,7 +341,10 @@ def test_suggestions_cached_from_another_model_are_asked_for_again(article):
     # Words checked for one source language are not shown for another.
     suggest_all(other_again := Session(str(article), model_id="model-b"))
     crash(other_again)
-    ro = Session(str(article), model_id="model-b", language="ro")
+    de = Session(str(article), model_id="model-b", language="de", model_languages=("ro", "et"))
+    assert de.state.doc.language == "de" and de.model_id == "model-b" and de.restored.stale == 0  # checked as before
+    crash(de)
+    ro = Session(str(article), model_id="model-b", language="ro", model_languages=("ro", "et"))
     assert ro.state.doc.language == "ro" and ro.model_id == "model-b:ro" and ro.restored.stale == 2
     ro.close()
 

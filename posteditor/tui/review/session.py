@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from posteditor.core import corrections
 from posteditor.core import paths
@@ -94,7 +95,8 @@ class Session:
 
     def __init__(self, path: str, fmt: str = "auto", source: str | None = None,
                  min_confidence: float | None = None, log: str | Path | None = None,
-                 model_id: str | None = None, model_threshold: float | None = None, language: str | None = None):
+                 model_id: str | None = None, model_threshold: float | None = None, language: str | None = None,
+                 model_languages: Sequence[str] = ()):
         if path == "-":
             raise InputError("review needs a file to save to, not stdin")
         self.file = read_text(path)
@@ -113,12 +115,12 @@ class Session:
         self.journal = Journal(journal_path(self.path))
         self.journal.lock()
         try:
-            self._open(source, language)
+            self._open(source, language, model_languages)
         except BaseException:
             self.journal.close()
             raise
 
-    def _open(self, source: str | None, language: str | None) -> None:
+    def _open(self, source: str | None, language: str | None, model_languages: Sequence[str]) -> None:
         records, bad = self.journal.read()
         header = records[0] if records and records[0].get("t") == "open" else None
         file_hash = text_hash(self.file.text)
@@ -131,7 +133,7 @@ class Session:
             raise InputError(f"{self.path}: no text to review")
         sources = read_sources(source, len(doc.spans), str(self.path)) if source else doc.sources
         doc.language = language or doc.language or identify(sources or ())  # (the user's, the file's, the sources')
-        if self.model_id and doc.language:  # so words checked for another language are asked for again
+        if self.model_id and doc.language in model_languages:  # (its own words to check: not another language's)
             self.model_id += f":{doc.language}"
         self.state = ReviewState(doc, sources, 0.5)
         matches_file = header is not None and (from_saved or file_hash == header.get("base_hash"))

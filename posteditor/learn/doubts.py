@@ -26,8 +26,8 @@ own (``words_to_check.languages``): the probe fitted on all languages, refitted 
 language's words (``adapt``), kept where it ranks them better out of fold; and the largest bar
 whose flags are surely at least ``MIN_SHARE`` changed (``sure_bar``). Post-editors change a
 third of ro-en's words and half of ne-en's, but an eighth of ru-en's; one bar for all is held
-down by the best MT, so a document whose source language is known (``--source-language``, or
-an XLIFF file's ``source-language``) is checked by its own.
+down by the best MT, so a document whose source language is known (``posteditor.core.languages``)
+is checked by its own.
 
 An editor's corrections teach the probe more (``adapt``, which ``finetune`` calls): it is
 refitted on the words the editor changed and kept, pulled towards the weights fitted here so a
@@ -212,7 +212,7 @@ def language_fits(probe: dict, x: np.ndarray, y: np.ndarray, groups: np.ndarray,
     for lang, keep in own.items():
         mask = languages == lang
         ranked = {"shared": average_precision(y[mask], shared[mask]), "own": average_precision(y[mask], keep)}
-        better = ranked["own"] > ranked["shared"]
+        better = ranked["own"] > ranked["shared"] and 0 < y[mask].sum() < mask.sum()  # (adapt needs both kinds)
         bar, rows = sure_bar(keep if better else shared[mask], y[mask])
         out[lang] = {"segments": len(set(groups[mask])), "words": int(mask.sum()), "changed": round(float(y[mask].mean()), 3),
                      "ranking": ranked, "below": bar, "bars": rows,

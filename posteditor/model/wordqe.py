@@ -112,7 +112,7 @@ class WordCheck:
         self.own, self.unusable = {}, {}  # (a language's unusable probe: why; its words are checked as any other's)
         for key, record in (own or {}).items():
             try:
-                self.own[key] = _weights(record, "its weights")
+                self.own[key] = _weights(record, "coef")
                 if len(self.own[key][0]) != self.width:
                     raise ValueError("it reads other features than the shared probe")
             except (KeyError, TypeError, ValueError) as exc:

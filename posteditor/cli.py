@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mt", metavar="F", help="plain parallel files: MT ...")
     p.add_argument("--pe", metavar="F", help="... and its post-edit, line by line")
     p.add_argument("--src", metavar="F", help="... and, optionally, the source sentences")
+    p.add_argument("--source-language", type=language, metavar="LANG",
+                   help="... and the language they were translated from (default: the --src sentences' own, where "
+                        "they tell it): its own words to check learn from them")
     p.add_argument("--out", metavar="NAME", help="name of the new model version (default: ft-YYYYMMDD-HHMM); "
                    "the name of an interrupted run resumes it")
     p.add_argument("--epochs", type=positive_float, default=3.0, metavar="N", help="passes over the corrections (default 3)")
@@ -306,6 +309,8 @@ def check_args(args) -> None:
                 check_input(getattr(args, name))
         if bool(args.mt) != bool(args.pe):
             raise InputError("--mt and --pe go together: the MT and its post-edit, line by line")
+        if args.source_language and not args.mt:
+            raise InputError("--source-language goes with --mt and --pe (a corrections log keeps each document's own)")
         for log in args.corrections or ():
             check_input(log)
         if args.out:

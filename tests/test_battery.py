@@ -353,6 +353,8 @@ for name, case in {
 # finetune: every check happens before any work (no model is loaded) ---------------------------------
 for name, case in {
     "mt-without-pe": err(["finetune", "--mt", "mt.txt"], r"--mt and --pe go together"),
+    "language-without-mt": err(["finetune", "--source-language", "ro"], r"--source-language goes with --mt and --pe"),
+    "language-not-a-tag": err(["finetune", "--source-language", "r o"], r"argument --source-language: 'r o' is not"),
     "mt-missing": err(["finetune", "--mt", "nowhere", "--pe", "pe.txt"], r"nowhere: no such file"),
     "pe-fifo": err(["finetune", "--mt", "mt.txt", "--pe", "fifo"], r"named pipe"),
     "src-dev-zero": err(["finetune", "--mt", "mt.txt", "--pe", "pe.txt", "--src", "/dev/zero"], r"character device"),

@@ -14,8 +14,8 @@ def main(args) -> int:
     if not args.out and (left := versions.unfinished(root)):
         _log(f"note: interrupted run(s) {', '.join(left)} can be resumed with --out NAME; starting a new one")
     cfg = FinetuneConfig(epochs=args.epochs)
-    name, passed, reasons = run(args.model, args.corrections or None, (args.mt, args.pe, getattr(args, "src", None)),
-                                args.out, cfg)
+    parallel = (args.mt, args.pe, getattr(args, "src", None), getattr(args, "source_language", None))
+    name, passed, reasons = run(args.model, args.corrections or None, parallel, args.out, cfg)
     for reason in reasons:
         print(f"  {reason}")
     if reasons and passed:

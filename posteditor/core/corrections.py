@@ -5,11 +5,13 @@ One JSON object per line, appended under a file lock so two editor sessions neve
 interleave their writes::
 
     {"time": "2026-11-24T22:31:00+00:00", "document": "article.txt", "segment": 3,
-     "mt": "...", "final": "...", "source": null,
+     "mt": "...", "final": "...", "source": null, "language": "ro",
      "edits": [{"start": 7, "end": 8, "old": "world", "new": "region",
                 "confidence": 0.91, "category": "model", "decision": "accepted",
                 "edit": [7, 8, [" region"], 0.91, "model"]}]}
 
+``language`` is the document's source language, where it was known (``core.languages``; absent
+otherwise): ``finetune`` refines that language's own words to check with it.
 ``decision`` is ``accepted``, ``rejected``, ``pending`` or ``manual`` (a hand edit: the whole
 segment, ``old`` the MT and ``new`` the final text). ``edit`` is the edit exactly
 (``Edit.to_json``, spacing included); readers get it typed (``Logged.edit``), and records
@@ -70,6 +72,7 @@ class Correction:
     source: str | None = None
     edits: tuple[Logged, ...] = ()
     time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    language: str | None = None
 
     def rejected(self) -> list[Logged]:
         """The edits the editor turned down."""
@@ -88,15 +91,20 @@ class Correction:
 
     def to_json(self) -> dict:
         tokens = tokenize(self.mt)
-        return asdict(replace(self, edits=())) | {"edits": [e.to_json(tokens) for e in self.edits]}
+        record = asdict(replace(self, edits=())) | {"edits": [e.to_json(tokens) for e in self.edits]}
+        if self.language is None:  # (as records were before the language was kept)
+            del record["language"]
+        return record
 
 
-def from_segment(segment: Segment, final: str, document: str = "", index: int = -1) -> Correction:
-    """The log record of a segment the editor worked on: its final text and every edit's decision."""
+def from_segment(segment: Segment, final: str, document: str = "", index: int = -1,
+                 language: str | None = None) -> Correction:
+    """The log record of a segment the editor worked on: its final text and every edit's
+    decision (and its document's source ``language``, where known)."""
     records = [Logged.from_json(r) for r in segment.to_record()]
     if final != segment.corrected():
         records.append(Logged("manual", None, segment.text, final))
-    return Correction(segment.text, final, document, index, segment.source, tuple(records))
+    return Correction(segment.text, final, document, index, segment.source, tuple(records), language=language)
 
 
 def append(records: Iterable[Correction], path: str | os.PathLike) -> int:
@@ -138,6 +146,7 @@ def read(path: str | os.PathLike, warn=None) -> tuple[list[Correction], int]:
                         source=obj.get("source"),
                         edits=_readable(obj.get("edits") or ()),
                         time=str(obj.get("time", "")),
+                        language=obj["language"] if isinstance(obj.get("language"), str) else None,
                     )
                 )
             except (ValueError, KeyError, TypeError):

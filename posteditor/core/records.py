@@ -18,7 +18,8 @@ class Pair:
     pe: str
     src: str | None = None
     origin: str | None = None
-    """Where a corpus pair comes from ("mlqe:ro-en", "copy", ...); None for an editor's correction."""
+    """Where a corpus pair comes from ("mlqe:ro-en", "copy", ...); for an editor's correction,
+    ``correction_origin``: its source language's, or None."""
     prev: str | None = None
     """The segment before it, as context."""
     hint: str | None = None
@@ -53,6 +54,12 @@ class Pair:
         """A pair from its row; keys missing take the defaults, others are ignored (``KeyError``
         without ``mt`` or ``pe``, ``TypeError`` when the row is no object)."""
         return cls(row["mt"], row["pe"], row.get("src"), row.get("origin"), row.get("prev"), row.get("hint"))
+
+
+def correction_origin(language: str | None) -> str | None:
+    """The ``origin`` of an editor's correction from a document in ``language`` ("ro" ->
+    "editor:ro-en", so ``Pair.source_language`` reads it); None where it is not known."""
+    return f"editor:{language}-en" if language else None
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

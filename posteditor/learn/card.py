@@ -363,7 +363,11 @@ def _adapted_lines(summary: dict | None) -> list[str]:
              "and kept in the training corrections, starting from its dev fit; it replaces the base's only where it "
              "ranks the held-out corrections' changed words at least as well (average precision).", ""]
     tables = []
-    for name, s in summary["readings"].items():
+    own = [(f"{name} in {lang}", s) for lang, group in (summary.get("languages") or {}).items() for name, s in group.items()]
+    if own:
+        lines[2] += (" A source language with a probe of its own (`--source-language`) has it refitted on the "
+                     "corrections of its documents alone, from its own dev fit.")
+    for name, s in [*summary["readings"].items(), *own]:
         reading = name.replace("_", " ")
         if "before" not in s:
             lines.append(f"- {reading}: left as it was ({s['reason']})")

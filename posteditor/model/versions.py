@@ -80,7 +80,9 @@ class Version:
         if learnt:
             parts.append(f"scorer learnt {learnt} editor's edits")
         words = ((self.meta.get("finetune") or {}).get("calibration") or {}).get("words_to_check") or {}
-        adapted = {name: s for name, s in (words.get("readings") or {}).items() if isinstance(s, dict) and s.get("kept")}
+        adapted = {name: s for name, s in [*(words.get("readings") or {}).items(),
+                                           *((f"{name}_in_{lang}", s) for lang, group in (words.get("languages") or {}).items()
+                                             for name, s in group.items())] if isinstance(s, dict) and s.get("kept")}
         if adapted:  # (the held-out words' average precision, each reading the fine-tune refitted)
             parts.append("words to check: AP " + ", ".join(f"{name.replace('_', ' ')} {s['after']} (base {s['before']})"
                                                           for name, s in adapted.items()))

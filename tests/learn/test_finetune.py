@@ -101,6 +101,16 @@ def test_collect(tmp_path, records, pairs, stats):
     assert {k: got[k] for k in stats} == stats
 
 
+def test_a_correction_keeps_its_documents_language_and_fine_tuning_reads_it(tmp_path):
+    log = tmp_path / "log.jsonl"
+    corrections.append([replace(record("a b", "a c"), language="ro"), record("x y", "x z")], log)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines[0]["language"] == "ro" and "language" not in lines[1]  # (as records were before it was kept)
+    assert [r.language for r in corrections.read(log)[0]] == ["ro", None]
+    rows, _ = collect([log])
+    assert {(r.mt, r.source_language) for r in rows} == {("a b", "ro"), ("x y", None)}
+
+
 def test_collect_names_what_was_taken_back(tmp_path):
     from posteditor.suggest.scorer import segment_key
 
@@ -127,8 +137,12 @@ def test_collect_parallel_files_and_their_errors(tmp_path):
     pe.write_text("a c\n\nc d\n")
     src.write_text("x\ny\nz\n")
     rows, stats = collect([], str(mt), str(pe), str(src))
-    assert rows == [Pair("a b", "a c", "x"), Pair("c d", "c d", "z")]
+    assert rows == [Pair("a b", "a c", "x"), Pair("c d", "c d", "z")]  # (sources too short to tell their language)
     assert stats["parallel"] == 2
+    rows, _ = collect([], str(mt), str(pe), str(src), "et")
+    assert {r.source_language for r in rows} == {"et"}
+    src.write_text("Oamenii au fugit din regiunea Idlib.\nx\nArmata a cucerit zeci de orașe și sate din provincie.\n")
+    assert {r.source_language for r in collect([], str(mt), str(pe), str(src))[0]} == {"ro"}  # identified
     pe.write_text("a c\n")
     with pytest.raises(InputError, match="different numbers of lines"):
         collect([], str(mt), str(pe))
@@ -688,6 +702,43 @@ def test_refitting_words_to_check_starts_from_the_dev_fit_and_is_judged_on_held_
     for name, s in readings.items():
         if s["kept"]:
             assert again["words_to_check"]["detector"][name] == detector[name]
+
+
+def test_a_language_with_its_own_probe_learns_from_the_corrections_of_its_documents(tiny_model, tmp_path):
+    from posteditor.core.meta import ModelMeta
+    from posteditor.core.records import correction_origin
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    detector = _give_probe(model)
+    own = {name: {"coef": [c * 0.5 for c in detector[name]["coef"]], "intercept": -0.5, "below": 0.4}
+           for name in ("without_source", "with_source")}
+    meta = json.loads((model / "posteditor.json").read_text())
+    meta["words_to_check"]["languages"] = {"ro": json.loads(json.dumps(own)), "et": json.loads(json.dumps(own))}
+    (model / "posteditor.json").write_text(json.dumps(meta))
+    in_ro = lambda rows: [replace(r, origin=correction_origin("ro")) for r in rows]  # noqa: E731
+    rows, heldout = in_ro(_place_fixes(60, 1)) + _place_fixes(20, 3), in_ro(_place_fixes(20, 2)) + _place_fixes(10, 4)
+    summary = refit.refit_doubts(meta, model, rows, heldout)
+    assert set(summary["languages"]) == {"ro"}  # et has no corrections: left as dev fitted it
+    assert meta["words_to_check"]["languages"]["et"] == own
+    for name, s in summary["languages"]["ro"].items():
+        assert s["corrections"] == 60 and s["kept"] == (s["after"] >= s["before"])  # its documents' corrections alone
+        assert summary["readings"][name]["corrections"] == 80  # the shared probe learns from all of them
+        record = meta["words_to_check"]["languages"]["ro"][name]
+        if s["kept"]:
+            assert record["coef"] != own[name]["coef"] and record["below"] == s["bar"]["after"]
+            assert record["prior"] == {"coef": own[name]["coef"], "intercept": own[name]["intercept"]}
+        else:
+            assert record == own[name]
+    kept = [name for name, s in summary["languages"]["ro"].items() if s["kept"]]
+    assert kept  # (the tiny model's corrections are easy to rank)
+    # A later fine-tune starts from the dev fit again, and a version reads its refitted probe for ro's documents.
+    (model / "posteditor.json").write_text(json.dumps(meta))
+    again = json.loads(json.dumps(meta))
+    refit.refit_doubts(again, model, rows, heldout)
+    assert all(again["words_to_check"]["languages"]["ro"][name] == meta["words_to_check"]["languages"]["ro"][name]
+               for name in kept)
+    assert ModelMeta(meta).language_reading("ro", kept[0] == "with_source")["coef"] != own[kept[0]]["coef"]
 
 
 def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp_path, monkeypatch):

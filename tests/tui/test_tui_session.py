@@ -118,7 +118,7 @@ def test_truncated_last_line_is_skipped(article):
 
 
 def test_save_is_byte_exact_and_logs_corrections(article, tmp_path):
-    s = Session(str(article))
+    s = Session(str(article), language="ro")  # (its source language goes with each correction)
     suggest_all(s)
     work_through(s)
     saved = s.save()
@@ -127,7 +127,7 @@ def test_save_is_byte_exact_and_logs_corrections(article, tmp_path):
     assert (tmp_path / "article.txt~").read_text(encoding="utf-8") == ARTICLE
     assert (saved.changed, saved.logged) == (2, 3) and not s.state.dirty
     records, bad = corrections.read(tmp_path / "corrections.jsonl")
-    assert bad == 0 and [r.segment for r in records] == [0, 1, 2]
+    assert bad == 0 and [r.segment for r in records] == [0, 1, 2] and {r.language for r in records} == {"ro"}
     assert records[0].edits[0].decision == "accepted" and records[0].edits[0].edit.confidence == 0.9
     # segment 1 is unchanged, but the editor turned its proposal down: fine-tuning and the memory learn that
     assert records[1].final == records[1].mt and [e.decision for e in records[1].edits] == ["rejected"]

@@ -19,7 +19,8 @@ from typing import Sequence
 
 from posteditor.core import paths
 from posteditor.core.corrections import read
-from posteditor.core.records import Pair, read_pairs
+from posteditor.core.languages import identify
+from posteditor.core.records import Pair, correction_origin, read_pairs
 from posteditor.core.textio import InputError, read_text
 
 MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
@@ -28,8 +29,11 @@ MLQE_PAIRS = ("et-en", "ne-en", "ro-en", "ru-en", "si-en")
 # --- 1. collect ------------------------------------------------------------------------
 
 
-def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None) -> tuple[list[Pair], dict]:
-    """Training pairs (MT, final text, source) from corrections logs and parallel files. The
+def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, src: str | None = None,
+            language: str | None = None) -> tuple[list[Pair], dict]:
+    """Training pairs (MT, final text, source, and the source language where known: the
+    record's, for parallel files ``language`` or else their sources' as identified) from
+    corrections logs and parallel files. The
     latest record of an MT wins (across logs, by the time it was logged); one that teaches
     nothing (a segment changed back to its MT and saved again) takes back what the same segment
     of the same document taught before. ``stats["taken_back"]`` names (``scorer.segment_key``)
@@ -55,7 +59,7 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         if not r.mt.strip() or not r.final.strip() or not r.teaches():
             stats["no_information"] += 1  # and what this segment taught before is taken back
             continue
-        by_segment[where] = Pair(r.mt, r.final, r.source)
+        by_segment[where] = Pair(r.mt, r.final, r.source, correction_origin(r.language))
         ever.add(key)
     pairs = {key: list(by_segment.values())[-1] for key, by_segment in taught.items() if by_segment}
     if mt or pe:
@@ -65,9 +69,10 @@ def collect(logs: Sequence[Path], mt: str | None = None, pe: str | None = None, 
         sources = read_text(src).text.splitlines() if src else [None] * len(files[0])
         if not len(files[0]) == len(files[1]) == len(sources):
             raise InputError(f"{mt}, {pe}{', ' + src if src else ''}: different numbers of lines")
+        origin = correction_origin(language or identify(sources))
         for m, p, s in zip(files[0], files[1], sources):
             if m.strip() and p.strip():
-                pairs[(m, s)] = Pair(m, p, s)
+                pairs[(m, s)] = Pair(m, p, s, origin)
                 stats["parallel"] += 1
     rows = list(pairs.values())
     stats["taken_back"] = sorted(segment_key(*key) for key in ever - set(pairs))

@@ -28,8 +28,9 @@ def gate(plan: dict, new: dict[str, float], tolerance: float, words: dict | None
 
     base, reasons, passed = plan["base_scores"], [], True
     if "heldout" in new and "heldout" in base:
-        ranked = [s for s in ((words or {}).get("readings") or {}).values()
-                  if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
+        refits = [*((words or {}).get("readings") or {}).values(),
+                  *(s for group in ((words or {}).get("languages") or {}).values() for s in group.values())]
+        ranked = [s for s in refits if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
         better = new["heldout"] < base["heldout"] or (new["heldout"] == base["heldout"] and bool(ranked))
         passed &= better
         reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} " + (

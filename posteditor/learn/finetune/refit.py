@@ -106,12 +106,16 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     (``learn.doubts.matched_bar``): a probe fitted to an editor who changes fewer words than
     dev's post-editors gives lower probabilities of change, and would otherwise flag almost
     nothing. A reading left as it was keeps the bar it had; one whose dev fit found no bar gets
-    one only from the held-out corrections. A summary for the card, or None for a model without
-    a usable probe."""
+    one only from the held-out corrections.
+
+    A source language with a probe of its own (``words_to_check.languages``, which stands before
+    the shared one for its documents) is refitted the same way, from its dev fit, on the
+    corrections whose documents were in that language (``Pair.source_language``), and judged on
+    the held-out ones. A summary for the card (``readings``, and each refitted language's), or
+    None for a model without a usable probe."""
     from posteditor.core.meta import ModelMeta
-    from posteditor.learn.doubts import adapt, average_precision, bar_figure, editor_choice
+    from posteditor.learn.doubts import bar_figure
     from posteditor.model.corrector import Corrector
-    from posteditor.model.wordqe import record_keeps
 
     record = ModelMeta(meta)
     fitted = meta.get("words_to_check")
@@ -124,58 +128,97 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     prior = detector.get("prior")
     if not (isinstance(prior, dict) and all(isinstance(prior.get(name), dict) for name in ("without_source", "with_source"))):
         prior = {name: detector[name] for name in ("without_source", "with_source")}  # (the loaded probe checked these)
-    readings, bars = {}, {}
+    readings, bars, languages = {}, {}, {}
     for name, sourced in (("without_source", False), ("with_source", True)):
         if sourced and not corrector.info.use_source:
             continue
-        bar = record.reading_bar(sourced)
-        train = _words(corrector, [r for r in rows if r.src or not sourced], sourced)
-        test = _words(corrector, [r for r in heldout if r.src or not sourced], sourced)
-        if train is None or test is None:
-            which = "training" if train is None else "held-out"
-            readings[name] = {"kept": False, "reason": f"no {which} corrections{' with a source' if sourced else ''} "
-                                                       f"holding words both changed and kept"}
-            continue
-        (x, y, corrections), (hx, hy, _) = train, test
-        try:
-            adapted = adapt(prior[name], x, y)
-        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited prior
-            readings[name] = {"kept": False, "reason": f"its dev fit is unusable ({exc!r})"}
-            continue
-        keep = record_keeps(adapted, hx)
-        before = average_precision(hy, corrector.word_check.keep(hx, sourced))
-        after = average_precision(hy, keep)
-        readings[name] = {"corrections": corrections, "words": len(y), "changed": int(y.sum()), "heldout_words": len(hy),
-                          "heldout_changed": int(hy.sum()), "before": before, "after": after, "kept": after >= before}
-        if after < before:
-            continue
-        detector[name] = adapted
-        both = np.vstack([x, hx])
-        bars[name], how, table = editor_choice(keep, hy, corrector.word_check.keep(both, sourced), record_keeps(adapted, both), bar)
-        readings[name]["bar"] = {"before": bar, "after": bars[name], "how": how, "heldout": table}
+        train_rows, test_rows = [r for r in rows if r.src or not sourced], [r for r in heldout if r.src or not sourced]
+        train, test = _read(corrector, train_rows, sourced), _read(corrector, test_rows, sourced)
+        readings[name], adapted, bar = _refit(corrector, prior.get(name), _words_of(train, train_rows),
+                                              _words_of(test, test_rows), sourced, None, record.reading_bar(sourced))
+        if adapted is not None:
+            detector[name], bars[name] = adapted, bar
+        # Each language with its own probe learns from the corrections of its documents, from its dev fit.
+        for lang in record.languages:
+            own = record.language_reading(lang, sourced)
+            if own is None or "coef" not in own or not any(r.source_language == lang for r in train_rows):
+                continue
+            start = own.get("prior") or {"coef": own["coef"], "intercept": own["intercept"]}
+            languages.setdefault(lang, {})[name], adapted, bar = _refit(
+                corrector, start, _words_of(train, train_rows, lang), _words_of(test, test_rows, lang), sourced, lang,
+                own.get("below"))
+            if adapted is not None:
+                fitted["languages"][lang][name] = {**own, **adapted, "prior": start, "below": bar}
     if bars:
         detector["prior"] = prior
         earlier = fitted.get("readings")
         fitted["readings"] = {**(earlier if isinstance(earlier, dict) else {}), **bars}
     _log("words to check: " + "; ".join(
-        f"{name.replace('_', ' ')}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> "
-                                         f"{s['after']}, " + (f"adapted, bar {bar_figure(s['bar']['after'])} ({s['bar']['how']})"
-                                                              if s["kept"] else "left as it was")
-                                         if "before" in s else f"{s['reason']}, left as it was")
-        for name, s in readings.items()))
-    return {"readings": readings}
+        f"{name.replace('_', ' ')}{f' in {lang}' if lang else ''}: "
+        + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> {s['after']}, "
+           + (f"adapted, bar {bar_figure(s['bar']['after'])} ({s['bar']['how']})" if s["kept"] else "left as it was")
+           if "before" in s else f"{s['reason']}, left as it was")
+        for lang, group in ((None, readings), *languages.items()) for name, s in group.items()))
+    return {"readings": readings, "languages": languages}
 
 
-def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
+def _refit(corrector, start: dict | None, train, test, sourced: bool, language: str | None,
+           bar: float | None) -> tuple[dict, dict | None, float | None]:
+    """One probe (the shared one, or ``language``'s) refitted from ``start`` on the training
+    corrections' words (``train``, ``_words_of``'s) and judged on the held-out ones (``test``):
+    its summary, and the adapted weights and their bar where it ranks the held-out words at
+    least as well as the probe the new model has now (else None, and ``bar`` as it was)."""
+    from posteditor.learn.doubts import adapt, average_precision, editor_choice
+    from posteditor.model.wordqe import record_keeps
+
+    if train is None or test is None:
+        which = "training" if train is None else "held-out"
+        return {"kept": False, "reason": f"no {which} corrections{' with a source' if sourced else ''} "
+                                         f"holding words both changed and kept"}, None, bar
+    (x, y, corrections), (hx, hy, _) = train, test
+    try:
+        adapted = adapt(start, x, y)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a hand-edited prior
+        return {"kept": False, "reason": f"its dev fit is unusable ({exc!r})"}, None, bar
+    keep = record_keeps(adapted, hx)
+    before = average_precision(hy, corrector.word_check.keep(hx, sourced, language))
+    after = average_precision(hy, keep)
+    summary = {"corrections": corrections, "words": len(y), "changed": int(y.sum()), "heldout_words": len(hy),
+               "heldout_changed": int(hy.sum()), "before": before, "after": after, "kept": after >= before}
+    if after < before:
+        return summary, None, bar
+    both = np.vstack([x, hx])
+    chosen, how, table = editor_choice(keep, hy, corrector.word_check.keep(both, sourced, language),
+                                       record_keeps(adapted, both), bar)
+    summary["bar"] = {"before": bar, "after": chosen, "how": how, "heldout": table}
+    return summary, adapted, chosen
+
+
+def _read(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The probe's features of the corrections' words (``Corrector.word_features``), whether
-    the editor changed each, and how many corrections they come from; None unless both changed
-    and kept words are there."""
+    the editor changed each, and each word's correction (its index in ``rows``); None if no
+    correction has words."""
     from posteditor.learn.doubts import changed_words, labelled
     from posteditor.suggest.base import Item
 
     found = labelled(corrector.word_features([Item(r.mt, r.src if sourced else None) for r in rows]),
                      [changed_words(r.mt, r.pe) for r in rows])
+    return None if found is None else found[1:]
+
+
+def _words_of(found, rows: list[Pair], language: str | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Of ``_read``'s words, those of corrections from ``language`` (all without one): their
+    features, labels and how many corrections they come from; None unless both changed and
+    kept words are there."""
     if found is None:
         return None
-    with_words, x, y, _ = found
-    return (x, y, len(with_words)) if 0 < y.sum() < len(y) else None
+    x, y, row = found
+    mask = np.ones(len(y), dtype=bool) if language is None else np.array([rows[k].source_language == language for k in row])
+    if not 0 < y[mask].sum() < mask.sum():
+        return None
+    return x[mask], y[mask], len(set(row[mask]))
+
+
+def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """``_words_of`` all the corrections: features, labels, how many corrections."""
+    return _words_of(_read(corrector, rows, sourced), rows)

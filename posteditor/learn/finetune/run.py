@@ -172,7 +172,7 @@ def train_on(work: Path, plan: dict, callbacks: Sequence[Callable[[int], None]] 
     return out
 
 
-def run(model: str | None = None, logs: Sequence[str] | None = None, parallel: tuple = (None, None, None),
+def run(model: str | None = None, logs: Sequence[str] | None = None, parallel: tuple = (None, None, None, None),
         out: str | None = None, cfg: FinetuneConfig = FinetuneConfig(), scorer: Scorer | None = None,
         callbacks: Sequence = ()) -> tuple[str, bool, list[str]]:
     """Fine-tune, gate and store a new version; returns (name, made current, reasons).
@@ -238,7 +238,7 @@ def _logs(logs: Sequence[str] | None, parallel: tuple) -> list[Path]:
     missing = [p for p in given if not p.is_file()]
     if missing and logs is not None:
         raise InputError(f"{missing[0]}: no such corrections log")
-    if missing and not any(parallel):
+    if missing and not any(parallel[:2]):
         raise InputError(f"no corrections yet ({missing[0]} does not exist): review some documents "
                          "with `posteditor review` first, or give --mt F --pe F")
     return [p for p in given if p.is_file()]

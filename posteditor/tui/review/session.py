@@ -263,7 +263,8 @@ class Session:
         warning = None
         records = []
         for i in sorted(set(state.worked_segments()) | set(self.logged)):
-            record = corrections.from_segment(state.segment(i), state.final(i), str(self.path.resolve()), i)
+            record = corrections.from_segment(state.segment(i), state.final(i), str(self.path.resolve()), i,
+                                              state.doc.language)
             # What it teaches, hashed (with nothing turned down, the final text's hash, as journals kept it).
             if self.logged.get(i, text_hash(state.texts[i])) != text_hash(record.taught()):
                 records.append(record)

@@ -32,6 +32,7 @@ from typing import Iterable
 from filelock import FileLock
 
 from posteditor.core.edits import Edit, Segment, tokenize
+from posteditor.core.languages import language_code
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,21 @@ def read(path: str | os.PathLike, warn=None) -> tuple[list[Correction], int]:
                         source=obj.get("source"),
                         edits=_readable(obj.get("edits") or ()),
                         time=str(obj.get("time", "")),
-                        language=obj["language"] if isinstance(obj.get("language"), str) else None,
+                        language=_language(obj.get("language")),
                     )
                 )
             except (ValueError, KeyError, TypeError):
                 bad += 1
                 warn(f"{path}:{n}: corrupt corrections record skipped")
     return records, bad
+
+
+def _language(tag) -> str | None:
+    """A record's language as posteditor keys languages ("RO" -> "ro"); None for none, or an unreadable one."""
+    try:
+        return language_code(tag) if isinstance(tag, str) else None
+    except ValueError:
+        return None
 
 
 def _readable(edits: Iterable) -> tuple[Logged, ...]:

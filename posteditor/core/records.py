@@ -39,7 +39,7 @@ class Pair:
     def to_json(self) -> dict:
         """The row as the files hold it: ``src`` always (null without one), ``origin``, ``prev`` and
         ``hint`` only when set, so a correction stays ``{"mt", "pe", "src"}`` as fine-tuning has always
-        written (and signed) it."""
+        written (and signed) it, with its ``origin`` where its document's language was known."""
         row = {"mt": self.mt, "pe": self.pe, "src": self.src}
         if self.origin is not None:
             row["origin"] = self.origin

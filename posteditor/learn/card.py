@@ -245,11 +245,12 @@ def _language_lines(languages) -> list[str]:
     rows = []
     try:
         for lang, readings in languages.items():
-            for name, r in readings.items():
+            for name, record in readings.items():
+                r = record.get("dev", record)  # (refitted on an editor's corrections: its dev fit's figures)
                 at = next((b for b in r["bars"] if b["below"] == r["below"]), None)
                 flags = f"{at['flagged']:,} of {r['words']:,}, {at['changed']:.2f} changed" if at else "none"
                 rows.append(f"| {lang} | {name.replace('_', ' ')} | {r['segments']} | {r['changed']:.2f} | "
-                            f"{r['ranking']['shared']} | {r['ranking']['own']}{'' if 'coef' in r else ' (not kept)'} | "
+                            f"{r['ranking']['shared']} | {r['ranking']['own']}{'' if 'coef' in record else ' (not kept)'} | "
                             f"{bar_figure(r['below'])} | {flags} |")
     except (AttributeError, KeyError, TypeError, ValueError):  # a hand-edited record
         return []

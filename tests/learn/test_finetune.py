@@ -107,8 +107,12 @@ def test_a_correction_keeps_its_documents_language_and_fine_tuning_reads_it(tmp_
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines[0]["language"] == "ro" and "language" not in lines[1]  # (as records were before it was kept)
     assert [r.language for r in corrections.read(log)[0]] == ["ro", None]
+    with open(log, "a", encoding="utf-8") as fh:  # a hand-written or older record: keyed as languages are, or none
+        fh.write(json.dumps(replace(record("p q", "p r"), language="RO").to_json()) + "\n")
+        fh.write(json.dumps(replace(record("s t", "s u"), language="und").to_json()) + "\n")
+    assert [r.language for r in corrections.read(log)[0]] == ["ro", None, "ro", None]
     rows, _ = collect([log])
-    assert {(r.mt, r.source_language) for r in rows} == {("a b", "ro"), ("x y", None)}
+    assert {(r.mt, r.source_language) for r in rows} == {("a b", "ro"), ("x y", None), ("p q", "ro"), ("s t", None)}
 
 
 def test_collect_names_what_was_taken_back(tmp_path):
@@ -209,13 +213,30 @@ def test_equal_ter_passes_when_the_words_to_check_rank_better():
     plan = {"base_scores": {"heldout": 30.0, "dev": 20.0}}
     reading = {"kept": True, "before": 0.40, "after": 0.45, "heldout_changed": 20}
     ok, reasons = gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, {"readings": {"without_source": reading}})
-    assert ok and "better than the inherited probe: average precision 0.4 -> 0.45" in reasons[0]
+    assert ok and "better than the inherited probe: average precision without source 0.4 -> 0.45" in reasons[0]
+    # A language's own probe, refitted on its documents' corrections, counts as well.
+    ok, reasons = gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, {"readings": {}, "languages": {"ro": {"with_source": reading}}})
+    assert ok and "with source in ro 0.4 -> 0.45" in reasons[0]
     for words in (None, {"readings": {"without_source": reading | {"after": 0.40}}},  # ties: not better
                   {"readings": {"without_source": reading | {"heldout_changed": 19}}},  # judged on too few
                   {"readings": {"without_source": {"kept": False, "reason": "x"}}}):
         assert not gate(plan, {"heldout": 30.0, "dev": 20.0}, 0.2, words)[0]
     assert not gate(plan, {"heldout": 30.1, "dev": 20.0}, 0.2, {"readings": {"r": reading}})[0]  # worse TER: refused
     assert not gate(plan, {"heldout": 30.0, "dev": 20.3}, 0.2, {"readings": {"r": reading}})[0]  # worse dev: refused
+
+
+def test_the_source_language_of_parallel_files_reaches_collect(tmp_path, monkeypatch):
+    from posteditor.commands import finetune as command
+
+    mt, pe = tmp_path / "mt.txt", tmp_path / "pe.txt"
+    mt.write_text("a b\n")
+    pe.write_text("a c\n")
+    given = []
+    monkeypatch.setattr(command, "run", lambda model, logs, parallel, out, cfg: given.append(parallel) or ("x", False, []))
+    assert cli.main(["finetune", "--mt", str(mt), "--pe", str(pe), "--source-language", "ET-ee"]) == 0
+    assert given == [(str(mt), str(pe), None, "et")]
+    rows, _ = collect([], *given[0])
+    assert [r.source_language for r in rows] == ["et"]
 
 
 def test_finetune_end_to_end_through_the_cli(home, capsys):
@@ -705,7 +726,8 @@ def test_refitting_words_to_check_starts_from_the_dev_fit_and_is_judged_on_held_
 
 
 def test_a_language_with_its_own_probe_learns_from_the_corrections_of_its_documents(tiny_model, tmp_path):
-    from posteditor.core.meta import ModelMeta
+    import numpy as np
+
     from posteditor.core.records import correction_origin
 
     model = tmp_path / "model"
@@ -732,13 +754,33 @@ def test_a_language_with_its_own_probe_learns_from_the_corrections_of_its_docume
             assert record == own[name]
     kept = [name for name, s in summary["languages"]["ro"].items() if s["kept"]]
     assert kept  # (the tiny model's corrections are easy to rank)
-    # A later fine-tune starts from the dev fit again, and a version reads its refitted probe for ro's documents.
+    from posteditor.learn import card
+
+    lines = "\n".join(card._adapted_lines(summary))
+    assert f"- {kept[0].replace('_', ' ')} in ro: 60 corrections" in lines and "of its documents alone" in lines
+    # A later fine-tune starts from the dev fit again, and keeps the dev fit's figures.
     (model / "posteditor.json").write_text(json.dumps(meta))
     again = json.loads(json.dumps(meta))
     refit.refit_doubts(again, model, rows, heldout)
-    assert all(again["words_to_check"]["languages"]["ro"][name] == meta["words_to_check"]["languages"]["ro"][name]
-               for name in kept)
-    assert ModelMeta(meta).language_reading("ro", kept[0] == "with_source")["coef"] != own[kept[0]]["coef"]
+    for name in kept:
+        first, second = meta["words_to_check"]["languages"]["ro"][name], again["words_to_check"]["languages"]["ro"][name]
+        assert second["coef"] == first["coef"] and second["prior"] == first["prior"] == {
+            k: own[name][k] for k in ("coef", "intercept")} and second["dev"] == first["dev"] == {"below": 0.4}
+    # The version's model reads its refitted probe for ro's documents, the dev fit for et's.
+    from posteditor.model.corrector import Corrector
+    from posteditor.model.wordqe import record_keeps
+
+    sourced = kept[0] == "with_source"
+    x = refit._words(Corrector(model, rescore=False), rows[:10], sourced)[0]
+    check = Corrector(model, rescore=False).word_check
+    refitted = meta["words_to_check"]["languages"]["ro"][kept[0]]
+    assert check.keep(x, sourced, "ro") == pytest.approx(record_keeps(refitted, x))
+    assert check.keep(x, sourced, "et") == pytest.approx(record_keeps(own[kept[0]], x))
+    assert not np.allclose(check.keep(x, sourced, "ro"), check.keep(x, sourced, "et"))
+    # A language whose dev fit kept the shared probe says so.
+    meta["words_to_check"]["languages"]["ro"] = {"without_source": {"below": 0.4}, "with_source": {"below": 0.4}}
+    summary = refit.refit_doubts(meta, model, rows, heldout)
+    assert {s["reason"] for s in summary["languages"]["ro"].values()} == {"its dev fit keeps the shared probe"}
 
 
 def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp_path, monkeypatch):

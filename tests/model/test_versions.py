@@ -104,12 +104,15 @@ def test_list_marks_current_candidates_and_metrics(root, capsys):
 
 def test_list_shows_how_a_fine_tune_ranks_the_words_to_check(root, capsys):
     words = {"readings": {"without_source": {"kept": True, "before": 0.505, "after": 0.516},
-                          "with_source": {"kept": False, "reason": "no training corrections with a source"}}}
+                          "with_source": {"kept": False, "reason": "no training corrections with a source"}},
+             "languages": {"et": {"with_source": {"kept": True, "before": 0.53, "after": 0.54}}}}
     fake_version(root, "ft-w", {"created": "2026-11-05T10:00:00+00:00", "finetune": {
-        "gate": {"passed": True, "heldout": {"new": 29.96, "base": 29.96}}, "calibration": {"words_to_check": words}}})
+        "gate": {"passed": True, "heldout": {"new": 29.96, "base": 29.96}}, "calibration": {"words_to_check": words}},
+        "words_to_check": {"languages": {"et": {}, "ro": {}}}})
     assert cli.main(["models", "list"]) == 0
     line = capsys.readouterr().out.splitlines()[-1]
-    assert line.endswith("held-out TER 29.96 (base 29.96); words to check: AP without source 0.516 (base 0.505)")
+    assert line.endswith("held-out TER 29.96 (base 29.96); words to check: AP without source 0.516 (base 0.505), "
+                         "with source in et 0.54 (base 0.53); words to check of their own: et, ro")
 
 
 def test_list_shows_the_dev_sweep_of_a_trained_model(root, capsys):

@@ -154,7 +154,7 @@ def build_base_corpus(base_meta: dict, corpus: Path | None, log) -> None:
 
 def replay_sample(corpus: Path | None, n: int, seed: int) -> list[Pair]:
     """``n`` pairs drawn uniformly from ``corpus/train.jsonl`` in one pass (reservoir), each
-    as a correction is (no origin, no context)."""
+    as a correction of unknown language is (no origin, no context)."""
     if corpus is None or not (corpus / "train.jsonl").is_file() or n <= 0:
         return []
     rng, kept = random.Random(seed), []
@@ -202,7 +202,7 @@ def corpus_dev(base_meta: dict, log) -> Path | None:
 
 def dev_sample(size: int, exclude: set[str], corpus: Path | None) -> tuple[list[Pair], str]:
     """The base dev set: a fixed sample of MLQE-PE dev, else the corpus ``dev.jsonl``, each
-    pair as a correction is (no origin, no context)."""
+    pair as a correction of unknown language is (no origin, no context)."""
     langs = [p for p in MLQE_PAIRS if (paths.data_root() / "mlqe-pe" / p / "dev.mt").is_file()]
     rows: list[Pair] = []
     if langs and size > 0:

@@ -28,15 +28,17 @@ def gate(plan: dict, new: dict[str, float], tolerance: float, words: dict | None
 
     base, reasons, passed = plan["base_scores"], [], True
     if "heldout" in new and "heldout" in base:
-        refits = [*((words or {}).get("readings") or {}).values(),
-                  *(s for group in ((words or {}).get("languages") or {}).values() for s in group.values())]
-        ranked = [s for s in refits if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
+        refits = [*((words or {}).get("readings") or {}).items(),
+                  *((f"{name} in {lang}", s) for lang, group in ((words or {}).get("languages") or {}).items()
+                    for name, s in group.items())]
+        ranked = [(name.replace("_", " "), s) for name, s in refits
+                  if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
         better = new["heldout"] < base["heldout"] or (new["heldout"] == base["heldout"] and bool(ranked))
         passed &= better
         reasons.append(f"held-out corrections: TER {base['heldout']:.2f} -> {new['heldout']:.2f} " + (
             "(better)" if new["heldout"] < base["heldout"] else
             "(no worse, and its words to check rank their changed words better than the inherited probe: average precision "
-            + ", ".join(f"{s['before']} -> {s['after']}" for s in ranked) + ")" if better else "(not better: refused)"))
+            + ", ".join(f"{name} {s['before']} -> {s['after']}" for name, s in ranked) + ")" if better else "(not better: refused)"))
     if "dev" in new and "dev" in base:
         ok = new["dev"] <= base["dev"] + tolerance
         passed &= ok

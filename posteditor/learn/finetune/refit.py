@@ -141,14 +141,18 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         # Each language with its own probe learns from the corrections of its documents, from its dev fit.
         for lang in record.languages:
             own = record.language_reading(lang, sourced)
-            if own is None or "coef" not in own or not any(r.source_language == lang for r in train_rows):
+            if own is None or not any(r.source_language == lang for r in train_rows):
+                continue
+            if "coef" not in own:
+                languages.setdefault(lang, {})[name] = {"kept": False, "reason": "its dev fit keeps the shared probe"}
                 continue
             start = own.get("prior") or {"coef": own["coef"], "intercept": own["intercept"]}
             languages.setdefault(lang, {})[name], adapted, bar = _refit(
                 corrector, start, _words_of(train, train_rows, lang), _words_of(test, test_rows, lang), sourced, lang,
-                own.get("below"))
-            if adapted is not None:
-                fitted["languages"][lang][name] = {**own, **adapted, "prior": start, "below": bar}
+                record.reading_bar(sourced, lang))
+            if adapted is not None:  # (the dev fit's figures go under "dev": they describe the prior and its bar)
+                dev = own.get("dev") or {k: v for k, v in own.items() if k not in ("coef", "intercept", "prior")}
+                fitted["languages"][lang][name] = {**adapted, "below": bar, "prior": start, "dev": dev}
     if bars:
         detector["prior"] = prior
         earlier = fitted.get("readings")

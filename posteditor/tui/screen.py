@@ -142,8 +142,10 @@ class ReviewScreen(Screen):
         warning = self.session.take_warning()
         if warning:
             self.notify(warning, severity="error", timeout=10)
+        language = self.state.doc.language  # (the sources' language: its own words to check, where the model has them)
+        name = self.session.path.name + (f" · from {language}" if language else "")
         self.query_one(StatusBar).show(
-            self.session.path.name, self.state.dirty, self.state.total, self.progress,
+            name, self.state.dirty, self.state.total, self.progress,
             self.state.min_confidence, self.state.show_low, self.message, self.state.hidden_count(),
             self.state.check_count(),
         )

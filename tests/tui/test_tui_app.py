@@ -46,6 +46,15 @@ async def test_first_edit_is_focused_and_shown(article):
         assert "world → region" in str(screen.query_one("#detail").render())
 
 
+async def test_the_source_language_goes_with_every_segment_and_is_shown(article):
+    suggester = TableSuggester()
+    app = ReviewApp(Session(str(article), language="ro"), factory(suggester))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.query_one("#status").plain.startswith("article.txt · from ro")
+        assert {item.language for call in suggester.calls for item in call} == {"ro"}
+
+
 async def test_words_to_check_are_listed_for_the_focused_segment(article):
     app = make_app(article, TableSuggester(doubted={"border": 0.05, "scarce": 0.1}))
     async with app.run_test(size=(100, 30)) as pilot:

@@ -132,7 +132,8 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     for name, sourced in (("without_source", False), ("with_source", True)):
         if sourced and not corrector.info.use_source:
             continue
-        train_rows, test_rows = [r for r in rows if r.src or not sourced], [r for r in heldout if r.src or not sourced]
+        train_rows = [r for r in rows if r.src or not sourced]
+        test_rows = [r for r in heldout if r.src or not sourced]
         train, test = _read(corrector, train_rows, sourced), _read(corrector, test_rows, sourced)
         readings[name], adapted, bar = _refit(corrector, prior.get(name), _words_of(train, train_rows),
                                               _words_of(test, test_rows), sourced, None, record.reading_bar(sourced))

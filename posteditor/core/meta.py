@@ -205,6 +205,19 @@ def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
 _READINGS = {False: "without_source", True: "with_source"}
 
 
+def refits(summary: Mapping | None) -> list[tuple[str, dict]]:
+    """Each probe a fine-tune refitted, as ``refit_doubts`` summarises them (``finetune.calibration.
+    words_to_check`` in a version's record): (its name for people, "without source" or "with source
+    in ro", and its summary), the shared readings first; none for a summary that is not one."""
+    summary = summary if isinstance(summary, Mapping) else {}
+    readings = summary.get("readings") if isinstance(summary.get("readings"), Mapping) else {}
+    languages = summary.get("languages") if isinstance(summary.get("languages"), Mapping) else {}
+    found = [(name.replace("_", " "), s) for name, s in readings.items()]
+    found += [(f"{name.replace('_', ' ')} in {lang}", s) for lang, group in languages.items()
+              if isinstance(group, Mapping) for name, s in group.items()]
+    return [(name, s) for name, s in found if isinstance(s, dict)]
+
+
 def _bar(below) -> float | None:
     return float(below) if isinstance(below, (int, float)) and 0 < below <= 1 else None  # (hand-edited: none)
 

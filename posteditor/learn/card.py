@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from posteditor.core.meta import ModelMeta
+from posteditor.core.meta import ModelMeta, refits
 from posteditor.core import paths
 
 
@@ -364,12 +364,10 @@ def _adapted_lines(summary: dict | None) -> list[str]:
              "and kept in the training corrections, starting from its dev fit; it replaces the base's only where it "
              "ranks the held-out corrections' changed words at least as well (average precision).", ""]
     tables = []
-    own = [(f"{name} in {lang}", s) for lang, group in (summary.get("languages") or {}).items() for name, s in group.items()]
-    if own:
+    if summary.get("languages"):
         lines[2] += (" A source language with a probe of its own (`--source-language`) has it refitted on the "
                      "corrections of its documents alone, from its own dev fit.")
-    for name, s in [*summary["readings"].items(), *own]:
-        reading = name.replace("_", " ")
+    for reading, s in refits(summary):
         if "before" not in s:
             lines.append(f"- {reading}: left as it was ({s['reason']})")
             continue

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from posteditor.core.meta import ModelMeta
+from posteditor.core.meta import ModelMeta, refits
 from posteditor.core import paths
 from posteditor.core.textio import InputError, atomic_write
 
@@ -80,12 +80,9 @@ class Version:
         if learnt:
             parts.append(f"scorer learnt {learnt} editor's edits")
         words = ((self.meta.get("finetune") or {}).get("calibration") or {}).get("words_to_check") or {}
-        adapted = {name: s for name, s in [*(words.get("readings") or {}).items(),
-                                           *((f"{name}_in_{lang}", s) for lang, group in (words.get("languages") or {}).items()
-                                             for name, s in group.items())] if isinstance(s, dict) and s.get("kept")}
+        adapted = [(name, s) for name, s in refits(words) if s.get("kept")]
         if adapted:  # (the held-out words' average precision, each reading the fine-tune refitted)
-            parts.append("words to check: AP " + ", ".join(f"{name.replace('_', ' ')} {s['after']} (base {s['before']})"
-                                                          for name, s in adapted.items()))
+            parts.append("words to check: AP " + ", ".join(f"{name} {s['after']} (base {s['before']})" for name, s in adapted))
         if languages := ModelMeta(self.meta).languages:
             parts.append("words to check of their own: " + ", ".join(languages))
         return "; ".join(parts)

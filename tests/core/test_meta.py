@@ -23,3 +23,13 @@ def test_a_record_is_written_a_third_smaller_and_reads_back_the_same(tmp_path):
     ModelMeta(shipped).write(tmp_path)
     written = (tmp_path / "posteditor.json").read_text(encoding="utf-8")
     assert json.loads(written) == shipped and len(written) < 0.7 * len(json.dumps(shipped, indent=2))
+
+
+def test_a_fine_tunes_refits_are_named_for_people_shared_readings_first():
+    from posteditor.core.meta import refits
+
+    shared, ro = {"kept": True}, {"kept": False, "reason": "x"}
+    summary = {"languages": {"ro": {"with_source": ro}, "et": "hand-edited"},
+               "readings": {"without_source": shared, "with_source": None}}
+    assert refits(summary) == [("without source", shared), ("with source in ro", ro)]
+    assert refits(None) == refits({"readings": []}) == []

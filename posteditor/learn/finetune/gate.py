@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from posteditor.core import paths
-from posteditor.core.meta import ModelMeta
+from posteditor.core.meta import ModelMeta, refits
 from posteditor.core.records import read_pairs
 from posteditor.core.textio import InputError
 from posteditor.learn.card import finetune_card
@@ -28,10 +28,7 @@ def gate(plan: dict, new: dict[str, float], tolerance: float, words: dict | None
 
     base, reasons, passed = plan["base_scores"], [], True
     if "heldout" in new and "heldout" in base:
-        refits = [*((words or {}).get("readings") or {}).items(),
-                  *((f"{name} in {lang}", s) for lang, group in ((words or {}).get("languages") or {}).items()
-                    for name, s in group.items())]
-        ranked = [(name.replace("_", " "), s) for name, s in refits
+        ranked = [(name, s) for name, s in refits(words)
                   if s.get("kept") and s["after"] > s["before"] and s["heldout_changed"] >= MIN_FLAGGED]
         better = new["heldout"] < base["heldout"] or (new["heldout"] == base["heldout"] and bool(ranked))
         passed &= better

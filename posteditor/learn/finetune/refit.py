@@ -113,7 +113,7 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
     corrections whose documents were in that language (``Pair.source_language``), and judged on
     the held-out ones. A summary for the card (``readings``, and each refitted language's), or
     None for a model without a usable probe."""
-    from posteditor.core.meta import ModelMeta
+    from posteditor.core.meta import ModelMeta, refits
     from posteditor.learn.doubts import bar_figure
     from posteditor.model.corrector import Corrector
 
@@ -158,13 +158,13 @@ def refit_doubts(meta: dict, model_dir, rows: list[Pair], heldout: list[Pair]) -
         detector["prior"] = prior
         earlier = fitted.get("readings")
         fitted["readings"] = {**(earlier if isinstance(earlier, dict) else {}), **bars}
+    summary = {"readings": readings, "languages": languages}
     _log("words to check: " + "; ".join(
-        f"{name.replace('_', ' ')}{f' in {lang}' if lang else ''}: "
-        + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> {s['after']}, "
-           + (f"adapted, bar {bar_figure(s['bar']['after'])} ({s['bar']['how']})" if s["kept"] else "left as it was")
-           if "before" in s else f"{s['reason']}, left as it was")
-        for lang, group in ((None, readings), *languages.items()) for name, s in group.items()))
-    return {"readings": readings, "languages": languages}
+        f"{name}: " + (f"{s['corrections']} corrections, held-out average precision {s['before']} -> {s['after']}, "
+                       + (f"adapted, bar {bar_figure(s['bar']['after'])} ({s['bar']['how']})" if s["kept"] else "left as it was")
+                       if "before" in s else f"{s['reason']}, left as it was")
+        for name, s in refits(summary)))
+    return summary
 
 
 def _refit(corrector, start: dict | None, train, test, sourced: bool, language: str | None,

@@ -122,9 +122,9 @@ def suggester_factory(model: str | None, use_memory: bool, check_below: float | 
     return ModelProcess(model, use_memory, check_below)
 
 
-def _threshold_of(model: str | None) -> float | None:
-    """The model's own threshold from its metadata, so the status bar is right before it loads."""
-    value = model_meta(model).get("min_confidence")
+def _threshold_of(meta) -> float | None:
+    """The model's own threshold from its record, so the status bar is right before it loads."""
+    value = meta.get("min_confidence")
     return float(value) if isinstance(value, (int, float)) else None
 
 
@@ -152,9 +152,10 @@ def main(args) -> int:
 
     skip = parse_checks(args.no_check)
     terms = read_glossary(args.glossary) if args.glossary else []
+    meta = model_meta(args.model)  # (read once: its threshold and its languages, before the model loads)
     session = Session(args.file, fmt=args.format, source=args.source, min_confidence=args.min_confidence,
-                      model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(args.model),
-                      language=args.source_language, model_languages=model_meta(args.model).languages)
+                      model_id=model_signature(args.model, args.check_below), model_threshold=_threshold_of(meta),
+                      language=args.source_language, model_languages=meta.languages)
     session.notes = Notes(terms, skip)
     session.state.flag_words = "doubt" not in skip
     try:

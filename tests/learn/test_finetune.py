@@ -771,7 +771,7 @@ def test_a_language_with_its_own_probe_learns_from_the_corrections_of_its_docume
     from posteditor.model.wordqe import record_keeps
 
     sourced = kept[0] == "with_source"
-    x = refit._words(Corrector(model, rescore=False), rows[:10], sourced)[0]
+    x = refit._words_of(refit._read(Corrector(model, rescore=False), rows[:10], sourced), rows[:10])[0]
     check = Corrector(model, rescore=False).word_check
     refitted = meta["words_to_check"]["languages"]["ro"][kept[0]]
     assert check.keep(x, sourced, "ro") == pytest.approx(record_keeps(refitted, x))
@@ -799,7 +799,8 @@ def test_a_refit_no_bar_is_sure_of_flags_as_many_words_as_before(tiny_model, tmp
     monkeypatch.setattr(doubts, "sure_bar", lambda keep, y: (None, []))  # no bar sure enough on the held-out words
     rows, heldout = _place_fixes(60, 1), _place_fixes(20, 2)
     corrector = Corrector(model, rescore=False)
-    x = np.vstack([refit._words(corrector, rows, False)[0], refit._words(corrector, heldout, False)[0]])
+    x = np.vstack([refit._words_of(refit._read(corrector, rows, False), rows)[0],
+                   refit._words_of(refit._read(corrector, heldout, False), heldout)[0]])
     before = record_keeps(original["without_source"], x)
     base_bar = round(float(np.quantile(before, 0.3)), 4)  # the model's bar flags about 30% of these words
     meta["words_to_check"]["below"] = base_bar

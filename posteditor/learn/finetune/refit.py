@@ -222,8 +222,3 @@ def _words_of(found, rows: list[Pair], language: str | None = None) -> tuple[np.
     if not 0 < y[mask].sum() < mask.sum():
         return None
     return x[mask], y[mask], len(set(row[mask]))
-
-
-def _words(corrector, rows: list[Pair], sourced: bool) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """``_words_of`` all the corrections: features, labels, how many corrections."""
-    return _words_of(_read(corrector, rows, sourced), rows)

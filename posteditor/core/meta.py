@@ -96,7 +96,7 @@ class ModelMeta(Mapping):
             return _bar(mine.get("below"))
         fitted = self.data.get("words_to_check")
         readings = fitted.get("readings") if isinstance(fitted, dict) else None
-        own = readings.get(_READINGS[sourced]) if isinstance(readings, dict) else None
+        own = readings.get(READINGS[sourced]) if isinstance(readings, dict) else None
         return _bar(own) if own is not None else self.check_below
 
     def language_reading(self, language: str | None, sourced: bool) -> dict | None:
@@ -113,7 +113,7 @@ class ModelMeta(Mapping):
             return None
         languages = fitted.get("languages")
         mine = languages.get(language) if isinstance(languages, dict) else None
-        mine = mine.get(_READINGS[sourced]) if isinstance(mine, dict) else None
+        mine = mine.get(READINGS[sourced]) if isinstance(mine, dict) else None
         return mine if isinstance(mine, dict) else None
 
     @property
@@ -202,7 +202,8 @@ def resolve_threshold(cli: float | None, meta: ModelMeta | None) -> float:
     return float(getattr(meta, "min_confidence", DEFAULT_THRESHOLD))
 
 
-_READINGS = {False: "without_source", True: "with_source"}
+READINGS = {False: "without_source", True: "with_source"}
+"""The name of each reading of words (with the source or not) in ``words_to_check``."""
 
 
 def refits(summary: Mapping | None) -> list[tuple[str, dict]]:

@@ -31,7 +31,7 @@ from posteditor.model.decode import Decoded, Job, greedy_copy, greedy_copy_many
 from posteditor.model.merged import load_merged
 from posteditor.core import paths
 from posteditor.model.siblings import SIBLINGS, load_siblings, sibling_candidates
-from posteditor.core.meta import META_FILE, MetaError, ModelMeta
+from posteditor.core.meta import META_FILE, READINGS, MetaError, ModelMeta
 from posteditor.core.edits import (Doubt, Edit, apply_edits, best_non_overlapping, char_span, extract_edits,
                                    join_moves, respace, tokenize)
 from posteditor.suggest.scorer import EditScorer
@@ -119,7 +119,7 @@ class Corrector(Suggester):
             return None, default, True
         # Each language's own probe; else the dev fit its bar was chosen with, not an editor's refit of it.
         prior = detector.get("prior") if isinstance(detector.get("prior"), dict) else {}
-        own = {(lang, sourced): mine if "coef" in mine else prior.get("with_source" if sourced else "without_source")
+        own = {(lang, sourced): mine if "coef" in mine else prior.get(READINGS[sourced])
                for lang in raw.languages for sourced in (False, True) if (mine := raw.language_reading(lang, sourced))}
         own = {key: weights for key, weights in own.items() if weights is not None}
         try:

@@ -27,6 +27,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from posteditor.core.meta import READINGS
+
 LAYER = 20
 """The hidden layer the probe reads (of SmolLM2's 30; a smaller model's last)."""
 FLOOR = -30.0
@@ -106,7 +108,7 @@ class WordCheck:
 
     def __init__(self, fitted: dict, own: dict[tuple[str, bool], dict] | None = None):
         self.layer = int(fitted["layer"])
-        self.weights = {name: _weights(fitted[name], name) for name in ("without_source", "with_source")}
+        self.weights = {name: _weights(fitted[name], name) for name in READINGS.values()}
         if len({len(c) for c, _ in self.weights.values()}) != 1:
             raise ValueError("the two probes read different features")
         self.own, self.unusable = {}, {}  # (a language's unusable probe: why; its words are checked as any other's)
@@ -127,7 +129,7 @@ class WordCheck:
     def keep(self, x: np.ndarray, sourced: bool, language: str | None = None) -> np.ndarray:
         """Each row's probability of being kept by the post-editor, by ``language``'s own probe
         where it has one."""
-        weights = self.own.get((language, sourced)) or self.weights["with_source" if sourced else "without_source"]
+        weights = self.own.get((language, sourced)) or self.weights[READINGS[sourced]]
         return kept(x, *weights)
 
 
